@@ -1,0 +1,55 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [.unsafeFlags(["-warnings-as-errors"], .when(configuration: .debug))]
+
+let package = Package(
+    name: "Circle",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "circle", targets: ["circle"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // C libraries from Debian, through pkg-config.
+        .systemLibrary(name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+
+        // Crypto helpers: SHA-1, HMAC-SHA256, random bytes (OpenSSL), base64.
+        .target(name: "CircleCrypto", dependencies: ["COpenSSL"]),
+        // Pure codecs: no I/O.
+        .target(name: "CircleHTTP"),
+        .target(name: "CircleWebSocket", dependencies: ["CircleCrypto", "CircleHTTP"]),
+        .target(name: "CircleJSON"),
+        .target(name: "CircleAuth", dependencies: ["CircleCrypto", "CircleJSON"]),
+        // The pure room engine: inputs -> effects, time passed in.
+        .target(name: "CircleRoom"),
+        // JSON text messages <-> engine commands and events.
+        .target(name: "CircleProtocol", dependencies: ["CircleJSON", "CircleRoom"]),
+        // The libuv shell: the only module that imports libuv.
+        .target(name: "CircleLoop", dependencies: ["CLibUV"]),
+        // The service: wires the shell, codecs, auth, protocol and rooms.
+        .target(name: "CircleServer", dependencies: [
+            "CircleLoop", "CircleHTTP", "CircleWebSocket", "CircleAuth", "CircleProtocol", "CircleRoom", "CircleJSON",
+            "CircleCrypto", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "circle", dependencies: [
+            "CircleServer", "CircleAuth",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "CircleCodecTests", dependencies: ["CircleHTTP", "CircleWebSocket", "CircleCrypto"]),
+        .testTarget(name: "CircleAuthTests", dependencies: ["CircleAuth", "CircleJSON", "CircleCrypto"]),
+        .testTarget(name: "CircleRoomTests", dependencies: ["CircleRoom"]),
+        .testTarget(name: "CircleProtocolTests", dependencies: ["CircleProtocol", "CircleRoom", "CircleJSON"]),
+        .testTarget(name: "CircleServerTests", dependencies: [
+            "CircleServer", "CircleLoop", "CircleWebSocket", "CircleHTTP", "CircleAuth", "CircleJSON", "CircleCrypto",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)
