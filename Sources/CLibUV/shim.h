@@ -8,4 +8,10 @@
 #include <signal.h>
 #include <errno.h>
 #include <unistd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+/// Ignore SIGPIPE (a macro cast that Swift cannot import).
+static inline void circle_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
 #endif

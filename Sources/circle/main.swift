@@ -1,1 +1,11 @@
-print("circle")
+import ArgumentParser
+
+@main
+struct Circle: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "circle",
+        abstract: "Circle: the real-time signaling server for online group therapy.",
+        subcommands: [Serve.self],
+        defaultSubcommand: nil
+    )
+}

@@ -1,0 +1,29 @@
+# Shared by the scripts: install what is missing, from Debian's packages and PyPI only.
+# shellcheck shell=bash
+
+apt_updated=0
+# ensure_apt PKG...: installs the Debian packages that aren't installed yet.
+ensure_apt() {
+    local missing=()
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    if [ $apt_updated -eq 0 ]; then $sudo apt-get update -qq; apt_updated=1; fi
+    echo "installing: ${missing[*]}" >&2
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# ensure_pip MODULE PACKAGE...: installs the PyPI packages when `import MODULE` fails.
+ensure_pip() {
+    local module=$1; shift
+    python3 -c "import $module" 2>/dev/null && return 0
+    echo "installing from PyPI: $*" >&2
+    python3 -m pip install -q "$@"
+}
+
+ensure_build_deps() {
+    ensure_apt libuv1-dev libssl-dev pkg-config
+}

@@ -1,0 +1,268 @@
+import CLibUV
+
+/// What a connection tells its owner. Both calls happen on the loop thread.
+public protocol TCPConnectionDelegate: AnyObject {
+    /// Bytes arrived. They are only valid during the call (they live in the loop's shared read buffer).
+    func connection(_ connection: TCPConnection, didRead bytes: UnsafeRawBufferPointer)
+    /// The connection is closed and its memory released; nothing more will be called. `error` is nil for an orderly
+    /// close (ours or the peer's EOF).
+    func connectionDidClose(_ connection: TCPConnection, error: LoopError?)
+}
+
+/// One TCP socket on a loop.
+///
+/// Writes are queued, not sent: bytes queued during a loop turn go out in one `write` in that turn's prepare or check
+/// phase (write coalescing). The first attempt is a non-blocking `uv_try_write` straight from the queue; whatever the
+/// kernel doesn't take moves to an in-flight buffer owned by one `uv_write`. The queue is bounded by
+/// `maxQueuedBytes`: `write` refuses bytes beyond it so that the owner can apply its slow-consumer policy.
+///
+/// Lifetime: the connection keeps itself alive while its handle is open; after the close callback it tells the
+/// delegate, drops the delegate (breaking the owner ↔ connection cycle) and releases itself.
+public final class TCPConnection {
+    let handle: UnsafeMutablePointer<uv_tcp_t>
+    public let loop: EventLoop
+    /// The owner; held strongly until the connection closes.
+    public var delegate: TCPConnectionDelegate?
+    /// The most bytes that may wait to be written (queued plus in flight).
+    public var maxQueuedBytes = 4 << 20
+
+    private var selfRetain: Unmanaged<TCPConnection>?
+    private var pending = ByteQueue()
+    private var inflight = ByteQueue()
+    private var inflightOffset = 0
+    private var writeRequest: UnsafeMutablePointer<uv_write_t>?
+    private var shutdownRequest: UnsafeMutablePointer<uv_shutdown_t>?
+    private var drainTimer: LoopTimer?
+    private var closeError: LoopError?
+    private var flags: Flags = []
+    /// How many write system calls (`uv_try_write` or `uv_write`) this connection has issued: coalescing shows here.
+    public private(set) var writeCalls = 0
+
+    private struct Flags: OptionSet {
+        let rawValue: UInt8
+        static let dirty = Flags(rawValue: 1)
+        static let writing = Flags(rawValue: 2)
+        static let reading = Flags(rawValue: 4)
+        static let finishing = Flags(rawValue: 8)   // flush, FIN, then close
+        static let shutdownSent = Flags(rawValue: 16)
+        static let eof = Flags(rawValue: 32)
+        static let closing = Flags(rawValue: 64)
+    }
+
+    init(loop: EventLoop) {
+        self.loop = loop
+        handle = .allocate(capacity: 1)
+        uv_tcp_init(loop.uv, handle)
+        selfRetain = Unmanaged.passRetained(self)
+        handle.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+    }
+
+    /// Connects to `host:port` (client role: tests and the load tool).
+    public static func connect(loop: EventLoop, host: String, port: Int,
+                               _ completion: @escaping (Result<TCPConnection, LoopError>) -> Void) {
+        let connection = TCPConnection(loop: loop)
+        let address: SocketAddress
+        do { address = try SocketAddress(host: host, port: port) } catch {
+            connection.close()
+            completion(.failure(error))
+            return
+        }
+        final class Pending {
+            let connection: TCPConnection
+            let completion: (Result<TCPConnection, LoopError>) -> Void
+            init(_ c: TCPConnection, _ f: @escaping (Result<TCPConnection, LoopError>) -> Void) { connection = c; completion = f }
+        }
+        let request = UnsafeMutablePointer<uv_connect_t>.allocate(capacity: 1)
+        request.pointee.data = Unmanaged.passRetained(Pending(connection, completion)).toOpaque()
+        let rc = address.withSockaddr { uv_tcp_connect(request, connection.handle, $0) { req, status in
+            let pending = Unmanaged<Pending>.fromOpaque(req!.pointee.data).takeRetainedValue()
+            req!.deallocate()
+            if status < 0 {
+                pending.connection.close()
+                pending.completion(.failure(LoopError(status, "connect")))
+            } else {
+                uv_tcp_nodelay(pending.connection.handle, 1)
+                pending.completion(.success(pending.connection))
+            }
+        } }
+        if rc < 0 {
+            Unmanaged<Pending>.fromOpaque(request.pointee.data).release()
+            request.deallocate()
+            connection.close()
+            completion(.failure(LoopError(rc, "connect")))
+        }
+    }
+
+    /// Whether the handle is closed or closing.
+    public var isClosed: Bool { flags.contains(.closing) }
+
+    /// Bytes queued or in flight.
+    public var queuedBytes: Int { pending.count + inflight.count - inflightOffset }
+
+    /// The peer's address, if still known.
+    public var peerAddress: SocketAddress? {
+        guard !isClosed else { return nil }
+        var storage = sockaddr_storage()
+        var len = Int32(MemoryLayout<sockaddr_storage>.size)
+        let rc = withUnsafeMutablePointer(to: &storage) {
+            uv_tcp_getpeername(handle, UnsafeMutablePointer<sockaddr>(OpaquePointer($0)), &len)
+        }
+        return rc == 0 ? SocketAddress(storage: storage) : nil
+    }
+
+    /// Starts delivering reads to the delegate.
+    public func startReading() {
+        guard !flags.contains(.closing), !flags.contains(.reading) else { return }
+        let rc = uv_read_start(asStream(handle), { h, _, buf in
+            let loop = Unmanaged<TCPConnection>.fromOpaque(h!.pointee.data).takeUnretainedValue().loop
+            buf!.pointee = uv_buf_init(loop.readBuffer.assumingMemoryBound(to: CChar.self), UInt32(loop.readBufferSize))
+        }, { s, nread, buf in
+            let c = Unmanaged<TCPConnection>.fromOpaque(s!.pointee.data).takeUnretainedValue()
+            c.didRead(nread, buf!.pointee.base)
+        })
+        if rc < 0 { fail(LoopError(rc, "read_start")) } else { flags.insert(.reading) }
+    }
+
+    /// Stops delivering reads (back-pressure); `startReading` resumes.
+    public func stopReading() {
+        guard flags.contains(.reading), !flags.contains(.closing) else { return }
+        uv_read_stop(asStream(handle))
+        flags.remove(.reading)
+    }
+
+    private func didRead(_ nread: Int, _ base: UnsafeMutablePointer<CChar>?) {
+        if nread > 0 {
+            if flags.contains(.finishing) { return }  // draining towards close: input is no longer wanted
+            delegate?.connection(self, didRead: UnsafeRawBufferPointer(start: base, count: nread))
+        } else if nread == Int(UV_EOF.rawValue) {
+            flags.insert(.eof)
+            if flags.contains(.shutdownSent) { close() } else { finish() }
+        } else if nread < 0 {
+            fail(LoopError(Int32(nread), "read"))
+        }
+    }
+
+    /// Queues bytes for the end of this loop turn. Returns false, queuing nothing, when the connection is closing
+    /// or the bytes would take the queue past `maxQueuedBytes`.
+    @discardableResult
+    public func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard !flags.contains(.closing), !flags.contains(.shutdownSent) else { return false }
+        guard queuedBytes + bytes.count <= maxQueuedBytes else { return false }
+        pending.append(bytes)
+        if !flags.contains(.dirty) {
+            flags.insert(.dirty)
+            loop.markDirty(self)
+        }
+        return true
+    }
+
+    @discardableResult
+    public func write(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { write($0) }
+    }
+
+    /// Writes what is queued: called by the loop in its prepare/check phase.
+    func flush() {
+        flags.remove(.dirty)
+        guard !flags.contains(.closing), !flags.contains(.writing) else { return }
+        if pending.count > 0 {
+            var buf = uv_buf_init(pending.base!.assumingMemoryBound(to: CChar.self), UInt32(pending.count))
+            writeCalls += 1
+            let n = Int(uv_try_write(asStream(handle), &buf, 1))
+            if n == pending.count {
+                pending.release()
+            } else if n < 0 && n != Int(UV_EAGAIN.rawValue) {
+                fail(LoopError(Int32(n), "write"))
+                return
+            } else {
+                // The kernel took part (or none): the rest goes out through one uv_write.
+                swap(&pending, &inflight)
+                inflightOffset = max(n, 0)
+                if writeRequest == nil {
+                    writeRequest = .allocate(capacity: 1)
+                    writeRequest!.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+                }
+                var rest = uv_buf_init((inflight.base! + inflightOffset).assumingMemoryBound(to: CChar.self),
+                                       UInt32(inflight.count - inflightOffset))
+                writeCalls += 1
+                let rc = uv_write(writeRequest, asStream(handle), &rest, 1) { req, status in
+                    Unmanaged<TCPConnection>.fromOpaque(req!.pointee.data).takeUnretainedValue().didWrite(status)
+                }
+                if rc < 0 { fail(LoopError(rc, "write")); return }
+                flags.insert(.writing)
+                return
+            }
+        }
+        if flags.contains(.finishing) && !flags.contains(.shutdownSent) { sendShutdown() }
+    }
+
+    private func didWrite(_ status: Int32) {
+        flags.remove(.writing)
+        inflight.release()
+        inflightOffset = 0
+        if status == UV_ECANCELED.rawValue { return }  // closing
+        if status < 0 { fail(LoopError(status, "write")); return }
+        flush()
+    }
+
+    /// Flushes what is queued, sends FIN, waits up to `timeoutMilliseconds` for the peer's EOF, then closes.
+    /// Input arriving meanwhile is discarded. Used after a WebSocket close handshake and for HTTP error responses.
+    public func finish(timeoutMilliseconds: UInt64 = 2000) {
+        guard !flags.contains(.closing), !flags.contains(.finishing) else { return }
+        flags.insert(.finishing)
+        if !flags.contains(.reading) { startReading() }  // to see the peer's EOF
+        let timer = LoopTimer(loop: loop)
+        drainTimer = timer
+        timer.start(afterMilliseconds: timeoutMilliseconds) { [unowned self] in self.close() }
+        if !flags.contains(.writing) && !flags.contains(.dirty) { flush() }
+    }
+
+    private func sendShutdown() {
+        flags.insert(.shutdownSent)
+        let request = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
+        shutdownRequest = request
+        request.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        let rc = uv_shutdown(request, asStream(handle)) { req, status in
+            let c = Unmanaged<TCPConnection>.fromOpaque(req!.pointee.data).takeUnretainedValue()
+            c.shutdownRequest = nil
+            req!.deallocate()
+            if status == UV_ECANCELED.rawValue { return }
+            if status < 0 || c.flags.contains(.eof) { c.close() }
+        }
+        if rc < 0 {
+            shutdownRequest = nil
+            request.deallocate()
+            close()
+        }
+    }
+
+    private func fail(_ error: LoopError) {
+        if closeError == nil { closeError = error }
+        close()
+    }
+
+    /// Closes now; queued bytes are dropped. Idempotent.
+    public func close() {
+        guard !flags.contains(.closing) else { return }
+        flags.insert(.closing)
+        drainTimer?.close()
+        drainTimer = nil
+        uv_close(asHandle(handle)) { h in
+            Unmanaged<TCPConnection>.fromOpaque(h!.pointee.data).takeUnretainedValue().didClose()
+        }
+    }
+
+    private func didClose() {
+        // Pending write and shutdown callbacks have run (with UV_ECANCELED) before this one.
+        pending.release()
+        inflight.release()
+        writeRequest?.deallocate()
+        writeRequest = nil
+        handle.deallocate()
+        let delegate = self.delegate
+        self.delegate = nil
+        delegate?.connectionDidClose(self, error: closeError)
+        selfRetain?.release()
+        selfRetain = nil
+    }
+}

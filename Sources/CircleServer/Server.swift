@@ -1,0 +1,234 @@
+import CircleHTTP
+import CircleLoop
+import CircleWebSocket
+import Logging
+
+/// The HTTP/WebSocket server on one loop: listeners, connections, routing, keepalive, graceful shutdown.
+public final class Server {
+    public let loop: EventLoop
+    public let configuration: ServerConfiguration
+    public let logger: Logger
+    /// The application's routes (rooms, …); nil serves only the built-in routes.
+    public weak var application: HTTPApplication?
+    /// Called once when a graceful shutdown has finished and every handle the server owned is closed.
+    public var onStopped: (() -> Void)?
+
+    private var listeners: [TCPListener] = []
+    private(set) var connections: [ServerConnection] = []
+    private var sweepTimer: LoopTimer?
+    private var signalWatchers: [SignalWatcher] = []
+    private var nextConnectionID: UInt64 = 1
+    private let echo = EchoEndpoint()
+    private var shutdownDeadline: UInt64 = 0
+    private var lastAcceptErrorLog: UInt64 = 0
+    public private(set) var isDraining = false
+    private var stopped = false
+
+    public init(loop: EventLoop, configuration: ServerConfiguration, logger: Logger) {
+        self.loop = loop
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// The number of open client connections.
+    public var connectionCount: Int { connections.count }
+
+    /// Binds every configured address and starts accepting. Returns the bound addresses (real ports).
+    @discardableResult
+    public func start() throws(LoopError) -> [SocketAddress] {
+        EventLoop.ignoreSIGPIPE()
+        do throws(LoopError) {
+            var port = configuration.port
+            for host in configuration.hosts {
+                // With port 0, the first listener picks a free port and the others (e.g. IPv6) share it.
+                let listener = try TCPListener(loop: loop, host: host, port: port)
+                port = listener.port
+                listener.onConnection = { [unowned self] in self.accept($0) }
+                listener.onAcceptError = { [unowned self] in self.acceptFailed($0) }
+                listeners.append(listener)
+                logger.info("listening", metadata: ["address": "\(listener.address)"])
+            }
+        } catch {
+            for l in listeners { l.close() }
+            listeners = []
+            throw error
+        }
+        let timer = LoopTimer(loop: loop)
+        let interval = configuration.sweepIntervalMilliseconds
+        timer.start(afterMilliseconds: interval, repeatMilliseconds: interval) { [unowned self] in self.sweep() }
+        sweepTimer = timer
+        return listeners.map(\.address)
+    }
+
+    /// SIGINT and SIGTERM start a graceful shutdown.
+    public func installSignalHandlers() throws(LoopError) {
+        for signum in [SIGINT, SIGTERM] {
+            let watcher = try SignalWatcher(loop: loop, signal: signum) { [unowned self] signum in
+                self.logger.info("signal received, shutting down", metadata: ["signal": "\(signum)"])
+                self.beginShutdown()
+            }
+            signalWatchers.append(watcher)
+        }
+    }
+
+    // MARK: Connections
+
+    private func accept(_ tcp: TCPConnection) {
+        let connection = ServerConnection(id: nextConnectionID, tcp: tcp, server: self, now: loop.nowMilliseconds)
+        nextConnectionID += 1
+        tcp.delegate = connection
+        connection.slot = connections.count
+        connections.append(connection)
+        if isDraining {
+            connection.respond(HTTPResponse.error(HTTPError(status: 503, reason: "Server shutting down")))
+        } else if connections.count > configuration.maxConnections {
+            logger.warning("connection limit reached", metadata: ["limit": "\(configuration.maxConnections)"])
+            connection.respond(HTTPResponse.error(HTTPError(status: 503, reason: "Server at capacity"),
+                                                  extraHeaders: [HTTPHeader(name: "Retry-After", value: "5")]))
+        }
+        tcp.startReading()
+    }
+
+    private func acceptFailed(_ error: LoopError) {
+        // EMFILE/ENFILE: libuv has already shed the pending connection; log at most once a second.
+        let now = loop.nowMilliseconds
+        if now - lastAcceptErrorLog >= 1000 || lastAcceptErrorLog == 0 {
+            lastAcceptErrorLog = now
+            logger.error("accept failed", metadata: ["error": "\(error.name)", "connections": "\(connections.count)"])
+        }
+    }
+
+    func remove(_ connection: ServerConnection) {
+        let slot = connection.slot
+        guard slot >= 0, slot < connections.count, connections[slot] === connection else { return }
+        let last = connections.removeLast()
+        if slot < connections.count {
+            connections[slot] = last
+            last.slot = slot
+        }
+        connection.slot = -1
+        if isDraining && connections.isEmpty { finishShutdown() }
+    }
+
+    // MARK: Routing
+
+    func route(_ head: HTTPRequestHead, connection: ServerConnection) {
+        if isDraining {
+            connection.respond(HTTPResponse.error(HTTPError(status: 503, reason: "Server shutting down")))
+            return
+        }
+        if let result = application?.route(head, connection: connection) {
+            perform(result, head: head, connection: connection)
+            return
+        }
+        switch head.path {
+        case "/healthz":
+            guard head.method == "GET" else { return methodNotAllowed(connection) }
+            let response = HTTPResponse.make(status: 200, headers: [
+                HTTPHeader(name: "Content-Type", value: "text/plain; charset=utf-8"),
+                HTTPHeader(name: "Connection", value: "close"),
+            ], body: Array("ok\n".utf8))
+            connection.respond(response)
+        case "/echo" where configuration.conformanceEcho:
+            guard head.method == "GET" else { return methodNotAllowed(connection) }
+            perform(.webSocket(endpoint: echo, context: nil, limits: configuration.echoLimits,
+                               maxQueuedBytes: configuration.maxQueuedBytesEcho), head: head, connection: connection)
+        default:
+            connection.respond(HTTPResponse.error(HTTPError(status: 404, reason: "Not Found")))
+        }
+    }
+
+    private func methodNotAllowed(_ connection: ServerConnection) {
+        connection.respond(HTTPResponse.error(HTTPError(status: 405, reason: "Method Not Allowed"),
+                                              extraHeaders: [HTTPHeader(name: "Allow", value: "GET")]))
+    }
+
+    private func perform(_ result: RouteResult, head: HTTPRequestHead, connection: ServerConnection) {
+        switch result {
+        case .response(let status, let headers, let body):
+            var all = headers
+            all.append(HTTPHeader(name: "Connection", value: "close"))
+            connection.respond(HTTPResponse.make(status: status, headers: all, body: body))
+        case .webSocket(let endpoint, let context, let limits, let maxQueued):
+            let options = WebSocketHandshake.Options(allowedOrigins: configuration.allowedOrigins)
+            switch WebSocketHandshake.accept(head, options: options) {
+            case .failure(let failure):
+                connection.respond(HTTPResponse.error(failure.error, extraHeaders: failure.headers))
+            case .success(let accepted):
+                connection.context = context
+                connection.upgrade(response: accepted.response, endpoint: endpoint,
+                                   limits: limits ?? configuration.webSocketLimits,
+                                   maxQueuedBytes: maxQueued ?? configuration.maxQueuedBytesPerConnection)
+            }
+        }
+    }
+
+    // MARK: Timers: head deadline, keepalive, close deadline, shutdown deadline
+
+    private func sweep() {
+        let now = loop.nowMilliseconds
+        let c = configuration
+        var i = 0
+        while i < connections.count {
+            let connection = connections[i]
+            i += 1
+            switch connection.phase {
+            case .head:
+                // Counted from the accept: a trickle of bytes doesn't extend it.
+                if now - connection.acceptedAt >= c.headTimeoutMilliseconds {
+                    logger.debug("request head timed out", metadata: ["conn": "\(connection.id)"])
+                    connection.abort(.dropped)
+                }
+            case .webSocket(let session):
+                if connection.closeDeadline != 0 {
+                    if now >= connection.closeDeadline { connection.abort(.closed(code: nil)) }
+                } else if session.state == .open {
+                    if connection.pingSentAt != 0 {
+                        if now - connection.pingSentAt >= c.pongTimeoutMilliseconds {
+                            logger.debug("keepalive timed out", metadata: ["conn": "\(connection.id)"])
+                            connection.abort(.timedOut)
+                        }
+                    } else if now - connection.lastActivity >= c.pingIntervalMilliseconds {
+                        connection.pingSentAt = now
+                        connection.sendPing()
+                    }
+                }
+            case .done:
+                break
+            }
+        }
+        if isDraining && now >= shutdownDeadline {
+            logger.warning("shutdown deadline reached", metadata: ["remaining": "\(connections.count)"])
+            for connection in connections { connection.abort(.closed(code: nil)) }
+        }
+    }
+
+    // MARK: Shutdown
+
+    /// Graceful shutdown: stop accepting, send close 1001 to every WebSocket client, close the rest, wait for the
+    /// close handshakes up to `shutdownDrainMilliseconds`, then close everything the server owns.
+    public func beginShutdown() {
+        guard !isDraining, !stopped else { return }
+        isDraining = true
+        shutdownDeadline = loop.nowMilliseconds + configuration.shutdownDrainMilliseconds
+        for l in listeners { l.close() }
+        listeners = []
+        application?.serverWillShutDown()
+        for connection in connections {
+            connection.close(code: WebSocketCloseCode.goingAway, reason: "server shutting down")
+        }
+        logger.info("draining", metadata: ["connections": "\(connections.count)"])
+        if connections.isEmpty { finishShutdown() }
+    }
+
+    private func finishShutdown() {
+        guard !stopped else { return }
+        stopped = true
+        sweepTimer?.close()
+        sweepTimer = nil
+        for w in signalWatchers { w.close() }
+        signalWatchers = []
+        logger.info("stopped")
+        onStopped?()
+    }
+}

@@ -1,0 +1,198 @@
+import CircleHTTP
+import CircleLoop
+import CircleWebSocket
+
+/// One client connection on the server: first an HTTP request head, then (usually) a WebSocket.
+public final class ServerConnection: TCPConnectionDelegate {
+    enum Phase {
+        case head(HTTPHeadParser)
+        case webSocket(WebSocketSession)
+        case done
+    }
+
+    /// Unique per server, never reused.
+    public let id: UInt64
+    let tcp: TCPConnection
+    unowned let server: Server
+    var phase: Phase
+    /// The endpoint serving this WebSocket, once upgraded.
+    private(set) var endpoint: WebSocketEndpoint?
+    /// Whatever the application attached at routing time (e.g. the verified identity and room).
+    public var context: AnyObject?
+    /// Index in the server's connection list (swap-remove).
+    var slot = -1
+    /// Loop time (ms) of the last byte received, or of the accept.
+    var lastActivity: UInt64
+    /// Loop time (ms) of the accept.
+    let acceptedAt: UInt64
+    /// Loop time (ms) a keepalive ping was sent and not yet answered; 0 when none is outstanding.
+    var pingSentAt: UInt64 = 0
+    /// Loop time (ms) after which a close handshake we started is cut short; 0 when none.
+    var closeDeadline: UInt64 = 0
+    private var endpointNotified = false
+
+    init(id: UInt64, tcp: TCPConnection, server: Server, now: UInt64) {
+        self.id = id
+        self.tcp = tcp
+        self.server = server
+        self.lastActivity = now
+        self.acceptedAt = now
+        self.phase = .head(HTTPHeadParser(limits: server.configuration.httpLimits))
+    }
+
+    /// Whether the WebSocket is open for sending.
+    public var isOpen: Bool {
+        if case .webSocket(let s) = phase { return s.state == .open && !tcp.isClosed }
+        return false
+    }
+
+    // MARK: Sending
+
+    /// Sends one text message.
+    public func send(text: [UInt8]) { send(.text, text) }
+
+    /// Sends one binary message.
+    public func send(binary: [UInt8]) { send(.binary, binary) }
+
+    private func send(_ opcode: WebSocketOpcode, _ payload: [UInt8]) {
+        guard isOpen else { return }
+        var frame = [UInt8]()
+        frame.reserveCapacity(WebSocketFrame.headerSize(payloadCount: payload.count, masked: false) + payload.count)
+        WebSocketFrame.encode(opcode: opcode, payload: payload, into: &frame)
+        send(encodedFrame: frame)
+    }
+
+    /// Sends a frame already encoded (a broadcast encodes once and sends the same bytes to every recipient).
+    public func send(encodedFrame frame: [UInt8]) {
+        guard isOpen else { return }
+        if !tcp.write(frame) { slowConsumer() }
+    }
+
+    /// The outbound queue is full: the client isn't reading. Close with a clear code rather than buffer forever.
+    private func slowConsumer() {
+        server.logger.warning("slow consumer closed", metadata: ["conn": "\(id)", "queued": "\(tcp.queuedBytes)"])
+        close(code: WebSocketCloseCode.policyViolation, reason: "slow consumer", force: true)
+    }
+
+    /// Starts the close handshake with `code`. The endpoint is told when the connection is gone.
+    public func close(code: UInt16, reason: String) { close(code: code, reason: reason, force: false) }
+
+    func close(code: UInt16, reason: String, force: Bool) {
+        switch phase {
+        case .webSocket(var session):
+            guard let frame = session.startClose(code: code, reason: reason) else { return }
+            phase = .webSocket(session)
+            if force { tcp.maxQueuedBytes = tcp.queuedBytes + frame.count }
+            tcp.write(frame)
+            closeDeadline = tcp.loop.nowMilliseconds + server.configuration.closeTimeoutMilliseconds
+        case .head:
+            phase = .done
+            tcp.finish(timeoutMilliseconds: server.configuration.closeTimeoutMilliseconds)
+        case .done:
+            break
+        }
+    }
+
+    /// Cuts the TCP connection now.
+    func abort(_ reason: DisconnectReason) {
+        notifyEndpoint(reason)
+        phase = .done
+        tcp.close()
+    }
+
+    func sendPing() {
+        guard case .webSocket(let s) = phase, s.state == .open else { return }
+        var frame: [UInt8] = []
+        WebSocketFrame.encode(opcode: .ping, payload: [], into: &frame)
+        tcp.write(frame)
+    }
+
+    // MARK: Input
+
+    public func connection(_ connection: TCPConnection, didRead bytes: UnsafeRawBufferPointer) {
+        lastActivity = tcp.loop.nowMilliseconds
+        pingSentAt = 0
+        switch phase {
+        case .head(var parser):
+            switch parser.feed(bytes) {
+            case .needMore:
+                phase = .head(parser)
+            case .failure(let error):
+                respond(HTTPResponse.error(error))
+            case .complete(let head, let consumed):
+                phase = .done
+                server.route(head, connection: self)
+                if consumed < bytes.count, case .webSocket = phase {
+                    receiveWebSocket(UnsafeRawBufferPointer(rebasing: bytes[consumed...]))
+                }
+            }
+        case .webSocket:
+            receiveWebSocket(bytes)
+        case .done:
+            break
+        }
+    }
+
+    /// Writes a complete HTTP response and closes after it.
+    func respond(_ response: [UInt8]) {
+        phase = .done
+        tcp.write(response)
+        tcp.finish(timeoutMilliseconds: server.configuration.closeTimeoutMilliseconds)
+    }
+
+    /// Switches to the WebSocket phase after the 101 response is queued.
+    func upgrade(response: [UInt8], endpoint: WebSocketEndpoint, limits: WebSocketLimits, maxQueuedBytes: Int) {
+        tcp.maxQueuedBytes = maxQueuedBytes
+        tcp.write(response)
+        phase = .webSocket(WebSocketSession(role: .server, limits: limits))
+        self.endpoint = endpoint
+        endpoint.webSocketDidOpen(self)
+    }
+
+    private func receiveWebSocket(_ bytes: UnsafeRawBufferPointer) {
+        guard case .webSocket(var session) = phase else { return }
+        // Take the session out of `phase` while it works, so that handlers may call back into this connection.
+        phase = .done
+        var actions: [WebSocketAction] = []
+        session.receive(bytes) { actions.append($0) }
+        phase = .webSocket(session)
+        for action in actions { perform(action) }
+    }
+
+    private func perform(_ action: WebSocketAction) {
+        switch action {
+        case .text(let text):
+            if isOpen { endpoint?.webSocket(self, didReceiveText: text) }
+        case .binary(let data):
+            if isOpen { endpoint?.webSocket(self, didReceiveBinary: data) }
+        case .write(let bytes):
+            tcp.maxQueuedBytes = max(tcp.maxQueuedBytes, tcp.queuedBytes + bytes.count)  // control frames always fit
+            tcp.write(bytes)
+        case .ping, .pong:
+            break
+        case .peerClosed(let code, _):
+            notifyEndpoint(.closed(code: code))
+        case .failed(let code, _):
+            server.logger.debug("websocket protocol error", metadata: ["conn": "\(id)", "code": "\(code)"])
+            notifyEndpoint(.dropped)
+        case .closeConnection:
+            notifyEndpoint(.dropped)
+            phase = .done
+            tcp.finish(timeoutMilliseconds: server.configuration.closeTimeoutMilliseconds)
+        }
+    }
+
+    private func notifyEndpoint(_ reason: DisconnectReason) {
+        guard !endpointNotified, let endpoint else { return }
+        endpointNotified = true
+        endpoint.webSocketDidClose(self, reason: reason)
+    }
+
+    public func connectionDidClose(_ connection: TCPConnection, error: LoopError?) {
+        notifyEndpoint(.dropped)
+        phase = .done
+        endpoint = nil
+        context = nil
+        server.remove(self)
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import CircleLoop
+import CircleServer
+import Logging
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the server until SIGINT or SIGTERM.")
+
+    @Option(name: .long, help: "Address to listen on (IPv4 or IPv6 literal). Repeat for several.")
+    var host: [String] = []
+
+    @Option(name: .long, help: "TCP port (0 picks a free one; the bound port is logged).")
+    var port: Int = 8080
+
+    @Flag(name: .long, help: "Also serve /echo, which echoes every message (conformance and benchmark runs only).")
+    var conformanceEcho = false
+
+    @Option(name: .long, help: "Log format: text or json.")
+    var logFormat: String = "text"
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    @Option(name: .long, help: "Allowed WebSocket Origin (repeat for several). Default: any.")
+    var allowOrigin: [String] = []
+
+    @Option(name: .long, help: "Seconds a graceful shutdown waits for clients to close.")
+    var drainSeconds: Double = 5
+
+    func validate() throws {
+        guard LogFormat(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be text or json") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
+    }
+
+    func run() throws {
+        let format = LogFormat(rawValue: logFormat)!
+        let level = Logger.Level(rawValue: logLevel)!
+        LoggingSystem.bootstrap { label in
+            var handler = CircleLogHandler(label: label, format: format)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "circle")
+        var config = ServerConfiguration()
+        if !host.isEmpty { config.hosts = host }
+        config.port = port
+        config.conformanceEcho = conformanceEcho
+        config.allowedOrigins = allowOrigin.isEmpty ? nil : Set(allowOrigin)
+        config.shutdownDrainMilliseconds = UInt64(max(0, drainSeconds) * 1000)
+
+        let loop = try EventLoop()
+        let server = Server(loop: loop, configuration: config, logger: logger)
+        do {
+            try server.start()
+            try server.installSignalHandlers()
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            throw ExitCode.failure
+        }
+        loop.run()
+        let rc = loop.close()
+        if rc != 0 { logger.error("loop closed with handles left", metadata: ["rc": "\(rc)"]) }
+    }
+}

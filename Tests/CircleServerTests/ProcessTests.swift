@@ -1,0 +1,106 @@
+import CircleLoop
+import Foundation
+import Testing
+
+/// The real `circle` binary as a process: signals and file-descriptor exhaustion.
+final class CircleProcess: LoopDriver {
+    let loop: EventLoop
+    let process = Process()
+    private(set) var port = 0
+    private let stderr = Pipe()
+    private var output = Data()
+
+    static var binary: URL {
+        // Tests run from the package root's build folder: .build/<triple>/debug/CirclePackageTests.xctest
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.appendingPathComponent(".build/debug/circle")
+    }
+
+    /// Starts `circle serve --port 0 …` (through `sh -c` so that a `ulimit` can come first).
+    init(arguments: [String], shellPrefix: String = "") throws {
+        loop = try EventLoop()
+        let command = "\(shellPrefix) exec '\(Self.binary.path)' serve --port 0 " + arguments.joined(separator: " ")
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        process.standardError = stderr
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(10)
+        while port == 0 && Date() < deadline {
+            let chunk = stderr.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            output.append(chunk)
+            let text = String(decoding: output, as: UTF8.self)
+            if let range = text.range(of: "address=127.0.0.1:") {
+                let digits = text[range.upperBound...].prefix { $0.isNumber }
+                port = Int(digits) ?? 0
+            }
+        }
+    }
+
+    /// Everything the process wrote to standard error (reads what is there now; call after it exits for all).
+    func log() -> String {
+        output.append(stderr.fileHandleForReading.readDataToEndOfFile())
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    func cpuTicks() -> Int {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8) else { return 0 }
+        let fields = stat.split(separator: ")").last!.split(separator: " ")
+        return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)  // utime + stime
+    }
+
+    func waitForExit(seconds: Double) -> Int32? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+        loop.close()
+    }
+}
+
+@Suite(.serialized) struct ProcessTests {
+    @Test func sigtermClosesClientsWith1001AndExitsZero() throws {
+        let server = try CircleProcess(arguments: ["--conformance-echo"])
+        try #require(server.port > 0, "no port in the log")
+        let clients = (0..<3).map { _ in TestClient.webSocket(server) }
+        #expect(clients.allSatisfy(\.upgraded))
+        kill(server.process.processIdentifier, SIGTERM)
+        #expect(server.run { clients.allSatisfy(\.tcpClosed) })
+        for c in clients { #expect(c.serverClose?.code == 1001) }
+        #expect(server.waitForExit(seconds: 10) == 0)
+        let log = server.log()
+        #expect(log.contains("draining"))
+        #expect(log.contains("stopped"))
+        #expect(!log.contains("handles left"))
+    }
+
+    @Test func fileDescriptorExhaustionNeitherSpinsNorCrashes() throws {
+        // 32 descriptors: the loop's own few plus a handful of clients.
+        let server = try CircleProcess(arguments: [], shellPrefix: "ulimit -n 32;")
+        try #require(server.port > 0)
+        var clients: [TestClient] = []
+        for _ in 0..<60 {
+            clients.append(TestClient.raw(server, []))
+        }
+        server.run(milliseconds: 300)
+        let before = server.cpuTicks()
+        server.run(milliseconds: 1000)
+        let spent = server.cpuTicks() - before  // clock ticks (1/100 s): a spinning accept loop would burn ~100
+        #expect(spent < 50, "the server burned \(spent) ticks in one second while out of descriptors")
+        #expect(server.process.isRunning)
+        for c in clients { c.tcp?.close() }
+        server.run(milliseconds: 200)
+        // Descriptors are free again: it accepts and answers.
+        let ok = TestClient.raw(server, Array("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+        #expect(server.run { ok.tcpClosed })
+        #expect(ok.status == 200)
+        kill(server.process.processIdentifier, SIGTERM)
+        #expect(server.waitForExit(seconds: 10) == 0)
+        #expect(server.log().contains("EMFILE"))
+    }
+}
