@@ -26,7 +26,7 @@ public enum HTTPParseResult: Sendable, Equatable {
 ///
 /// Any split of the input gives the same result. After `.complete` the parser is ready for the next head;
 /// after `.failure` it keeps returning that failure.
-public struct HTTPHeadParser {
+public struct HTTPHeadParser: Sendable {
     private let limits: HTTPLimits
     private var reader: HTTPHeadReader
     private var requestLine: (method: String, target: String, versionMinor: Int)?

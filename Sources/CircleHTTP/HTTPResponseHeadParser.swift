@@ -30,7 +30,7 @@ public enum HTTPResponseParseResult: Sendable, Equatable {
 
 /// An incremental, strict HTTP/1.x response-head parser with the same line rules and caps as `HTTPHeadParser`:
 /// status line `HTTP/1.x SP 3DIGIT SP reason CRLF` (a missing final SP before an empty reason is tolerated).
-public struct HTTPResponseHeadParser {
+public struct HTTPResponseHeadParser: Sendable {
     private let limits: HTTPLimits
     private var reader: HTTPHeadReader
     private var statusLine: (versionMinor: Int, status: Int, reason: String)?

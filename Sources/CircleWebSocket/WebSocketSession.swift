@@ -13,7 +13,7 @@ import CircleCrypto
 /// Memory: an idle session holds no buffer (well under 128 bytes in all). A message buffer grows with the bytes
 /// that actually arrived, never with what a header announces; a message that arrives in one read is one
 /// allocation of its exact size, unmasked straight into place.
-public struct WebSocketSession {
+public struct WebSocketSession: Sendable {
     /// Where the close handshake stands.
     public enum State: Sendable, Equatable {
         /// Messages flow both ways.
@@ -24,11 +24,12 @@ public struct WebSocketSession {
         case closed
     }
 
+    /// Where the decoder stands within the current frame.
     private enum Phase {
-        case first
-        case second
-        case length(total: UInt8, left: UInt8)
-        case mask(left: UInt8)
+        case first                              // FIN, RSV1-3, opcode
+        case second                             // MASK, 7-bit length
+        case length(total: UInt8, left: UInt8)  // 16- or 64-bit extended length
+        case mask(left: UInt8)                  // masking key
         case payload
     }
 

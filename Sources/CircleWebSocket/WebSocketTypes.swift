@@ -1,16 +1,24 @@
 /// Which end of the connection a session plays: servers receive masked frames, clients send them.
 public enum WebSocketRole: Sendable {
+    /// Accepts connections: receives masked frames, sends unmasked ones.
     case server
+    /// Opens connections: sends masked frames, receives unmasked ones.
     case client
 }
 
 /// The opcodes RFC 6455 defines (§5.2). Any other value on the wire is a protocol error.
 public enum WebSocketOpcode: UInt8, Sendable {
+    /// A further fragment of the message in progress.
     case continuation = 0
+    /// The first frame of a UTF-8 text message.
     case text = 1
+    /// The first frame of a binary message.
     case binary = 2
+    /// Starts or answers the close handshake.
     case close = 8
+    /// Asks the peer for a pong with the same payload.
     case ping = 9
+    /// Answers a ping, or serves as a unidirectional heartbeat.
     case pong = 10
 
     /// Close, ping and pong: at most 125 bytes, never fragmented, allowed between fragments.
