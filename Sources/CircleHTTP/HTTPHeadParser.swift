@@ -1,0 +1,106 @@
+/// The outcome of feeding bytes to `HTTPHeadParser`.
+public enum HTTPParseResult: Sendable, Equatable {
+    /// The head is not complete yet; feed more bytes.
+    case needMore
+    /// The head is complete. `consumed` is how many bytes of the LAST input belong to the head; the rest
+    /// (for example a WebSocket frame sent right behind the head) belongs to the caller.
+    case complete(HTTPRequestHead, consumed: Int)
+    /// The head is malformed or over a cap; answer with `HTTPResponse.error(_:)` and close.
+    case failure(HTTPError)
+}
+
+/// An incremental, strict HTTP/1.1 request-head parser (RFC 9112). Pure: bytes in, a head or an error out.
+///
+/// Rules:
+/// - Request line `method SP request-target SP HTTP/1.x CRLF`: the method is a token, the target is origin-form
+///   (starts with `/`, visible ASCII only). `HTTP/1.0` parses (versionMinor 0); another major version is 505.
+/// - Header lines `name ":" OWS value OWS CRLF`: token names with no whitespace before the colon, values of
+///   visible ASCII, obs-text, SP and HTAB only; obsolete line folding is refused. Every line needs CRLF.
+/// - HTTP/1.1 needs exactly one `Host` field (RFC 9112 §3.2), HTTP/1.0 at most one; otherwise 400.
+/// - Empty lines before the request line are skipped (they count toward `maxHeadBytes`).
+/// - Caps, checked before bytes are stored (positionally, so at most two bytes late for a line still lacking
+///   its CRLF): a request line over `maxLineBytes` is 414, a header line over it
+///   431, a head over `maxHeadBytes` 431, more than `maxHeaderCount` fields 431.
+/// - The body, if any, is not interpreted: the caller decides what to do with `Content-Length` and
+///   `Transfer-Encoding`.
+///
+/// Any split of the input gives the same result. After `.complete` the parser is ready for the next head;
+/// after `.failure` it keeps returning that failure.
+public struct HTTPHeadParser: Sendable {
+    private let limits: HTTPLimits
+    private var reader: HTTPHeadReader
+    private var requestLine: (method: String, target: String, versionMinor: Int)?
+    private var failed: HTTPError?
+
+    /// A parser enforcing `limits`.
+    public init(limits: HTTPLimits = .init()) {
+        self.limits = limits
+        reader = HTTPHeadReader(limits: limits, startLineTooLong: HTTPError(status: 414))
+    }
+
+    /// Feeds the next bytes from the connection, in any split.
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) -> HTTPParseResult {
+        if let failed { return .failure(failed) }
+        var index = 0
+        while true {
+            switch reader.advance(bytes, &index) {
+            case .needMore:
+                return .needMore
+            case .failure(let error):
+                return fail(error)
+            case .startLine(let line):
+                switch line.withUnsafeBytes(Self.parseRequestLine) {
+                case .success(let parsed): requestLine = parsed
+                case .failure(let error): return fail(error)
+                }
+            case .complete(let headers):
+                guard let requestLine else { return fail(HTTPError(status: 400)) }
+                let head = HTTPRequestHead(
+                    method: requestLine.method, target: requestLine.target,
+                    versionMinor: requestLine.versionMinor, headers: headers)
+                let hosts = head.headerValues("Host").count
+                if hosts > 1 || (hosts == 0 && head.versionMinor >= 1) {
+                    return fail(HTTPError(status: 400, reason: "Exactly one Host header is required"))
+                }
+                self = HTTPHeadParser(limits: limits)
+                return .complete(head, consumed: index)
+            }
+        }
+    }
+
+    /// Feeds bytes from an array (convenience for tests and tools).
+    public mutating func feed(_ bytes: [UInt8]) -> HTTPParseResult {
+        bytes.withUnsafeBytes { feed($0) }
+    }
+
+    private mutating func fail(_ error: HTTPError) -> HTTPParseResult {
+        failed = error
+        return .failure(error)
+    }
+
+    private static func parseRequestLine(
+        _ line: UnsafeRawBufferPointer
+    ) -> Result<(method: String, target: String, versionMinor: Int), HTTPError> {
+        let malformed = HTTPError(status: 400, reason: "Malformed request line")
+        guard let sp1 = line.firstIndex(of: HTTPSyntax.sp), sp1 > 0,
+              line[..<sp1].allSatisfy(HTTPSyntax.isTChar)
+        else { return .failure(malformed) }
+        let targetStart = sp1 + 1
+        guard let sp2 = line[targetStart...].firstIndex(of: HTTPSyntax.sp), sp2 > targetStart else {
+            return .failure(malformed)
+        }
+        let target = line[targetStart..<sp2]
+        guard target.first == 0x2F else {
+            return .failure(HTTPError(status: 400, reason: "Request target must be in origin-form"))
+        }
+        guard target.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            return .failure(HTTPError(status: 400, reason: "Invalid character in request target"))
+        }
+        let version = HTTPSyntax.parseVersion(UnsafeRawBufferPointer(rebasing: line[(sp2 + 1)...]))
+        return version.map { minor in
+            (String(decoding: UnsafeRawBufferPointer(rebasing: line[..<sp1]), as: UTF8.self),
+             String(decoding: UnsafeRawBufferPointer(rebasing: target), as: UTF8.self),
+             minor)
+        }
+    }
+}

@@ -1,0 +1,20 @@
+/// What a `WebSocketSession` asks its owner to do, or tells it, in the order the input caused them.
+public enum WebSocketAction: Sendable, Equatable {
+    /// One complete text message; its UTF-8 is already validated.
+    case text([UInt8])
+    /// One complete binary message.
+    case binary([UInt8])
+    /// Bytes to send to the peer: a pong, the echo of the peer's close, or our close after an error.
+    case write([UInt8])
+    /// Informational: a ping arrived (its pong was emitted as `.write` just before).
+    case ping([UInt8])
+    /// A pong arrived (keepalive uses it).
+    case pong([UInt8])
+    /// Informational: the peer's close frame; `code` is nil when its payload was empty.
+    case peerClosed(code: UInt16?, reason: String)
+    /// Close the TCP connection now, after flushing the writes already emitted. Nothing follows it.
+    case closeConnection
+    /// Informational, before our error close is written: why the session failed, with the code sent.
+    /// The reason is a fixed text that never quotes peer data.
+    case failed(code: UInt16, reason: String)
+}
