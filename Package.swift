@@ -20,6 +20,8 @@ let package = Package(
 
         // Crypto helpers: SHA-1, HMAC-SHA256, random bytes (OpenSSL), base64.
         .target(name: "CircleCrypto", dependencies: ["COpenSSL"]),
+        // TLS through OpenSSL memory BIOs: ciphertext in, plaintext out, no sockets.
+        .target(name: "CircleTLS", dependencies: ["COpenSSL"]),
         // Pure codecs: no I/O.
         .target(name: "CircleHTTP"),
         .target(name: "CircleWebSocket", dependencies: ["CircleCrypto", "CircleHTTP"]),
@@ -43,6 +45,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "CircleCodecTests", dependencies: ["CircleHTTP", "CircleWebSocket", "CircleCrypto"]),
+        .testTarget(name: "CircleTLSTests", dependencies: ["CircleTLS"]),
         .testTarget(name: "CircleAuthTests", dependencies: ["CircleAuth", "CircleJSON", "CircleCrypto"]),
         .testTarget(name: "CircleRoomTests", dependencies: ["CircleRoom"]),
         .testTarget(name: "CircleProtocolTests", dependencies: ["CircleProtocol", "CircleRoom", "CircleJSON"]),

@@ -1,3 +1,4 @@
+import Glibc
 import CircleHTTP
 import CircleLoop
 import CircleWebSocket
