@@ -1,0 +1,142 @@
+import CircleCrypto
+import CircleJSON
+
+/// Verifies HS256 JWTs (RFC 7519, compact JWS per RFC 7515) that admit a participant to a room.
+///
+/// Checks, in order, each failing with the ``TokenError`` shown:
+/// 1. empty → `missing`; over ``maxTokenBytes`` → `malformed` (before any other work);
+/// 2. exactly three base64url segments, unpadded (`=` is rejected) → else `malformed`;
+/// 3. the header is a JSON object whose `alg` is a string (→ else `malformed`) equal to `HS256`
+///    (→ else `unsupportedAlgorithm`, which covers `none`); `typ`, if present, is "JWT" in any case, and `crit` is
+///    absent (no extensions are understood) → else `malformed`;
+/// 4. the HMAC-SHA256 of `header.payload` equals the signature, compared in constant time → else `badSignature`.
+///    Nothing in the payload is decoded before this;
+/// 5. the payload is a JSON object with valid claims (see ``TokenClaims``) → else `invalidClaims(name)`;
+/// 6. its `room` equals `room`, byte for byte → else `wrongRoom`;
+/// 7. `exp > now - leeway` → else `expired`; `nbf`, if present, `≤ now + leeway` → else `notYetValid`.
+///
+/// The caller strips any `Bearer ` prefix. Pure: the clock is an argument.
+public struct TokenVerifier: Sendable {
+    /// The largest accepted token, in bytes.
+    public static let maxTokenBytes = 4096
+
+    private static let jsonLimits = JSONLimits(maxDepth: 8, maxStringBytes: maxTokenBytes, maxMembers: 256)
+
+    private let secret: [UInt8]
+    private let leeway: Int64
+
+    /// - Parameters:
+    ///   - secret: the HMAC key shared with the token issuer; must not be empty (use at least 32 random bytes).
+    ///   - leeway: seconds of clock skew tolerated on `exp` and `nbf`; must not be negative.
+    public init(secret: [UInt8], leeway: Int64 = 0) {
+        precondition(!secret.isEmpty, "TokenVerifier needs a non-empty secret")
+        precondition(leeway >= 0, "TokenVerifier leeway must not be negative")
+        self.secret = secret
+        self.leeway = leeway
+    }
+
+    /// Verifies `token` for the room named in the request path.
+    /// - Parameter now: the current time in Unix seconds (passed in; never read inside).
+    public func verify(_ token: String, room: String, now: Int64) -> Result<TokenClaims, TokenError> {
+        Result { () throws(TokenError) in try check(token, room: room, now: now) }
+    }
+
+    private func check(_ token: String, room: String, now: Int64) throws(TokenError) -> TokenClaims {
+        let length = token.utf8.count
+        guard length > 0 else { throw .missing }
+        guard length <= Self.maxTokenBytes else { throw .malformed }
+
+        let bytes = Array(token.utf8)
+        let segments = try Segments(bytes)
+        try checkHeader(bytes[segments.header])
+
+        guard let signature = Base64.decodeURL(bytes[segments.signature]) else { throw .malformed }
+        let expected = Crypto.hmacSHA256(key: secret, data: Array(bytes[segments.signingInput]))
+        guard Crypto.constantTimeEqual(expected, signature) else { throw .badSignature }
+
+        let claims = try TokenClaims(payload: try decodeObject(bytes[segments.payload]))
+        guard claims.room.utf8.elementsEqual(room.utf8) else { throw .wrongRoom }
+        let (earliestLiveExpiry, expiryOverflow) = now.subtractingReportingOverflow(leeway)
+        if !expiryOverflow, claims.exp <= earliestLiveExpiry { throw .expired }
+        let (latestStart, startOverflow) = now.addingReportingOverflow(leeway)
+        if let nbf = claims.nbf, !startOverflow, nbf > latestStart { throw .notYetValid }
+        return claims
+    }
+
+    private func checkHeader(_ segment: ArraySlice<UInt8>) throws(TokenError) {
+        let header = try decodeObject(segment)
+        guard let alg = header["alg"]?.stringValue else { throw .malformed }
+        guard alg == "HS256" else { throw .unsupportedAlgorithm }
+        if let typ = header["typ"] {
+            guard let value = typ.stringValue, value.lowercased() == "jwt" else { throw .malformed }
+        }
+        guard header["crit"] == nil else { throw .malformed }
+    }
+
+    /// Decodes one base64url segment holding a JSON object.
+    private func decodeObject(_ segment: ArraySlice<UInt8>) throws(TokenError) -> JSONObject {
+        guard let json = Base64.decodeURL(segment),
+              let value = try? JSON.parse(json, limits: Self.jsonLimits),
+              case .object(let object) = value
+        else { throw .malformed }
+        return object
+    }
+}
+
+/// The byte ranges of a compact JWS's three segments.
+private struct Segments {
+    let header: Range<Int>
+    let payload: Range<Int>
+    let signature: Range<Int>
+    /// `header.payload`, the bytes the signature covers.
+    var signingInput: Range<Int> { header.lowerBound..<payload.upperBound }
+
+    init(_ token: [UInt8]) throws(TokenError) {
+        let dot = UInt8(ascii: ".")
+        guard let first = token.firstIndex(of: dot),
+              let second = token[(first + 1)...].firstIndex(of: dot),
+              !token[(second + 1)...].contains(dot),
+              first > 0, second > first + 1
+        else { throw .malformed }
+        header = 0..<first
+        payload = (first + 1)..<second
+        signature = (second + 1)..<token.count
+    }
+}
+
+extension TokenClaims {
+    /// Reads and validates the claims of a verified payload.
+    init(payload: JSONObject) throws(TokenError) {
+        guard let sub = payload["sub"]?.stringValue, !sub.isEmpty, sub.utf8.count <= Self.maxSubjectBytes else {
+            throw .invalidClaims("sub")
+        }
+        guard let name = payload["name"]?.stringValue, !name.isEmpty, name.utf8.count <= Self.maxNameBytes else {
+            throw .invalidClaims("name")
+        }
+        guard let room = payload["room"]?.stringValue, !room.isEmpty else { throw .invalidClaims("room") }
+        guard let roleName = payload["role"]?.stringValue, let role = ParticipantRole(rawValue: roleName) else {
+            throw .invalidClaims("role")
+        }
+        guard let exp = Self.numericDate(payload["exp"]) else { throw .invalidClaims("exp") }
+        var nbf: Int64?
+        if let value = payload["nbf"] {
+            guard let date = Self.numericDate(value) else { throw .invalidClaims("nbf") }
+            nbf = date
+        }
+        var iat: Int64?
+        if let value = payload["iat"] {
+            guard let date = Self.numericDate(value) else { throw .invalidClaims("iat") }
+            iat = date
+        }
+        self.init(sub: sub, name: name, room: room, role: role, exp: exp, nbf: nbf, iat: iat)
+    }
+
+    /// A NumericDate (RFC 7519 §2): a JSON number of seconds, possibly fractional, rounded down; nil if absent,
+    /// not a number, or outside `Int64`.
+    static func numericDate(_ value: JSON?) -> Int64? {
+        guard let seconds = value?.doubleValue else { return nil }
+        let whole = seconds.rounded(.down)
+        guard whole >= -0x1p63, whole < 0x1p63 else { return nil }
+        return Int64(whole)
+    }
+}

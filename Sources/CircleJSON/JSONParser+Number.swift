@@ -1,0 +1,54 @@
+extension JSONParser {
+    /// Parses a number; `pos` is at `-` or a digit.
+    ///
+    /// The grammar is checked here; the value comes from `Double(String)` on the validated text, which rounds
+    /// correctly. Integers of at most 15 digits (exact in a double) skip that conversion.
+    mutating func parseNumber() throws(JSONError) -> Double {
+        let start = pos
+        let count = input.count
+        var i = pos
+        let negative = input[i] == Byte.minus
+        if negative { i += 1 }
+        guard i < count, isDigit(input[i]) else { throw fail("invalid number", at: i) }
+
+        var integer: UInt64 = 0
+        var digits = 0
+        if input[i] == Byte.zero {
+            i += 1
+            if i < count, isDigit(input[i]) { throw fail("leading zero in number", at: start) }
+        } else {
+            while i < count, isDigit(input[i]) {
+                integer = integer &* 10 &+ UInt64(input[i] - Byte.zero)
+                digits += 1
+                i += 1
+            }
+        }
+
+        var isInteger = true
+        if i < count, input[i] == Byte.dot {
+            isInteger = false
+            i += 1
+            guard i < count, isDigit(input[i]) else { throw fail("invalid number", at: i) }
+            while i < count, isDigit(input[i]) { i += 1 }
+        }
+        if i < count, input[i] == Byte.e || input[i] == Byte.upperE {
+            isInteger = false
+            i += 1
+            if i < count, input[i] == Byte.plus || input[i] == Byte.minus { i += 1 }
+            guard i < count, isDigit(input[i]) else { throw fail("invalid number", at: i) }
+            while i < count, isDigit(input[i]) { i += 1 }
+        }
+        pos = i
+
+        if isInteger && digits <= 15 {
+            let magnitude = Double(integer)
+            return negative ? -magnitude : magnitude
+        }
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: input[start..<i]), as: UTF8.self)
+        guard let value = Double(text), value.isFinite else { throw fail("number out of range", at: start) }
+        return value
+    }
+
+    @inline(__always)
+    private func isDigit(_ byte: UInt8) -> Bool { byte &- Byte.zero < 10 }
+}

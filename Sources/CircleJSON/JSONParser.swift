@@ -1,0 +1,182 @@
+/// A strict RFC 8259 recursive-descent parser over a borrowed byte buffer.
+///
+/// Strictness: no comments, no trailing commas, no NaN/Infinity, no leading zeros or '+', no raw control characters
+/// or invalid UTF-8 in strings, no lone surrogate escapes, whitespace is only space, tab, LF and CR, and nothing but
+/// whitespace may follow the value. Duplicate keys in an object are rejected (RFC 8259 leaves their meaning open,
+/// so accepting them would let two readers of one message disagree). Numbers that overflow a double are rejected.
+///
+/// Depth is checked before each recursion, so `limits.maxDepth` bounds the stack.
+struct JSONParser {
+    let input: UnsafeRawBufferPointer
+    let limits: JSONLimits
+    var pos = 0
+    /// Reused buffer for strings that contain escapes.
+    var scratch: [UInt8] = []
+    /// Members of the top-level object whose value byte ranges to record (see `JSON.parseTopObject`).
+    var captureNames: [String] = []
+    var captureRanges: [Range<Int>?] = []
+
+    init(_ input: UnsafeRawBufferPointer, limits: JSONLimits) {
+        self.input = input
+        self.limits = limits
+    }
+
+    /// Parses one value followed only by whitespace.
+    mutating func parseDocument() throws(JSONError) -> JSON {
+        skipWhitespace()
+        let value = try parseValue(depth: 0)
+        try expectEnd()
+        return value
+    }
+
+    /// Parses one object followed only by whitespace, recording the value ranges of `captureNames` members.
+    mutating func parseTopObject() throws(JSONError) -> JSONObject {
+        skipWhitespace()
+        guard pos < input.count, input[pos] == Byte.openBrace else { throw fail("expected an object") }
+        guard limits.maxDepth > 0 else { throw fail("nesting too deep") }
+        let object = try parseObject(depth: 1)
+        try expectEnd()
+        return object
+    }
+
+    mutating func expectEnd() throws(JSONError) {
+        skipWhitespace()
+        guard pos == input.count else { throw fail("unexpected data after value") }
+    }
+
+    /// `depth` is the number of containers enclosing the value.
+    mutating func parseValue(depth: Int) throws(JSONError) -> JSON {
+        guard pos < input.count else { throw fail("unexpected end of input") }
+        switch input[pos] {
+        case Byte.openBrace:
+            guard depth < limits.maxDepth else { throw fail("nesting too deep") }
+            return .object(try parseObject(depth: depth + 1))
+        case Byte.openBracket:
+            guard depth < limits.maxDepth else { throw fail("nesting too deep") }
+            return .array(try parseArray(depth: depth + 1))
+        case Byte.quote:
+            return .string(try parseString())
+        case Byte.t:
+            try expectLiteral("true")
+            return .bool(true)
+        case Byte.f:
+            try expectLiteral("false")
+            return .bool(false)
+        case Byte.n:
+            try expectLiteral("null")
+            return .null
+        case Byte.minus, Byte.zero...Byte.nine:
+            return .number(try parseNumber())
+        default:
+            throw fail("expected a value")
+        }
+    }
+
+    /// `pos` is at `{`; `depth` counts this object.
+    mutating func parseObject(depth: Int) throws(JSONError) -> JSONObject {
+        pos += 1
+        skipWhitespace()
+        var object = JSONObject()
+        if pos < input.count, input[pos] == Byte.closeBrace {
+            pos += 1
+            return object
+        }
+        while true {
+            guard pos < input.count else { throw fail("unexpected end of input") }
+            guard input[pos] == Byte.quote else { throw fail("expected a string key") }
+            guard object.count < limits.maxMembers else { throw fail("too many members") }
+            let keyStart = pos
+            let key = try parseString()
+            skipWhitespace()
+            guard pos < input.count, input[pos] == Byte.colon else { throw fail("expected ':'") }
+            pos += 1
+            skipWhitespace()
+            let valueStart = pos
+            let value = try parseValue(depth: depth)
+            guard object.insertNew(key, value) else { throw fail("duplicate key", at: keyStart) }
+            if depth == 1, !captureNames.isEmpty, let j = captureNames.firstIndex(of: key) {
+                captureRanges[j] = valueStart..<pos
+            }
+            skipWhitespace()
+            guard pos < input.count else { throw fail("unexpected end of input") }
+            switch input[pos] {
+            case Byte.comma:
+                pos += 1
+                skipWhitespace()
+            case Byte.closeBrace:
+                pos += 1
+                return object
+            default:
+                throw fail("expected ',' or '}'")
+            }
+        }
+    }
+
+    /// `pos` is at `[`; `depth` counts this array.
+    mutating func parseArray(depth: Int) throws(JSONError) -> [JSON] {
+        pos += 1
+        skipWhitespace()
+        var elements: [JSON] = []
+        if pos < input.count, input[pos] == Byte.closeBracket {
+            pos += 1
+            return elements
+        }
+        while true {
+            guard elements.count < limits.maxMembers else { throw fail("too many elements") }
+            elements.append(try parseValue(depth: depth))
+            skipWhitespace()
+            guard pos < input.count else { throw fail("unexpected end of input") }
+            switch input[pos] {
+            case Byte.comma:
+                pos += 1
+                skipWhitespace()
+            case Byte.closeBracket:
+                pos += 1
+                return elements
+            default:
+                throw fail("expected ',' or ']'")
+            }
+        }
+    }
+
+    mutating func expectLiteral(_ word: StaticString) throws(JSONError) {
+        let length = word.utf8CodeUnitCount
+        let start = pos
+        let matches = word.withUTF8Buffer { expected in
+            guard start + length <= input.count else { return false }
+            for k in 0..<length where input[start + k] != expected[k] { return false }
+            return true
+        }
+        guard matches else { throw fail("invalid literal") }
+        pos += length
+    }
+
+    @inline(__always)
+    mutating func skipWhitespace() {
+        while pos < input.count {
+            switch input[pos] {
+            case Byte.space, Byte.tab, Byte.newline, Byte.carriageReturn: pos += 1
+            default: return
+            }
+        }
+    }
+
+    func fail(_ message: String, at offset: Int? = nil) -> JSONError {
+        JSONError(offset: offset ?? pos, message: message)
+    }
+}
+
+/// ASCII bytes the parser and serializer look for.
+enum Byte {
+    static let space = UInt8(ascii: " "), tab = UInt8(ascii: "\t"), newline = UInt8(ascii: "\n")
+    static let carriageReturn = UInt8(ascii: "\r"), backspace: UInt8 = 0x08, formFeed: UInt8 = 0x0C
+    static let openBrace = UInt8(ascii: "{"), closeBrace = UInt8(ascii: "}")
+    static let openBracket = UInt8(ascii: "["), closeBracket = UInt8(ascii: "]")
+    static let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\"), slash = UInt8(ascii: "/")
+    static let colon = UInt8(ascii: ":"), comma = UInt8(ascii: ",")
+    static let minus = UInt8(ascii: "-"), plus = UInt8(ascii: "+"), dot = UInt8(ascii: ".")
+    static let zero = UInt8(ascii: "0"), nine = UInt8(ascii: "9")
+    static let e = UInt8(ascii: "e"), upperE = UInt8(ascii: "E")
+    static let t = UInt8(ascii: "t"), f = UInt8(ascii: "f"), n = UInt8(ascii: "n"), u = UInt8(ascii: "u")
+    static let b = UInt8(ascii: "b"), r = UInt8(ascii: "r")
+}
