@@ -161,3 +161,33 @@ public enum JoinOutcome: Hashable, Sendable {
         return true
     }
 }
+
+extension Outbound {
+    /// A one-line description safe for logs: the message type, a sequence number or error code, and sizes —
+    /// never a display name, a text, or a payload.
+    public var logSummary: String {
+        switch self {
+        case .welcome(let welcome):
+            switch welcome.catchUp {
+            case .snapshot: "welcome seq=\(welcome.seq) resumed=\(welcome.resumed) snapshot"
+            case .replay(let events): "welcome seq=\(welcome.seq) resumed=\(welcome.resumed) replay=\(events.count)"
+            }
+        case .event(let sequenced): "\(sequenced.event.wireName) seq=\(sequenced.seq)"
+        case .error(_, let code, _): "error code=\(code.wireName)"
+        case .signal(let from, let payload): "signal from=\(from) bytes=\(payload.count)"
+        case .privateWord(let from, let text): "private_word from=\(from) bytes=\(text?.utf8.count ?? 0)"
+        default: wireName
+        }
+    }
+}
+
+extension RoomEffect {
+    /// A one-line description safe for logs (see `Outbound.logSummary`).
+    public var logSummary: String {
+        switch self {
+        case .deliver(let message, let recipients): "deliver \(message.logSummary) to=\(recipients.count)"
+        case .close(let connection, let code, let reason): "close \(connection) code=\(code) reason=\(reason)"
+        case .ended: "ended"
+        }
+    }
+}

@@ -1,4 +1,5 @@
-/// The phase of a session: `intro → sharing ⇄ silence → close → ended`, plus close → sharing, and ended from any.
+/// The phase of a session: `intro → sharing ⇄ silence → close → ended`, plus close → sharing, ended from any
+/// phase, and a silence from intro or close that returns there.
 public enum Phase: String, Sendable, Codable, CaseIterable {
     /// A round of the members present, in join order; late joiners are appended.
     case intro

@@ -18,7 +18,9 @@ extension Room {
             }
         case .startSilence(let length):
             guard state.phase.allowsSilence else { throw CommandError(.wrongPhase) }
-            guard RoomConfig.silenceRange.contains(length) else { throw CommandError(.invalid, "silence length out of range") }
+            guard RoomConfig.silenceRange.contains(length) else {
+                throw CommandError(.invalid, "silence length out of range")
+            }
             changePhase(to: .silence, silenceLength: length)
         case .endSilence:
             guard let silence = state.silence else { throw CommandError(.wrongPhase, "no silence to end") }
@@ -27,7 +29,9 @@ extension Room {
             try giveFloor(to: target)
         case .moveInQueue(let id, let position):
             guard let index = state.queue.firstIndex(of: id) else { throw CommandError(.notFound, "not in the queue") }
-            guard position >= 0, position < state.queue.count else { throw CommandError(.invalid, "position out of range") }
+            guard state.queue.indices.contains(position) else {
+                throw CommandError(.invalid, "position out of range")
+            }
             guard position != index else { break }
             state.queue.remove(at: index)
             state.queue.insert(id, at: position)

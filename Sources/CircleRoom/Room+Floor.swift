@@ -75,7 +75,9 @@ extension Room {
 
     /// Re-orders the queue by speaking time, keeping the current order among equals.
     func sortQueueBySpeakingTime() {
-        let keyed = state.queue.enumerated().map { (index: $0.offset, id: $0.element, spoken: state.stats[$0.element]?.spoken ?? .zero) }
+        let keyed = state.queue.enumerated().map { index, id in
+            (index: index, id: id, spoken: state.stats[id]?.spoken ?? .zero)
+        }
         state.queue = keyed.sorted { ($0.spoken, $0.index) < ($1.spoken, $1.index) }.map(\.id)
     }
 

@@ -7,20 +7,20 @@ enum RoomTimer: Equatable {
 }
 
 extension Room {
-    /// The earliest running timer. Ties go to the turn, then the silence, then graces in join order.
+    /// The earliest running timer. Ties go to the turn, then the silence, then graces by participant id, so the
+    /// order never depends on dictionary order.
     func earliestTimer() -> (at: Instant, timer: RoomTimer)? {
         guard state.phase != .ended else { return nil }
         var best: (at: Instant, timer: RoomTimer)?
-        func consider(_ at: Instant?, _ timer: RoomTimer) {
-            guard let at else { return }
-            if best == nil || at < best!.at { best = (at, timer) }
+        if let at = state.floor?.nudgeAt { best = (at, .turnNudge) }
+        if let at = state.floor?.endsAt, best == nil || at < best!.at { best = (at, .turnEnd) }
+        if let at = state.silence?.endsAt, best == nil || at < best!.at { best = (at, .silenceEnd) }
+        var grace: (at: Instant, id: ParticipantID)?
+        for participant in state.participants.values {
+            guard let at = participant.graceEnds else { continue }
+            if grace == nil || (at, participant.id) < (grace!.at, grace!.id) { grace = (at, participant.id) }
         }
-        consider(state.floor?.nudgeAt, .turnNudge)
-        consider(state.floor?.endsAt, .turnEnd)
-        consider(state.silence?.endsAt, .silenceEnd)
-        for id in state.joinOrder {
-            consider(state.participants[id]?.graceEnds, .grace(id))
-        }
+        if let grace, best == nil || grace.at < best!.at { best = (grace.at, .grace(grace.id)) }
         return best
     }
 

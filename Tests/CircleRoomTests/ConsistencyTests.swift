@@ -112,3 +112,18 @@ struct ConsistencyTests {
         }
     }
 }
+
+@Suite("Log safety")
+struct LogSafetyTests {
+    @Test func logSummariesNeverCarryNamesTextsOrPayloads() {
+        let (h, _) = ConsistencyTests.session()
+        h.send("a", .privateWord(text: "secret words"))
+        h.send("a", .signal(to: .everyone, payload: Array("v=0 sdp-secret".utf8)))
+        for effect in h.log {
+            let line = effect.logSummary
+            #expect(!line.contains("Name of"))
+            #expect(!line.contains("secret"))
+        }
+        #expect(h.log.contains { $0.logSummary.hasPrefix("deliver signal from=a bytes=14") })
+    }
+}

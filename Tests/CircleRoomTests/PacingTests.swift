@@ -57,9 +57,11 @@ struct PacingTests {
         #expect(h.snapshot.floor == "a")
         h.run(until: start + .seconds(120))
         #expect(h.messages("a").contains(.turnTimeUp(speaker: "a")))
-        #expect(h.events("b").suffix(3) == [
-            .turnEnded("a", reason: .timeUp), .queueChanged([], policy: .fifo), .floorGiven("b", turnLength: .seconds(120)),
-        ])
+        #expect(
+            h.events("b").suffix(3) == [
+                .turnEnded("a", reason: .timeUp), .queueChanged([], policy: .fifo),
+                .floorGiven("b", turnLength: .seconds(120)),
+            ])
         #expect(h.stats("a")?.spoken == .seconds(120))
         #expect(h.room.nextDeadline == h.now + .seconds(90))
     }

@@ -63,7 +63,8 @@ struct PartsTests {
         let events: [RoomEvent] = [
             .participantJoined(ParticipantView(id: "", name: "", role: .member, connection: .connected, mic: false,
                 camera: false, muted: false)),
-            .participantLeft("", reason: .left), .connectionChanged("", .connected), .mediaChanged("", mic: true, camera: true),
+            .participantLeft("", reason: .left), .connectionChanged("", .connected),
+            .mediaChanged("", mic: true, camera: true),
             .muteChanged([], muted: true), .roleChanged("", .member), .queueChanged([], policy: .fifo),
             .floorGiven("", turnLength: nil), .turnEnded("", reason: .finished), .roundChanged([]),
             .phaseChanged(.intro, silence: nil), .pacingChanged(.unpaced), .lockChanged(locked: true), .sessionEnded,

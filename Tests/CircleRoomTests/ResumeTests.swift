@@ -30,7 +30,11 @@ struct ResumeTests {
         #expect(h.view("a") == nil)
         #expect(h.snapshot.queue == ["b"])
         let tail = Array(h.events("f").suffix(3))
-        #expect(tail == [.queueChanged(["b"], policy: .fifo), .roundChanged([RoundEntry(participant: "b", status: .waiting)]), .participantLeft("a", reason: .timedOut)])
+        #expect(
+            tail == [
+                .queueChanged(["b"], policy: .fifo), .roundChanged([RoundEntry(participant: "b", status: .waiting)]),
+                .participantLeft("a", reason: .timedOut),
+            ])
     }
 
     @Test func reconnectAtTheExactGraceDeadlineBeforeTickResumes() {
@@ -203,5 +207,34 @@ struct ResumeTests {
         h.room.tick(now: .seconds(1))
         #expect(h.room.nextDeadline == deadline)
         #expect(h.view("a") != nil)
+    }
+
+    @Test func gracesEndingAtTheSameInstantFireInParticipantIdOrder() {
+        let h = Harness()
+        h.join("f", .facilitator)
+        h.join("z")
+        h.join("m")
+        h.drop("z")
+        h.drop("m")
+        h.advance(.seconds(30))
+        let left = h.events("f").filter { if case .participantLeft = $0 { true } else { false } }
+        #expect(left == [.participantLeft("m", reason: .timedOut), .participantLeft("z", reason: .timedOut)])
+    }
+
+    @Test func aCommandArrivingExactlyAtADeadlineIsHandledBeforeTheDeadlineFires() {
+        let h = Harness()
+        h.join("f", .facilitator)
+        h.send("f", .setPhase(.sharing))
+        h.send("f", .startSilence(.seconds(10)))
+        h.wait(.seconds(10))
+        h.send("f", .giveFloor(to: "f"))
+        #expect(h.errors("f") == [.wrongPhase], "still silence until tick")
+        h.tick()
+        #expect(h.room.phase == .sharing)
+        h.wait(.seconds(1))
+        h.send("f", .startSilence(.seconds(5)))
+        h.wait(.seconds(6))
+        h.send("f", .giveFloor(to: "f"))
+        #expect(h.snapshot.floor == "f", "an overdue silence ends before a later command")
     }
 }
