@@ -1,0 +1,84 @@
+import Testing
+
+@testable import CircleRoom
+
+@Suite("Building blocks")
+struct PartsTests {
+    static func event(_ seq: UInt64) -> SequencedEvent {
+        SequencedEvent(seq: seq, event: .lockChanged(locked: seq % 2 == 1))
+    }
+
+    @Test func eventLogKeepsTheMostRecentEventsInOrder() {
+        var log = EventLog(capacity: 3)
+        #expect(log.events(after: 0, latest: 0) == [])
+        #expect(log.events(after: 0, latest: 1) == nil)
+        for seq in 1...5 { log.append(Self.event(UInt64(seq))) }
+        #expect(log.count == 3)
+        #expect(log.oldestSeq == 3)
+        #expect(log.events(after: 2, latest: 5)?.map(\.seq) == [3, 4, 5])
+        #expect(log.events(after: 4, latest: 5)?.map(\.seq) == [5])
+        #expect(log.events(after: 5, latest: 5) == [])
+        #expect(log.events(after: 1, latest: 5) == nil, "seq 2 fell out")
+        #expect(log.events(after: 6, latest: 5) == nil, "from the future")
+    }
+
+    @Test func eventLogCapacityIsAtLeastOne() {
+        var log = EventLog(capacity: 0)
+        log.append(Self.event(1))
+        log.append(Self.event(2))
+        #expect(log.events(after: 1, latest: 2)?.map(\.seq) == [2])
+    }
+
+    @Test func tokenBucketAllowsABurstThenRefillsOnePerInterval() {
+        var bucket = TokenBucket(burst: 2, now: .seconds(10))
+        let take = { (bucket: inout TokenBucket, at: UInt64) in
+            bucket.take(now: .seconds(at), burst: 2, refill: .seconds(1))
+        }
+        #expect(take(&bucket, 10))
+        #expect(take(&bucket, 10))
+        #expect(!take(&bucket, 10))
+        #expect(take(&bucket, 11))
+        #expect(!take(&bucket, 11))
+        #expect(take(&bucket, 100))
+        #expect(take(&bucket, 100))
+        #expect(!take(&bucket, 100))
+    }
+
+    @Test func instantArithmeticSaturates() {
+        #expect(Instant.seconds(5) + .seconds(2) == .seconds(7))
+        #expect(Instant.seconds(5) - Instant.seconds(7) == .zero)
+        #expect(Instant.seconds(7) - Instant.seconds(5) == .seconds(2))
+        #expect(Instant.seconds(5) + .seconds(-3) == .seconds(5))
+        #expect(Instant(nanoseconds: .max - 1) + .seconds(1) == Instant(nanoseconds: .max))
+        #expect(Instant.seconds(1) - Duration.seconds(5) == .zero)
+        #expect(Duration.milliseconds(1500).wholeMilliseconds == 1500)
+        #expect(Duration.seconds(-1).wholeMilliseconds == 0)
+    }
+
+    @Test func wireNamesAreLowerSnakeCaseAndUnique() {
+        let commands: [Command] = ControlTests.facilitatorCommands + [
+            .leave, .signal(to: .everyone, payload: []), .media(mic: nil, camera: nil), .raiseHand, .lowerHand,
+            .pass, .endTurn, .reaction(.nod), .privateWord(text: nil),
+        ]
+        let events: [RoomEvent] = [
+            .participantJoined(ParticipantView(id: "", name: "", role: .member, connection: .connected, mic: false,
+                camera: false, muted: false)),
+            .participantLeft("", reason: .left), .connectionChanged("", .connected),
+            .mediaChanged("", mic: true, camera: true),
+            .muteChanged([], muted: true), .roleChanged("", .member), .queueChanged([], policy: .fifo),
+            .floorGiven("", turnLength: nil), .turnEnded("", reason: .finished), .roundChanged([]),
+            .phaseChanged(.intro, silence: nil), .pacingChanged(.unpaced), .lockChanged(locked: true), .sessionEnded,
+        ]
+        let names = Set(commands.map(\.wireName)).union(ErrorCode.allCases.map(\.wireName))
+        let eventNames = events.map(\.wireName)
+        #expect(Set(eventNames).count == events.count)
+        for name in names.union(eventNames) {
+            #expect(name.allSatisfy { $0.isLowercase || $0 == "_" }, "\(name)")
+        }
+        #expect(Set(commands.map(\.wireName)).count == 28)
+    }
+
+    @Test func roleRawValuesMatchTheTokenClaims() {
+        #expect(Role.allCases.map(\.rawValue) == ["facilitator", "cofacilitator", "member", "observer"])
+    }
+}

@@ -1,0 +1,141 @@
+import Testing
+
+@testable import CircleRoom
+
+@Suite("Signal relay, reactions, private word")
+struct RelayTests {
+    static func room() -> Harness {
+        let h = Harness()
+        h.join("f", .facilitator)
+        h.join("c", .cofacilitator)
+        h.join("a")
+        h.join("b")
+        h.join("o", .observer)
+        h.clear()
+        return h
+    }
+
+    static let offer: [UInt8] = Array(#"{"sdp":"v=0..."}"#.utf8)
+
+    @Test func signalToOneParticipantIsStampedWithTheSender() {
+        let h = Self.room()
+        let seq = h.room.seq
+        h.send("a", .signal(to: .participant("b"), payload: Self.offer))
+        #expect(h.messages("b") == [.signal(from: "a", payload: Self.offer)])
+        #expect(h.messages("f").isEmpty)
+        #expect(h.messages("a") == [.ack("r")])
+        #expect(h.room.seq == seq, "relay is not a change of room state")
+    }
+
+    @Test func signalToEveryoneReachesAllButTheSender() {
+        let h = Self.room()
+        h.send("a", .signal(to: .everyone, payload: Self.offer))
+        for sub in ["f", "c", "b", "o"] {
+            #expect(h.messages(sub) == [.signal(from: "a", payload: Self.offer)])
+        }
+        #expect(h.messages("a") == [.ack("r")])
+    }
+
+    @Test func signalToSomeoneNotHereIsNotFound() {
+        let h = Self.room()
+        h.send("a", .signal(to: .participant("someone-in-another-room"), payload: Self.offer))
+        h.drop("b")
+        h.send("a", .signal(to: .participant("b"), payload: Self.offer))
+        #expect(h.errors("a") == [.notFound, .notFound])
+    }
+
+    @Test func signalToYourselfIsInvalid() {
+        let h = Self.room()
+        h.send("a", .signal(to: .participant("a"), payload: Self.offer))
+        #expect(h.errors("a") == [.invalid])
+    }
+
+    @Test func signalSizeIsCapped() {
+        let h = Harness(config: RoomConfig(maxSignalBytes: 16))
+        h.join("a")
+        h.join("b")
+        h.clear()
+        h.send("a", .signal(to: .participant("b"), payload: Array(repeating: 1, count: 16)))
+        #expect(h.messages("b").count == 1)
+        h.send("a", .signal(to: .everyone, payload: Array(repeating: 1, count: 17)))
+        #expect(h.errors("a") == [.tooLarge])
+        #expect(h.messages("b").count == 1)
+    }
+
+    @Test func theDefaultSignalCapIs64KiB() {
+        #expect(RoomConfig().maxSignalBytes == 65536)
+    }
+
+    @Test func observersMaySignalToReceiveVideo() {
+        let h = Self.room()
+        h.send("o", .signal(to: .participant("a"), payload: Self.offer))
+        #expect(h.messages("a") == [.signal(from: "o", payload: Self.offer)])
+    }
+
+    @Test func reactionsAreBroadcastUnsequenced() {
+        let h = Self.room()
+        let seq = h.room.seq
+        h.send("a", .reaction(.heart))
+        for sub in ["f", "c", "a", "b", "o"] {
+            #expect(h.messages(sub).contains(.reaction(from: "a", .heart)))
+        }
+        #expect(h.room.seq == seq)
+    }
+
+    @Test func reactionsAreRateLimitedPerParticipantAndRefill() {
+        let h = Harness(config: RoomConfig(reactionBurst: 3, reactionRefill: .seconds(2)))
+        h.join("a")
+        h.join("b")
+        for _ in 0..<4 { h.send("a", .reaction(.nod)) }
+        #expect(h.errors("a") == [.rateLimited])
+        h.send("b", .reaction(.wave))
+        #expect(h.errors("b").isEmpty, "the limit is per participant")
+        h.wait(.seconds(1))
+        h.send("a", .reaction(.nod))
+        #expect(h.errors("a") == [.rateLimited, .rateLimited])
+        h.wait(.seconds(1))
+        h.send("a", .reaction(.nod))
+        #expect(h.errors("a").count == 2)
+        h.wait(.seconds(60))
+        for _ in 0..<3 { h.send("a", .reaction(.clap)) }
+        #expect(h.errors("a").count == 2, "refills up to the burst")
+        h.send("a", .reaction(.clap))
+        #expect(h.errors("a").count == 3)
+    }
+
+    @Test func aPrivateWordReachesOnlyTheFacilitators() {
+        let h = Self.room()
+        h.send("a", .privateWord(text: "I need a moment"))
+        let word = Outbound.privateWord(from: "a", text: "I need a moment")
+        #expect(h.messages("f") == [word])
+        #expect(h.messages("c") == [word])
+        #expect(h.messages("b").isEmpty)
+        #expect(h.messages("o").isEmpty)
+        #expect(h.messages("a") == [.ack("r")])
+    }
+
+    @Test func aPrivateWordWithoutTextAndFromACofacilitator() {
+        let h = Self.room()
+        h.send("a", .privateWord(text: ""))
+        #expect(h.messages("f") == [.privateWord(from: "a", text: nil)])
+        h.send("c", .privateWord(text: nil))
+        #expect(h.messages("f").last == .privateWord(from: "c", text: nil))
+        #expect(!h.messages("c").contains(.privateWord(from: "c", text: nil)))
+    }
+
+    @Test func aPrivateWordWithNoFacilitatorConnectedIsNotFound() {
+        let h = Self.room()
+        h.drop("f")
+        h.drop("c")
+        h.send("a", .privateWord(text: nil))
+        #expect(h.errors("a") == [.notFound])
+    }
+
+    @Test func aPrivateWordTextIsCapped() {
+        let h = Harness(config: RoomConfig(maxPrivateWordBytes: 10))
+        h.join("f", .facilitator)
+        h.join("a")
+        h.send("a", .privateWord(text: "ééééééX"))
+        #expect(h.errors("a") == [.tooLarge])
+    }
+}
