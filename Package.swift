@@ -19,40 +19,40 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
 
         // Crypto helpers: SHA-1, HMAC-SHA256, random bytes (OpenSSL), base64.
-        .target(name: "CircleCrypto", dependencies: ["COpenSSL"]),
+        .target(name: "CircleCrypto", dependencies: ["COpenSSL"], swiftSettings: strict),
         // TLS through OpenSSL memory BIOs: ciphertext in, plaintext out, no sockets.
-        .target(name: "CircleTLS", dependencies: ["COpenSSL"]),
+        .target(name: "CircleTLS", dependencies: ["COpenSSL"], swiftSettings: strict),
         // Pure codecs: no I/O.
-        .target(name: "CircleHTTP"),
-        .target(name: "CircleWebSocket", dependencies: ["CircleCrypto", "CircleHTTP"]),
-        .target(name: "CircleJSON"),
-        .target(name: "CircleAuth", dependencies: ["CircleCrypto", "CircleJSON"]),
+        .target(name: "CircleHTTP", swiftSettings: strict),
+        .target(name: "CircleWebSocket", dependencies: ["CircleCrypto", "CircleHTTP"], swiftSettings: strict),
+        .target(name: "CircleJSON", swiftSettings: strict),
+        .target(name: "CircleAuth", dependencies: ["CircleCrypto", "CircleJSON"], swiftSettings: strict),
         // The pure room engine: inputs -> effects, time passed in.
-        .target(name: "CircleRoom"),
+        .target(name: "CircleRoom", swiftSettings: strict),
         // JSON text messages <-> engine commands and events.
-        .target(name: "CircleProtocol", dependencies: ["CircleJSON", "CircleRoom"]),
+        .target(name: "CircleProtocol", dependencies: ["CircleJSON", "CircleRoom"], swiftSettings: strict),
         // The libuv shell: the only module that imports libuv.
-        .target(name: "CircleLoop", dependencies: ["CLibUV"]),
+        .target(name: "CircleLoop", dependencies: ["CLibUV"], swiftSettings: strict),
         // The service: wires the shell, codecs, auth, protocol and rooms.
         .target(name: "CircleServer", dependencies: [
             "CircleLoop", "CircleHTTP", "CircleWebSocket", "CircleAuth", "CircleProtocol", "CircleRoom", "CircleJSON",
             "CircleCrypto", .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: strict),
         .executableTarget(name: "circle", dependencies: [
             "CircleServer", "CircleAuth",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: strict),
 
-        .testTarget(name: "CircleCodecTests", dependencies: ["CircleHTTP", "CircleWebSocket", "CircleCrypto"]),
-        .testTarget(name: "CircleTLSTests", dependencies: ["CircleTLS"]),
-        .testTarget(name: "CircleAuthTests", dependencies: ["CircleAuth", "CircleJSON", "CircleCrypto"]),
-        .testTarget(name: "CircleRoomTests", dependencies: ["CircleRoom"]),
-        .testTarget(name: "CircleProtocolTests", dependencies: ["CircleProtocol", "CircleRoom", "CircleJSON"]),
+        .testTarget(name: "CircleCodecTests", dependencies: ["CircleHTTP", "CircleWebSocket", "CircleCrypto"], swiftSettings: strict),
+        .testTarget(name: "CircleTLSTests", dependencies: ["CircleTLS"], swiftSettings: strict),
+        .testTarget(name: "CircleAuthTests", dependencies: ["CircleAuth", "CircleJSON", "CircleCrypto"], swiftSettings: strict),
+        .testTarget(name: "CircleRoomTests", dependencies: ["CircleRoom"], swiftSettings: strict),
+        .testTarget(name: "CircleProtocolTests", dependencies: ["CircleProtocol", "CircleRoom", "CircleJSON"], swiftSettings: strict),
         .testTarget(name: "CircleServerTests", dependencies: [
             "CircleServer", "CircleLoop", "CircleWebSocket", "CircleHTTP", "CircleAuth", "CircleJSON", "CircleCrypto",
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

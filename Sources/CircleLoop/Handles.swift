@@ -68,6 +68,7 @@ public final class SignalWatcher {
         self.callback = callback
         selfRetain = Unmanaged.passRetained(self)
         handle.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        circle_unblock_signal(signum)
         let rc = uv_signal_start(handle, { h, signum in
             Unmanaged<SignalWatcher>.fromOpaque(h!.pointee.data).takeUnretainedValue().callback?(signum)
         }, signum)

@@ -23,6 +23,9 @@ public final class Server {
     private var shutdownDeadline: UInt64 = 0
     private var lastAcceptErrorLog: UInt64 = 0
     public private(set) var isDraining = false
+    /// `configuration.maxConnections`, lowered to fit the process's file-descriptor limit.
+    public private(set) var connectionLimit = 0
+    private var lastLimitLog: UInt64 = 0
     private var stopped = false
 
     public init(loop: EventLoop, configuration: ServerConfiguration, logger: Logger) {
@@ -38,6 +41,7 @@ public final class Server {
     @discardableResult
     public func start() throws(LoopError) -> [SocketAddress] {
         EventLoop.ignoreSIGPIPE()
+        connectionLimit = Self.effectiveConnectionLimit(configuration.maxConnections)
         do throws(LoopError) {
             var port = configuration.port
             for host in configuration.hosts {
@@ -54,6 +58,7 @@ public final class Server {
             listeners = []
             throw error
         }
+        logger.info("connection limit", metadata: ["max": "\(connectionLimit)"])
         let timer = LoopTimer(loop: loop)
         let interval = configuration.sweepIntervalMilliseconds
         timer.start(afterMilliseconds: interval, repeatMilliseconds: interval) { [unowned self] in self.sweep() }
@@ -82,12 +87,26 @@ public final class Server {
         connections.append(connection)
         if isDraining {
             connection.respond(HTTPResponse.error(HTTPError(status: 503, reason: "Server shutting down")))
-        } else if connections.count > configuration.maxConnections {
-            logger.warning("connection limit reached", metadata: ["limit": "\(configuration.maxConnections)"])
+        } else if connections.count > connectionLimit {
+            let now = loop.nowMilliseconds
+            if lastLimitLog == 0 || now - lastLimitLog >= 1000 {
+                lastLimitLog = now
+                logger.warning("connection limit reached", metadata: ["limit": "\(connectionLimit)"])
+            }
             connection.respond(HTTPResponse.error(HTTPError(status: 503, reason: "Server at capacity"),
                                                   extraHeaders: [HTTPHeader(name: "Retry-After", value: "5")]))
         }
         tcp.startReading()
+    }
+
+    /// Connections are refused with 503 before the process runs out of descriptors: libuv sheds connections it cannot
+    /// accept on EMFILE without telling anyone, so the server keeps a reserve for its own files and for answering.
+    static func effectiveConnectionLimit(_ configured: Int) -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < UInt(Int.max) else { return configured }
+        let descriptors = Int(limit.rlim_cur)
+        let reserve = descriptors >= 1024 ? 64 : 12
+        return max(1, min(configured, descriptors - reserve))
     }
 
     private func acceptFailed(_ error: LoopError) {

@@ -111,7 +111,7 @@ import Testing
     @Test func gracefulShutdownSends1001ToEveryClient() throws {
         let env = try TestServer()
         let clients = (0..<5).map { _ in TestClient.webSocket(env) }
-        #expect(clients.allSatisfy(\.upgraded))
+        #expect(clients.filter(\.upgraded).count == clients.count)
         env.server.beginShutdown()
         #expect(env.run { clients.allSatisfy(\.tcpClosed) })
         for c in clients { #expect(c.serverClose?.code == 1001) }
