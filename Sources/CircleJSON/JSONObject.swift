@@ -69,6 +69,7 @@ public struct JSONObject: Equatable, Sendable, Sequence {
     }
 
     private mutating func append(_ key: String, _ value: JSON) {
+        if members.capacity == 0 { members.reserveCapacity(4) }  // skip the 1, 2, 4 growth steps of small objects
         members.append((key, value))
         if index != nil {
             index![key] = members.count - 1
