@@ -30,8 +30,8 @@ extension JSONParser {
     private mutating func parseEscapedString(open: Int, escapeAt: Int) throws(JSONError) -> String {
         scratch.removeAll(keepingCapacity: true)
         if scratch.capacity == 0 {
-            // One allocation for every escaped string of this document: none decodes longer than what remains.
-            scratch.reserveCapacity(min(input.count - open, limits.maxStringBytes + 1))
+            // Usually the one allocation for all escaped strings of a document; longer strings grow it.
+            scratch.reserveCapacity(min(input.count - open, 1024))
         }
         scratch.appendBytes(UnsafeRawBufferPointer(rebasing: input[(open + 1)..<escapeAt]))
         let count = input.count

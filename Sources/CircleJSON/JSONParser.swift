@@ -3,7 +3,8 @@
 /// Strictness: no comments, no trailing commas, no NaN/Infinity, no leading zeros or '+', no raw control characters
 /// or invalid UTF-8 in strings, no lone surrogate escapes, whitespace is only space, tab, LF and CR, and nothing but
 /// whitespace may follow the value. Duplicate keys in an object are rejected (RFC 8259 leaves their meaning open,
-/// so accepting them would let two readers of one message disagree). Numbers that overflow a double are rejected.
+/// so accepting them would let two readers of one message disagree); keys compare as Swift strings, so two
+/// canonically equivalent spellings of a key also count as duplicates. Numbers that overflow a double are rejected.
 ///
 /// Depth is checked before each recursion, so `limits.maxDepth` bounds the stack.
 struct JSONParser {
