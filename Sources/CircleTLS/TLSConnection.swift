@@ -6,10 +6,11 @@ import COpenSSL
 /// the connection closes or fails during it), so nothing is buffered between calls but OpenSSL's own partial
 /// record. Not thread-safe: a connection lives on one loop thread.
 ///
-/// Memory per connection (OpenSSL 3.0, measured in Docs/TLS.md): the `SSL` object while idle — OpenSSL's 16 KiB
-/// record buffers are released whenever they are empty (`SSL_MODE_RELEASE_BUFFERS`) — plus, transiently, one
-/// handshake's state. OpenSSL caps every handshake message (a ClientHello at about 128 KiB), empty records and
-/// warning alerts, so a hostile peer cannot make a connection grow; a stalled handshake is the caller's timer's job.
+/// Memory per connection (OpenSSL 3.0, measured, see Docs/TLS.md): ~9 KiB new, ~43 KiB mid-handshake, ~14 KiB
+/// established and idle — OpenSSL's ~17 KiB record buffers are released whenever they are empty
+/// (`SSL_MODE_RELEASE_BUFFERS`) and this engine holds no buffer of its own. OpenSSL caps record and handshake
+/// message sizes, empty records and warning alerts, so a hostile peer cannot make a connection grow; a stalled
+/// handshake is the caller's timer's job.
 public final class TLSConnection {
     /// The most application bytes ``send(_:output:)`` keeps while the handshake is running.
     public static let maxPendingPlaintext = 64 << 10
@@ -102,7 +103,7 @@ public final class TLSConnection {
         if case .failed(let error) = phase { return .failed(error) }
         guard context.role == .client, case .handshaking = phase else { return .ok }
         OpenSSLErrors.clear()
-        return withBuffers(input: UnsafeRawBufferPointer(start: nil, count: 0), output: &output) { handshake() }
+        return withBuffers(input: noInput, output: &output) { handshake() }
     }
 
     /// Ciphertext arrived from the socket: consumes all of it, appends decrypted application bytes to `plaintext`
@@ -140,14 +141,15 @@ public final class TLSConnection {
             return .failed(error)
         case .handshaking:
             guard pendingPlaintext.count + plaintext.count <= Self.maxPendingPlaintext else {
-                return fail(TLSError("more than \(Self.maxPendingPlaintext) bytes sent before the TLS handshake completed"))
+                let limit = Self.maxPendingPlaintext
+                return fail(TLSError("more than \(limit) bytes sent before the TLS handshake completed"))
             }
             pendingPlaintext.append(contentsOf: plaintext)
             return .ok
         case .open, .peerClosed:
             guard !plaintext.isEmpty else { return .ok }
             OpenSSLErrors.clear()
-            return withBuffers(input: UnsafeRawBufferPointer(start: nil, count: 0), output: &output) { write(plaintext) }
+            return withBuffers(input: noInput, output: &output) { write(plaintext) }
         }
     }
 
@@ -162,7 +164,7 @@ public final class TLSConnection {
         }
         closeSent = true
         OpenSSLErrors.clear()
-        withBuffers(input: UnsafeRawBufferPointer(start: nil, count: 0), output: &output) { _ = SSL_shutdown(ssl) }
+        withBuffers(input: noInput, output: &output) { _ = SSL_shutdown(ssl) }
         OpenSSLErrors.clear()
     }
 
@@ -175,9 +177,9 @@ public final class TLSConnection {
         phase = .open
         isHandshakeComplete = true
         guard !pendingPlaintext.isEmpty else { return .ok }
-        let result = pendingPlaintext.withUnsafeBytes { write($0) }
+        let early = pendingPlaintext
         pendingPlaintext = []
-        return result
+        return early.withUnsafeBytes { write($0) }
     }
 
     /// Reads records until the input is used up, appending their plaintext straight onto `plaintext`.
@@ -237,6 +239,8 @@ public final class TLSConnection {
             return body()
         }
     }
+
+    private var noInput: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: nil, count: 0) }
 
     private static func isIPAddress(_ name: String) -> Bool {
         name.contains(":") || name.utf8.allSatisfy { $0 == UInt8(ascii: ".") || (0x30...0x39).contains($0) }

@@ -27,7 +27,11 @@ struct Certificates: Sendable {
     /// The shared set; the first caller makes it.
     static func shared() throws -> Certificates { try made.get() }
 
-    private static let made = Result { try Certificates.make() }
+    private static let made = Result { try Certificates.make(in: temporaryDirectory) }
+
+    /// This process's directory; removed at exit (the keys are throwaway, but don't leave them lying around).
+    private static let temporaryDirectory = FileManager.default.temporaryDirectory
+        .appendingPathComponent("circle-tls-\(UUID().uuidString)").path
 
     private static let config = """
         [req]
@@ -52,10 +56,9 @@ struct Certificates: Sendable {
 
         """
 
-    private static func make() throws -> Certificates {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("circle-tls-\(UUID().uuidString)").path
+    private static func make(in directory: String) throws -> Certificates {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(atPath: Certificates.temporaryDirectory) }
         let certificates = Certificates(directory: directory)
         let p = certificates.path
         try config.write(toFile: p("openssl.cnf"), atomically: true, encoding: .utf8)
@@ -64,7 +67,8 @@ struct Certificates: Sendable {
         try openssl(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", p("rsa.key")])
         for (name, subject) in [("root", "Circle Test Root"), ("other-root", "Circle Other Root")] {
             try openssl(["req", "-x509", "-new", "-config", p("openssl.cnf"), "-extensions", "root",
-                         "-key", p(name + ".key"), "-subj", "/CN=\(subject)", "-days", "3650", "-out", p(name + ".pem")])
+                         "-key", p(name + ".key"), "-subj", "/CN=\(subject)", "-days", "3650",
+                         "-out", p(name + ".pem")])
         }
         try sign("intermediate", subject: "Circle Test Intermediate", by: "root", extensions: "intermediate", serial: 2)
         try sign("leaf", subject: "localhost", by: "intermediate", extensions: "leaf", serial: 3)
@@ -74,15 +78,16 @@ struct Certificates: Sendable {
             let pem = try String(contentsOfFile: p(leaf + ".pem"), encoding: .utf8)
             try (pem + intermediate).write(toFile: p(leaf + "-chain.pem"), atomically: true, encoding: .utf8)
         }
-        try openssl(["pkey", "-in", p("leaf.key"), "-aes256", "-passout", "pass:secret", "-out", p("leaf-encrypted.key")])
+        try openssl(["pkey", "-in", p("leaf.key"), "-aes256", "-passout", "pass:secret",
+                     "-out", p("leaf-encrypted.key")])
         return certificates
 
         func sign(_ name: String, subject: String, by issuer: String, extensions: String, serial: Int) throws {
-            try openssl(["req", "-new", "-config", p("openssl.cnf"), "-key", p(name + ".key"), "-subj", "/CN=\(subject)",
-                         "-out", p(name + ".csr")])
-            try openssl(["x509", "-req", "-in", p(name + ".csr"), "-CA", p(issuer + ".pem"), "-CAkey", p(issuer + ".key"),
-                         "-set_serial", "\(serial)", "-days", "3650", "-extfile", p("openssl.cnf"),
-                         "-extensions", extensions, "-out", p(name + ".pem")])
+            try openssl(["req", "-new", "-config", p("openssl.cnf"), "-key", p(name + ".key"),
+                         "-subj", "/CN=\(subject)", "-out", p(name + ".csr")])
+            try openssl(["x509", "-req", "-in", p(name + ".csr"), "-CA", p(issuer + ".pem"),
+                         "-CAkey", p(issuer + ".key"), "-set_serial", "\(serial)", "-days", "3650",
+                         "-extfile", p("openssl.cnf"), "-extensions", extensions, "-out", p(name + ".pem")])
         }
     }
 

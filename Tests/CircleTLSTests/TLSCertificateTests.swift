@@ -22,6 +22,12 @@ import Testing
         #expect(pair.client.isHandshakeComplete)
     }
 
+    @Test func otherIPAddressDoesNotVerify() throws {
+        let pair = try pair(trust: Certificates.shared().root, serverName: "127.0.0.2")
+        pair.handshake()
+        #expect(failure(pair.clientResult)?.contains("IP address mismatch") == true)
+    }
+
     @Test func leafWithoutItsIntermediateDoesNotVerify() throws {
         let certificates = try Certificates.shared()
         let pair = try pair(trust: certificates.root, serverName: "localhost", chain: certificates.leafOnly)

@@ -40,7 +40,8 @@ import Testing
 
     @Test func serverPrefersItsOwnCipherOrder() throws {
         var settings = TLSContext.Settings.tls12Only
-        settings.tls12Ciphers = "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256"
+        settings.tls12Ciphers = ["ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-ECDSA-AES256-GCM-SHA384",
+                                 "ECDHE-ECDSA-AES128-GCM-SHA256"].joined(separator: ":")
         let pair = try TLSPair(clientSettings: settings)
         pair.handshake()
         #expect(pair.server.cipherSuite == "ECDHE-ECDSA-AES128-GCM-SHA256")
