@@ -5,7 +5,8 @@ import CircleJSON
 ///
 /// Checks, in order, each failing with the ``TokenError`` shown:
 /// 1. empty → `missing`; over ``maxTokenBytes`` → `malformed` (before any other work);
-/// 2. exactly three base64url segments, unpadded (`=` is rejected) → else `malformed`;
+/// 2. exactly three non-empty segments (the signature's may be empty), each only unpadded base64url symbols
+///    (`=` is rejected) → else `malformed`;
 /// 3. the header is a JSON object whose `alg` is a string (→ else `malformed`) equal to `HS256`
 ///    (→ else `unsupportedAlgorithm`, which covers `none`); `typ`, if present, is "JWT" in any case, and `crit` is
 ///    absent (no extensions are understood) → else `malformed`;
@@ -101,6 +102,23 @@ private struct Segments {
         header = 0..<first
         payload = (first + 1)..<second
         signature = (second + 1)..<token.count
+        guard Self.isBase64URL(token[header]), Self.isBase64URL(token[payload]), Self.isBase64URL(token[signature])
+        else { throw .malformed }
+    }
+
+    /// Whether `segment` could be unpadded base64url: only `A-Z a-z 0-9 - _`, and not one symbol past a whole
+    /// group. A shape check only; nothing is decoded, so the payload is still untouched before the signature.
+    private static func isBase64URL(_ segment: ArraySlice<UInt8>) -> Bool {
+        guard segment.count % 4 != 1 else { return false }
+        return segment.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
+                true
+            default:
+                false
+            }
+        }
     }
 }
 

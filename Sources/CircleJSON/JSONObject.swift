@@ -5,7 +5,8 @@
 /// per lookup and O(n) to build. The parser rejects duplicate keys, so a parsed object never has two members with
 /// the same key; assigning through the subscript replaces a member's value in place.
 ///
-/// Equality is JSON equality: the same keys with equal values, regardless of order.
+/// Keys compare as Swift strings (Unicode canonical equivalence). Equality is JSON equality: the same keys with
+/// equal values, regardless of order.
 public struct JSONObject: Equatable, Sendable, Sequence {
     /// The number of members above which a hash index is maintained.
     static let indexThreshold = 16
@@ -69,6 +70,7 @@ public struct JSONObject: Equatable, Sendable, Sequence {
     }
 
     private mutating func append(_ key: String, _ value: JSON) {
+        if members.capacity == 0 { members.reserveCapacity(4) }  // skip the 1, 2, 4 growth steps of small objects
         members.append((key, value))
         if index != nil {
             index![key] = members.count - 1

@@ -44,7 +44,7 @@ extension JSONParser {
             let magnitude = Double(integer)
             return negative ? -magnitude : magnitude
         }
-        let text = String(decoding: UnsafeRawBufferPointer(rebasing: input[start..<i]), as: UTF8.self)
+        let text = string(input, start..<i)
         guard let value = Double(text), value.isFinite else { throw fail("number out of range", at: start) }
         return value
     }

@@ -1,8 +1,9 @@
 extension JSONParser {
     /// Parses a string; `pos` is at the opening quote.
     ///
-    /// The fast path scans a string without escapes once (validating UTF-8 and rejecting control characters) and
-    /// copies it straight out of the input; a string with escapes continues in `parseEscapedString`.
+    /// The fast path scans a string without escapes once (eight bytes at a time through plain ASCII, validating
+    /// UTF-8 and rejecting control characters) and copies it straight out of the input; a string with escapes
+    /// continues in `parseEscapedString`.
     mutating func parseString() throws(JSONError) -> String {
         let open = pos
         let count = input.count
@@ -10,10 +11,12 @@ extension JSONParser {
         let scanEnd = limits.maxStringBytes < count ? min(count, open + 2 + limits.maxStringBytes) : count
         var i = open + 1
         while i < scanEnd {
+            i = ByteScan.skipPlainASCII(input, from: i, to: scanEnd)
+            guard i < scanEnd else { break }
             let byte = input[i]
             if byte == Byte.quote {
                 pos = i + 1
-                return String(decoding: UnsafeRawBufferPointer(rebasing: input[(open + 1)..<i]), as: UTF8.self)
+                return string(input, (open + 1)..<i)
             }
             if byte == Byte.backslash { return try parseEscapedString(open: open, escapeAt: i) }
             if byte < 0x20 { throw fail("control character in string", at: i) }
@@ -26,14 +29,27 @@ extension JSONParser {
     /// Continues a string from its first escape at `escapeAt`, unescaping into `scratch`.
     private mutating func parseEscapedString(open: Int, escapeAt: Int) throws(JSONError) -> String {
         scratch.removeAll(keepingCapacity: true)
-        scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[(open + 1)..<escapeAt]))
+        if scratch.capacity == 0 {
+            // Usually the one allocation for all escaped strings of a document; longer strings grow it.
+            scratch.reserveCapacity(min(input.count - open, 1024))
+        }
+        scratch.appendBytes(UnsafeRawBufferPointer(rebasing: input[(open + 1)..<escapeAt]))
         let count = input.count
         var i = escapeAt
         while i < count {
+            // Copy a run of plain ASCII at once, never past the byte limit by more than a word.
+            let room = limits.maxStringBytes - scratch.count
+            let runEnd = ByteScan.skipPlainASCII(input, from: i, to: room < count - i ? i + room + 1 : count)
+            if runEnd > i {
+                scratch.appendBytes(UnsafeRawBufferPointer(rebasing: input[i..<runEnd]))
+                i = runEnd
+                if scratch.count > limits.maxStringBytes { throw fail("string too long", at: open) }
+                continue
+            }
             let byte = input[i]
             if byte == Byte.quote {
                 pos = i + 1
-                return String(decoding: scratch, as: UTF8.self)
+                return scratch.withUnsafeBytes { string($0, 0..<$0.count) }
             } else if byte == Byte.backslash {
                 i += try unescape(at: i)
             } else if byte < 0x20 {
@@ -43,7 +59,7 @@ extension JSONParser {
                 i += 1
             } else {
                 let length = try utf8SequenceLength(at: i)
-                scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[i..<(i + length)]))
+                scratch.appendBytes(UnsafeRawBufferPointer(rebasing: input[i..<(i + length)]))
                 i += length
             }
             if scratch.count > limits.maxStringBytes { throw fail("string too long", at: open) }
@@ -130,6 +146,13 @@ extension JSONParser {
             scratch.append(UInt8(0x80 | v >> 6 & 0x3F))
             scratch.append(UInt8(0x80 | v & 0x3F))
         }
+    }
+
+    /// A String of already-validated UTF-8 bytes.
+    func string(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
+        guard let base = bytes.baseAddress, !range.isEmpty else { return "" }
+        let utf8 = UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self) + range.lowerBound, count: range.count)
+        return String(decoding: utf8, as: UTF8.self)
     }
 
     /// Validates the UTF-8 sequence whose non-ASCII lead byte is at `i` (Unicode Table 3-7: no overlong forms, no

@@ -3,7 +3,8 @@
 /// Strictness: no comments, no trailing commas, no NaN/Infinity, no leading zeros or '+', no raw control characters
 /// or invalid UTF-8 in strings, no lone surrogate escapes, whitespace is only space, tab, LF and CR, and nothing but
 /// whitespace may follow the value. Duplicate keys in an object are rejected (RFC 8259 leaves their meaning open,
-/// so accepting them would let two readers of one message disagree). Numbers that overflow a double are rejected.
+/// so accepting them would let two readers of one message disagree); keys compare as Swift strings, so two
+/// canonically equivalent spellings of a key also count as duplicates. Numbers that overflow a double are rejected.
 ///
 /// Depth is checked before each recursion, so `limits.maxDepth` bounds the stack.
 struct JSONParser {
@@ -166,17 +167,35 @@ struct JSONParser {
     }
 }
 
-/// ASCII bytes the parser and serializer look for.
+/// ASCII bytes the parser and serializer look for. Computed, so each use folds to an immediate (a `static let`
+/// would cost a lazy-initialization check per access in the byte loops).
 enum Byte {
-    static let space = UInt8(ascii: " "), tab = UInt8(ascii: "\t"), newline = UInt8(ascii: "\n")
-    static let carriageReturn = UInt8(ascii: "\r"), backspace: UInt8 = 0x08, formFeed: UInt8 = 0x0C
-    static let openBrace = UInt8(ascii: "{"), closeBrace = UInt8(ascii: "}")
-    static let openBracket = UInt8(ascii: "["), closeBracket = UInt8(ascii: "]")
-    static let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\"), slash = UInt8(ascii: "/")
-    static let colon = UInt8(ascii: ":"), comma = UInt8(ascii: ",")
-    static let minus = UInt8(ascii: "-"), plus = UInt8(ascii: "+"), dot = UInt8(ascii: ".")
-    static let zero = UInt8(ascii: "0"), nine = UInt8(ascii: "9")
-    static let e = UInt8(ascii: "e"), upperE = UInt8(ascii: "E")
-    static let t = UInt8(ascii: "t"), f = UInt8(ascii: "f"), n = UInt8(ascii: "n"), u = UInt8(ascii: "u")
-    static let b = UInt8(ascii: "b"), r = UInt8(ascii: "r")
+    static var space: UInt8 { 0x20 }
+    static var tab: UInt8 { 0x09 }
+    static var newline: UInt8 { 0x0A }
+    static var carriageReturn: UInt8 { 0x0D }
+    static var backspace: UInt8 { 0x08 }
+    static var formFeed: UInt8 { 0x0C }
+    static var openBrace: UInt8 { UInt8(ascii: "{") }
+    static var closeBrace: UInt8 { UInt8(ascii: "}") }
+    static var openBracket: UInt8 { UInt8(ascii: "[") }
+    static var closeBracket: UInt8 { UInt8(ascii: "]") }
+    static var quote: UInt8 { UInt8(ascii: "\"") }
+    static var backslash: UInt8 { UInt8(ascii: "\\") }
+    static var slash: UInt8 { UInt8(ascii: "/") }
+    static var colon: UInt8 { UInt8(ascii: ":") }
+    static var comma: UInt8 { UInt8(ascii: ",") }
+    static var minus: UInt8 { UInt8(ascii: "-") }
+    static var plus: UInt8 { UInt8(ascii: "+") }
+    static var dot: UInt8 { UInt8(ascii: ".") }
+    static var zero: UInt8 { UInt8(ascii: "0") }
+    static var nine: UInt8 { UInt8(ascii: "9") }
+    static var e: UInt8 { UInt8(ascii: "e") }
+    static var upperE: UInt8 { UInt8(ascii: "E") }
+    static var t: UInt8 { UInt8(ascii: "t") }
+    static var f: UInt8 { UInt8(ascii: "f") }
+    static var n: UInt8 { UInt8(ascii: "n") }
+    static var u: UInt8 { UInt8(ascii: "u") }
+    static var b: UInt8 { UInt8(ascii: "b") }
+    static var r: UInt8 { UInt8(ascii: "r") }
 }

@@ -15,9 +15,9 @@ extension JSON {
     public func serialize(into out: inout [UInt8]) {
         switch self {
         case .null:
-            out.append(contentsOf: JSONLiteral.null)
+            out.appendLiteral("null")
         case .bool(let b):
-            out.append(contentsOf: b ? JSONLiteral.true : JSONLiteral.false)
+            out.appendLiteral(b ? "true" : "false")
         case .number(let d):
             jsonNumber(d, into: &out)
         case .string(let s):
@@ -49,10 +49,12 @@ extension JSON: CustomStringConvertible {
     public var description: String { String(decoding: serialized(), as: UTF8.self) }
 }
 
-enum JSONLiteral {
-    static let null: [UInt8] = Array("null".utf8)
-    static let `true`: [UInt8] = Array("true".utf8)
-    static let `false`: [UInt8] = Array("false".utf8)
+extension Array where Element == UInt8 {
+    /// Appends the bytes of a literal (`true`, `false`, `null`).
+    @inline(__always)
+    mutating func appendLiteral(_ literal: StaticString) {
+        literal.withUTF8Buffer { append(contentsOf: $0) }
+    }
 }
 
 /// Escapes a string into JSON string syntax (quotes included) appended to `out`.
@@ -65,16 +67,23 @@ public func jsonEscape(_ s: String, into out: inout [UInt8]) {
 }
 
 /// Escapes UTF-8 bytes (assumed valid) into JSON string syntax, quotes included. Runs of bytes that need no escape
-/// are copied in one append.
+/// are found a word at a time and copied in one append.
 func jsonEscape(utf8 bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
-    out.reserveCapacity(out.count + bytes.count + 2)
     out.append(Byte.quote)
     var runStart = 0
-    for i in 0..<bytes.count {
+    var i = 0
+    while i < bytes.count {
+        if let base = bytes.baseAddress {
+            while i + 8 <= bytes.count, !ByteScan.needsEscape(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
+                i += 8
+            }
+        }
+        guard i < bytes.count else { break }
         let byte = bytes[i]
+        i += 1
         guard byte < 0x20 || byte == Byte.quote || byte == Byte.backslash else { continue }
-        if runStart < i { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<i])) }
-        runStart = i + 1
+        out.appendBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<(i - 1)]))
+        runStart = i
         out.append(Byte.backslash)
         switch byte {
         case Byte.quote, Byte.backslash: out.append(byte)
@@ -87,15 +96,16 @@ func jsonEscape(utf8 bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
             out.append(Byte.u)
             out.append(Byte.zero)
             out.append(Byte.zero)
-            out.append(hexDigits[Int(byte >> 4)])
-            out.append(hexDigits[Int(byte & 0xF)])
+            out.append(hexDigit(byte >> 4))
+            out.append(hexDigit(byte & 0xF))
         }
     }
-    if runStart < bytes.count { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart...])) }
+    out.appendBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart...]))
     out.append(Byte.quote)
 }
 
-private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+@inline(__always)
+private func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? Byte.zero + nibble : UInt8(ascii: "a") + nibble - 10 }
 
 /// Appends a number as JSON text: an integral value within ±2^53 without a fraction (`3`, `-42`; negative zero
 /// as `0`), any other finite value in Swift's shortest round-trip form (`0.1`, `1e+100`), NaN and infinities as
@@ -106,30 +116,23 @@ public func jsonNumber(_ d: Double, into out: inout [UInt8]) {
     } else if d.isFinite {
         out.append(contentsOf: d.description.utf8)
     } else {
-        out.append(contentsOf: JSONLiteral.null)
+        out.appendLiteral("null")
     }
 }
 
 /// Appends an integer in decimal without allocating.
 func jsonInteger(_ value: Int, into out: inout [UInt8]) {
-    if value == 0 {
-        out.append(Byte.zero)
-        return
-    }
     if value < 0 { out.append(Byte.minus) }
     var magnitude = value.magnitude
-    // At most 19 digits: write them least significant first into a 24-byte stack buffer, then copy reversed.
-    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-    let count = withUnsafeMutableBytes(of: &digits) { buffer -> Int in
-        var n = 0
-        while magnitude > 0 {
-            buffer[n] = Byte.zero + UInt8(magnitude % 10)
+    // At most 19 digits: fill a 24-byte stack buffer from its end, then copy the used tail in one append.
+    var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    withUnsafeMutableBytes(of: &buffer) { digits in
+        var start = digits.count
+        repeat {
+            start -= 1
+            digits[start] = Byte.zero + UInt8(truncatingIfNeeded: magnitude % 10)
             magnitude /= 10
-            n += 1
-        }
-        return n
-    }
-    withUnsafeBytes(of: &digits) { buffer in
-        for i in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[i]) }
+        } while magnitude > 0
+        out.appendBytes(UnsafeRawBufferPointer(rebasing: digits[start...]))
     }
 }

@@ -73,13 +73,13 @@ public struct JSONWriter: Sendable {
     /// Writes `true` or `false`.
     public mutating func bool(_ b: Bool) {
         separate()
-        bytes.append(contentsOf: b ? JSONLiteral.true : JSONLiteral.false)
+        bytes.appendLiteral(b ? "true" : "false")
     }
 
     /// Writes `null`.
     public mutating func null() {
         separate()
-        bytes.append(contentsOf: JSONLiteral.null)
+        bytes.appendLiteral("null")
     }
 
     /// Writes bytes that already form one complete, valid JSON value (for example a payload captured by
@@ -94,7 +94,7 @@ public struct JSONWriter: Sendable {
     public mutating func raw(_ json: UnsafeRawBufferPointer) {
         precondition(!json.isEmpty, "JSONWriter.raw needs a complete JSON value")
         separate()
-        bytes.append(contentsOf: json)
+        bytes.appendBytes(json)
     }
 
     /// Writes a ``JSON`` tree.

@@ -91,6 +91,51 @@ struct JSONStringTests {
         #expect(parseError([0x7B] + quoted([0xFF]) + Array(":1}".utf8))?.message == "invalid UTF-8")
     }
 
+    // MARK: word-at-a-time scanning: every special byte at every offset around the 8-byte words
+
+    private static let offsets = Array(0..<26)
+
+    @Test(arguments: offsets)
+    func findsTheClosingQuoteAtAnyOffset(_ n: Int) throws {
+        let body = String(repeating: "a", count: n)
+        #expect(try JSON.parse("[\"\(body)\",1]") == [.string(body), 1])
+        #expect(try JSON.parse("[\"\\t\(body)\",1]") == [.string("\t" + body), 1])
+    }
+
+    @Test(arguments: offsets)
+    func findsAnEscapeAtAnyOffset(_ n: Int) throws {
+        let head = String(repeating: "a", count: n), tail = String(repeating: "b", count: 25 - n)
+        #expect(try JSON.parse("\"\(head)\\n\(tail)\"") == .string(head + "\n" + tail))
+        #expect(try JSON.parse("\"\\t\(head)\\\"\(tail)\"") == .string("\t" + head + "\"" + tail))
+    }
+
+    @Test(arguments: offsets)
+    func findsAControlCharacterAtAnyOffset(_ n: Int) {
+        let head = Array(repeating: UInt8(ascii: "a"), count: n), tail = Array(repeating: UInt8(ascii: "b"), count: 12)
+        #expect(parseError(quoted(head + [0x1F] + tail)) == JSONError(offset: 1 + n, message: "control character in string"))
+        #expect(parseError(quoted(Array(#"\t"#.utf8) + head + [0x00] + tail))?.offset == 3 + n)
+    }
+
+    @Test(arguments: offsets)
+    func validatesUTF8AtAnyOffset(_ n: Int) throws {
+        let head = String(repeating: "a", count: n)
+        #expect(try JSON.parse("\"\(head)é€😀\(head)\"") == .string(head + "é€😀" + head))
+        #expect(try JSON.parse("\"\\t\(head)é€😀\(head)\"") == .string("\t" + head + "é€😀" + head))
+        let bad = Array(head.utf8) + [0xED, 0xA0, 0x80] + Array(head.utf8)
+        #expect(parseError(quoted(bad)) == JSONError(offset: 1 + n, message: "invalid UTF-8"))
+        #expect(parseError(quoted(Array(#"\t"#.utf8) + bad))?.offset == 3 + n)
+    }
+
+    @Test(arguments: offsets)
+    func escapesASpecialCharacterAtAnyOffset(_ n: Int) throws {
+        for special in ["\"", "\\", "\n", "\u{1F}", "\u{00}", "é"] {
+            let value = String(repeating: "a", count: n) + special + String(repeating: "b", count: 25 - n)
+            #expect(try JSON.parse(JSON.string(value).serialized()) == .string(value))
+        }
+        let plain = String(repeating: "x", count: n)
+        #expect(text(.string(plain)) == "\"\(plain)\"")
+    }
+
     // MARK: termination
 
     @Test(arguments: [#"""#, #""abc"#, #""abc\"#, #""abc\""#, #"["a]"#, #"{"a:1}"#, #""\u00e9"#])

@@ -1,0 +1,41 @@
+/// Word-at-a-time byte classification (SWAR: SIMD within a register) for the string scanning loops.
+///
+/// Each test is exact: it is true if and only if at least one of the eight bytes of the word matches, whatever the
+/// other bytes hold (see "Determine if a word has a byte less than n" in Bit Twiddling Hacks).
+enum ByteScan {
+    /// Whether any byte of `word` is below 0x20, `"` or `\`: the bytes a JSON string cannot hold raw.
+    @inline(__always)
+    static func needsEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let quotes = word ^ (ones &* 0x22), backslashes = word ^ (ones &* 0x5C)
+        let below20 = (word &- ones &* 0x20) & ~word
+        let quote = (quotes &- ones) & ~quotes
+        let backslash = (backslashes &- ones) & ~backslashes
+        return (below20 | quote | backslash) & highs != 0
+    }
+
+    /// Whether any byte of `word` needs escaping or is not ASCII: the bytes a string scan must look at one by one.
+    @inline(__always)
+    static func needsAttention(_ word: UInt64) -> Bool {
+        word & 0x8080_8080_8080_8080 != 0 || needsEscape(word)
+    }
+
+    /// The first index in `from..<to` at or after which a byte may need attention, skipping whole words of plain
+    /// ASCII; the result is `to` only if everything before it is plain, otherwise at most 7 bytes short of it.
+    @inline(__always)
+    static func skipPlainASCII(_ bytes: UnsafeRawBufferPointer, from: Int, to end: Int) -> Int {
+        guard let base = bytes.baseAddress else { return from }
+        var i = from
+        while i + 8 <= end, !needsAttention(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8 }
+        return i
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Appends raw bytes with one copy (the generic `append(contentsOf:)` walks a raw buffer byte by byte).
+    @inline(__always)
+    mutating func appendBytes(_ raw: UnsafeRawBufferPointer) {
+        guard let base = raw.baseAddress, !raw.isEmpty else { return }
+        append(contentsOf: UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: raw.count))
+    }
+}
