@@ -24,6 +24,21 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Allowed WebSocket Origin (repeat for several). Default: any.")
     var allowOrigin: [String] = []
 
+    @Option(name: .long, help: "File holding the token secret (else the CIRCLE_SECRET environment variable).")
+    var secretFile: String?
+
+    @Option(name: .long, help: "Seconds a dropped participant keeps their seat (reconnecting).")
+    var graceSeconds: Int = 30
+
+    @Option(name: .long, help: "Participants per room.")
+    var maxParticipants: Int = 50
+
+    @Option(name: .long, help: "Rooms this server holds at most.")
+    var maxRooms: Int = 10_000
+
+    @Option(name: .long, help: "Messages per second per connection (sustained; bursts of twice that).")
+    var messageRate: Int = 20
+
     @Option(name: .long, help: "Seconds a graceful shutdown waits for clients to close.")
     var drainSeconds: Double = 5
 
@@ -31,6 +46,9 @@ struct Serve: ParsableCommand {
         guard LogFormat(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be text or json") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
+        guard graceSeconds >= 0, maxParticipants > 0, maxRooms > 0, messageRate > 0 else {
+            throw ValidationError("--grace-seconds, --max-participants, --max-rooms and --message-rate must be positive")
+        }
     }
 
     func run() throws {
@@ -49,8 +67,22 @@ struct Serve: ParsableCommand {
         config.allowedOrigins = allowOrigin.isEmpty ? nil : Set(allowOrigin)
         config.shutdownDrainMilliseconds = UInt64(max(0, drainSeconds) * 1000)
 
+        let secret = try Secret.load(file: secretFile)
         let loop = try EventLoop()
         let server = Server(loop: loop, configuration: config, logger: logger)
+        var rooms: RoomService?
+        if let secret {
+            var roomConfig = RoomServiceConfiguration(secret: secret)
+            roomConfig.room.grace = .seconds(graceSeconds)
+            roomConfig.room.maxParticipants = maxParticipants
+            roomConfig.maxRooms = maxRooms
+            roomConfig.messagesPerSecond = messageRate
+            roomConfig.messageBurst = messageRate * 2
+            rooms = RoomService(server: server, configuration: roomConfig)
+            server.application = rooms
+        } else {
+            logger.warning("no secret configured (--secret-file or CIRCLE_SECRET): /rooms is disabled")
+        }
         do {
             try server.start()
             try server.installSignalHandlers()
@@ -59,6 +91,7 @@ struct Serve: ParsableCommand {
             throw ExitCode.failure
         }
         loop.run()
+        withExtendedLifetime(rooms) {}
         let rc = loop.close()
         if rc != 0 { logger.error("loop closed with handles left", metadata: ["rc": "\(rc)"]) }
     }

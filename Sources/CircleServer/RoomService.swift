@@ -1,0 +1,271 @@
+import CircleAuth
+import CircleHTTP
+import CircleLoop
+import CircleProtocol
+import CircleRoom
+import CircleWebSocket
+import Glibc
+import Logging
+
+/// What the room service can be told.
+public struct RoomServiceConfiguration: Sendable {
+    /// The HS256 secret tokens are signed with.
+    public var secret: [UInt8]
+    /// Rules and limits of each room (participants, grace, log size, signal cap, reactions, pacing).
+    public var room = RoomConfig()
+    /// Rooms one server holds at most; a join that would open one more is answered 503 before the upgrade.
+    public var maxRooms = 10_000
+    /// Messages per second a connection may send, sustained…
+    public var messagesPerSecond = 20
+    /// …and in a burst. Beyond it each message gets `rate_limited`.
+    public var messageBurst = 40
+    /// A connection that keeps sending this many messages past its limit is closed with 1008.
+    public var floodCloseAfter = 100
+    /// Seconds of clock skew allowed on `exp` and `nbf`.
+    public var tokenLeewaySeconds: Int64 = 0
+
+    public init(secret: [UInt8]) { self.secret = secret }
+}
+
+/// What a WebSocket on `/rooms/{id}` carries from the upgrade on.
+final class RoomSession {
+    let roomID: String
+    let identity: Identity
+    let resumeFrom: UInt64?
+    var bucket: TokenBucket
+    var strikes = 0
+
+    init(roomID: String, identity: Identity, resumeFrom: UInt64?, bucket: TokenBucket) {
+        self.roomID = roomID
+        self.identity = identity
+        self.resumeFrom = resumeFrom
+        self.bucket = bucket
+    }
+}
+
+/// A room on this loop, with the timer armed at its next deadline.
+final class HostedRoom {
+    let room: Room
+    let timer: LoopTimer
+    init(room: Room, timer: LoopTimer) {
+        self.room = room
+        self.timer = timer
+    }
+}
+
+/// Serves `/rooms/{roomId}`: authenticates before the upgrade, routes each connection to its room on this loop,
+/// carries out the room's effects (one encode per broadcast) and keeps each room's timer armed.
+public final class RoomService: HTTPApplication, WebSocketEndpoint {
+    private let server: Server
+    private let configuration: RoomServiceConfiguration
+    private let verifier: TokenVerifier
+    private var logger: Logger { server.logger }
+    private var rooms: [String: HostedRoom] = [:]
+    private var connections: [ConnectionID: ServerConnection] = [:]
+    /// Scratch buffer for encoding frames, reused across broadcasts.
+    private var frame: [UInt8] = []
+
+    public init(server: Server, configuration: RoomServiceConfiguration) {
+        self.server = server
+        self.configuration = configuration
+        self.verifier = TokenVerifier(secret: configuration.secret, leeway: configuration.tokenLeewaySeconds)
+    }
+
+    /// Rooms currently open on this service.
+    public var roomCount: Int { rooms.count }
+
+    private var now: Instant { Instant(nanoseconds: EventLoop.hrtime) }
+
+    // MARK: Routing and authentication (before the upgrade)
+
+    public func route(_ head: HTTPRequestHead, connection: ServerConnection) -> RouteResult? {
+        guard head.path.hasPrefix("/rooms/") else { return nil }
+        let roomID = String(head.path.dropFirst("/rooms/".count))
+        guard Self.isValidRoomID(roomID) else {
+            return .response(status: 404, headers: [], body: Array("Unknown room path\n".utf8))
+        }
+        guard head.method == "GET" else {
+            return .response(status: 405, headers: [HTTPHeader(name: "Allow", value: "GET")],
+                             body: Array("Method Not Allowed\n".utf8))
+        }
+        let token = head.queryItem("access_token") ?? Self.bearerToken(head)
+        let claims: TokenClaims
+        switch verifier.verify(token ?? "", room: roomID, now: Int64(time(nil))) {
+        case .failure(let error):
+            logger.info("join refused", metadata: ["room": "\(roomID)", "reason": "\(error.reason)"])
+            return .response(status: 401, headers: [
+                HTTPHeader(name: "WWW-Authenticate", value: "Bearer error=\"invalid_token\""),
+                HTTPHeader(name: "Content-Type", value: "text/plain; charset=utf-8"),
+            ], body: Array("\(error.reason)\n".utf8))
+        case .success(let c):
+            claims = c
+        }
+        if rooms[roomID] == nil && rooms.count >= configuration.maxRooms {
+            logger.warning("room limit reached", metadata: ["limit": "\(configuration.maxRooms)"])
+            return .response(status: 503, headers: [HTTPHeader(name: "Retry-After", value: "30")],
+                             body: Array("Server room limit reached\n".utf8))
+        }
+        var resumeFrom: UInt64?
+        if let since = head.queryItem("since") {
+            guard let value = UInt64(since) else {
+                return .response(status: 400, headers: [], body: Array("Bad since parameter\n".utf8))
+            }
+            resumeFrom = value
+        }
+        let identity = Identity(sub: claims.sub, name: claims.name, role: Role(rawValue: claims.role.rawValue)!)
+        let session = RoomSession(roomID: roomID, identity: identity, resumeFrom: resumeFrom,
+                                  bucket: TokenBucket(burst: configuration.messageBurst, now: now))
+        return .webSocket(endpoint: self, context: session, limits: nil, maxQueuedBytes: nil)
+    }
+
+    /// Room ids: 1–64 characters of `A-Z a-z 0-9 - _ .`.
+    static func isValidRoomID(_ id: String) -> Bool {
+        let utf8 = id.utf8
+        guard (1...64).contains(utf8.count) else { return false }
+        return utf8.allSatisfy { c in
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D || c == 0x5F || c == 0x2E
+        }
+    }
+
+    static func bearerToken(_ head: HTTPRequestHead) -> String? {
+        guard let value = head.header("Authorization") else { return nil }
+        let prefix = "bearer "
+        guard value.count > prefix.count, value.lowercased().hasPrefix(prefix) else { return nil }
+        return String(value.dropFirst(prefix.count)).trimmingSpaces()
+    }
+
+    // MARK: WebSocket events
+
+    public func webSocketDidOpen(_ connection: ServerConnection) {
+        guard let session = connection.context as? RoomSession else { return }
+        let hosted = host(session.roomID)
+        let id = ConnectionID(connection.id)
+        connections[id] = connection
+        let outcome = hosted.room.join(connection: id, identity: session.identity, resumeFrom: session.resumeFrom, now: now)
+        logger.info("join", metadata: [
+            "room": "\(session.roomID)", "participant": "\(session.identity.sub)", "conn": "\(connection.id)",
+            "role": "\(session.identity.role.rawValue)", "outcome": "\(outcome)",
+        ])
+        carryOut(hosted)
+    }
+
+    public func webSocket(_ connection: ServerConnection, didReceiveText text: [UInt8]) {
+        guard let session = connection.context as? RoomSession, let hosted = rooms[session.roomID] else { return }
+        let id = ConnectionID(connection.id)
+        let t = now
+        guard session.bucket.take(now: t, burst: configuration.messageBurst,
+                                  refill: .nanoseconds(1_000_000_000 / max(1, configuration.messagesPerSecond))) else {
+            session.strikes += 1
+            if session.strikes >= configuration.floodCloseAfter {
+                logger.warning("flood closed", metadata: ["room": "\(session.roomID)", "conn": "\(connection.id)"])
+                connection.close(code: WebSocketCloseCode.policyViolation, reason: "message rate exceeded")
+            } else {
+                send(.error(nil, .rateLimited, message: "too many messages; slow down"), to: connection)
+            }
+            return
+        }
+        session.strikes = 0
+        switch WireProtocol.decode(text) {
+        case .failure(let failure):
+            logger.debug("bad message", metadata: ["conn": "\(connection.id)", "bytes": "\(text.count)"])
+            send(.error(failure.id, failure.code, message: failure.message), to: connection)
+        case .success(let request):
+            hosted.room.handle(connection: id, requestID: request.id, command: request.command, now: t)
+            carryOut(hosted)
+        }
+    }
+
+    public func webSocket(_ connection: ServerConnection, didReceiveBinary data: [UInt8]) {
+        send(.error(nil, .invalid, message: "binary messages are not supported"), to: connection)
+    }
+
+    public func webSocketDidClose(_ connection: ServerConnection, reason: DisconnectReason) {
+        let id = ConnectionID(connection.id)
+        connections[id] = nil
+        guard let session = connection.context as? RoomSession, let hosted = rooms[session.roomID] else { return }
+        if hosted.room.participant(for: id) != nil {
+            logger.info("connection lost", metadata: [
+                "room": "\(session.roomID)", "participant": "\(session.identity.sub)", "conn": "\(connection.id)",
+                "reason": "\(reason)",
+            ])
+        }
+        hosted.room.disconnected(connection: id, now: now)
+        carryOut(hosted)
+    }
+
+    public func serverWillShutDown() {
+        // Rooms are kept in memory only; connections get 1001 from the server and clients resume elsewhere.
+        for hosted in rooms.values { hosted.timer.close() }
+        rooms.removeAll()
+    }
+
+    // MARK: Rooms and effects
+
+    private func host(_ roomID: String) -> HostedRoom {
+        if let hosted = rooms[roomID] { return hosted }
+        let hosted = HostedRoom(room: Room(id: roomID, config: configuration.room, now: now),
+                                timer: LoopTimer(loop: server.loop))
+        rooms[roomID] = hosted
+        logger.info("room opened", metadata: ["room": "\(roomID)", "rooms": "\(rooms.count)"])
+        return hosted
+    }
+
+    /// Carries out the room's effects in order, then re-arms its timer or drops it.
+    private func carryOut(_ hosted: HostedRoom) {
+        let room = hosted.room
+        var ended = false
+        for effect in room.effects {
+            switch effect {
+            case .deliver(let message, let recipients):
+                encodeFrame(message)
+                for id in recipients { connections[id]?.send(encodedFrame: frame) }
+            case .close(let id, let code, let reason):
+                connections[id]?.close(code: code, reason: reason)
+            case .ended:
+                ended = true
+            }
+        }
+        room.effects.removeAll(keepingCapacity: true)
+        if ended || room.participantCount == 0 {
+            drop(hosted, ended: ended)
+            return
+        }
+        if let deadline = room.nextDeadline {
+            let t = now
+            let wait = deadline > t ? (deadline.nanoseconds - t.nanoseconds + 999_999) / 1_000_000 : 0
+            hosted.timer.start(afterMilliseconds: wait) { [unowned self, unowned hosted] in
+                hosted.room.tick(now: self.now)
+                self.carryOut(hosted)
+            }
+        } else {
+            hosted.timer.stop()
+        }
+    }
+
+    private func drop(_ hosted: HostedRoom, ended: Bool) {
+        hosted.timer.close()
+        if rooms[hosted.room.id] === hosted { rooms[hosted.room.id] = nil }
+        logger.info(ended ? "session ended" : "room closed, empty", metadata: ["room": "\(hosted.room.id)", "rooms": "\(rooms.count)"])
+    }
+
+    private func send(_ message: Outbound, to connection: ServerConnection) {
+        encodeFrame(message)
+        connection.send(encodedFrame: frame)
+    }
+
+    /// Encodes one message as a complete text frame into the scratch buffer (once per broadcast).
+    private func encodeFrame(_ message: Outbound) {
+        let payload = WireProtocol.encode(message)
+        frame.removeAll(keepingCapacity: true)
+        WebSocketFrame.encode(opcode: .text, payload: payload, into: &frame)
+    }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var s = Substring(self)
+        while s.first == " " || s.first == "\t" { s = s.dropFirst() }
+        while s.last == " " || s.last == "\t" { s = s.dropLast() }
+        return String(s)
+    }
+}

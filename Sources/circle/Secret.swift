@@ -1,0 +1,39 @@
+import ArgumentParser
+import Glibc
+
+/// The HS256 secret: from a file (`--secret-file`) or the `CIRCLE_SECRET` environment variable — never a plain flag,
+/// which would show in `ps` and shell history. A trailing newline in the file is ignored.
+enum Secret {
+    static let minimumBytes = 16
+
+    static func load(file: String?) throws -> [UInt8]? {
+        var bytes: [UInt8]
+        if let file {
+            guard let data = readFile(file) else { throw ValidationError("cannot read --secret-file \(file)") }
+            bytes = data
+        } else if let env = getenv("CIRCLE_SECRET") {
+            bytes = Array(String(cString: env).utf8)
+        } else {
+            return nil
+        }
+        while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
+        guard bytes.count >= minimumBytes else {
+            throw ValidationError("the secret must be at least \(minimumBytes) bytes")
+        }
+        return bytes
+    }
+
+    private static func readFile(_ path: String) -> [UInt8]? {
+        guard let f = fopen(path, "rb") else { return nil }
+        defer { fclose(f) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = fread(&chunk, 1, chunk.count, f)
+            if n > 0 { out.append(contentsOf: chunk[0..<n]) }
+            if n < chunk.count { break }
+            if out.count > 1 << 20 { return nil }
+        }
+        return out
+    }
+}
