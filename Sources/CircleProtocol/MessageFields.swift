@@ -37,7 +37,7 @@ struct MessageFields {
     }
 
     /// A required non-negative integer (at most 2^53).
-    func count(_ name: String) throws(FieldError) -> Int {
+    func nonNegativeInteger(_ name: String) throws(FieldError) -> Int {
         guard let value = object[name] else { throw missing(name) }
         guard let int = value.intValue, int >= 0 else { throw illTyped(name, "a non-negative integer") }
         return int
@@ -45,7 +45,7 @@ struct MessageFields {
 
     /// A required duration in whole milliseconds.
     func milliseconds(_ name: String) throws(FieldError) -> Duration {
-        .milliseconds(Int64(try count(name)))
+        .milliseconds(Int64(try nonNegativeInteger(name)))
     }
 
     /// An optional duration in whole milliseconds.

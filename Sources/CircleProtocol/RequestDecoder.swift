@@ -20,36 +20,44 @@ enum RequestDecoder {
         } catch {
             return failure(text, limits, .invalid, "malformed JSON: \(error.message)")
         }
-        let fields = MessageFields(object: capture.object)
-
         let id: RequestID?
-        switch fields.object["id"] {
-        case nil:
-            id = nil
-        case .string(let string) where !string.isEmpty && string.utf8.count <= limits.maxRequestIDBytes:
-            id = string
-        case .string:
-            return .failure(DecodeFailure(id: nil, code: .invalid, message: "`id` must be 1 to \(limits.maxRequestIDBytes) bytes"))
-        default:
-            return .failure(DecodeFailure(id: nil, code: .invalid, message: "`id` must be a string"))
-        }
-
-        guard let type = fields.object["type"]?.stringValue else {
-            return .failure(DecodeFailure(id: id, code: .invalid, message: "missing field `type`"))
-        }
-        guard let kind = CommandKind(rawValue: type) else {
-            return .failure(DecodeFailure(id: id, code: .invalid, message: "unknown type"))
-        }
-        let allowed = kind.fields
-        for (key, _) in fields.object where key != "type" && key != "id" && !allowed.contains(key) {
-            return .failure(DecodeFailure(id: id, code: .invalid, message: "unknown field"))
+        do {
+            id = try requestID(capture.object, limits: limits)
+        } catch {
+            return .failure(DecodeFailure(id: nil, code: .invalid, message: error.message))
         }
         do {
-            let command = try self.command(kind, fields, payload: capture.rawRanges[0], in: text)
-            return .success(ClientRequest(id: id, command: command))
+            return .success(ClientRequest(id: id, command: try command(capture, in: text)))
         } catch {
             return .failure(DecodeFailure(id: id, code: .invalid, message: error.message))
         }
+    }
+
+    /// The optional request id: a string of 1 … `maxRequestIDBytes` UTF-8 bytes.
+    private static func requestID(_ object: JSONObject, limits: ProtocolLimits) throws(FieldError) -> RequestID? {
+        switch object["id"] {
+        case nil:
+            return nil
+        case .string(let id) where !id.isEmpty && id.utf8.count <= limits.maxRequestIDBytes:
+            return id
+        case .string:
+            throw FieldError(message: "`id` must be 1 to \(limits.maxRequestIDBytes) bytes")
+        default:
+            throw FieldError(message: "`id` must be a string")
+        }
+    }
+
+    /// The command: a known `type`, no member it does not define, and its own fields well typed.
+    private static func command(_ capture: JSONObjectCapture, in text: UnsafeRawBufferPointer) throws(FieldError) -> Command {
+        let fields = MessageFields(object: capture.object)
+        guard let kind = CommandKind(rawValue: try fields.string("type")) else {
+            throw FieldError(message: "unknown type")
+        }
+        let allowed = kind.fields
+        for (key, _) in capture.object where key != "type" && key != "id" && !allowed.contains(key) {
+            throw FieldError(message: "unknown field")
+        }
+        return try command(kind, fields, payload: capture.rawRanges[0], in: text)
     }
 
     /// The command of `kind` from its fields. `payload` is the byte range of the `payload` member in `text`.
@@ -74,7 +82,7 @@ enum RequestDecoder {
         case .startSilence: return .startSilence(try fields.milliseconds("silence_ms"))
         case .endSilence: return .endSilence
         case .giveFloor: return .giveFloor(to: try fields.optionalString("participant"))
-        case .moveInQueue: return .moveInQueue(try fields.string("participant"), to: try fields.count("position"))
+        case .moveInQueue: return .moveInQueue(try fields.string("participant"), to: try fields.nonNegativeInteger("position"))
         case .removeFromQueue: return .removeFromQueue(try fields.string("participant"))
         case .clearQueue: return .clearQueue
         case .setQueuePolicy: return .setQueuePolicy(try fields.wireEnum("policy", as: QueuePolicy.self))
