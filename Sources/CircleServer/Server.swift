@@ -101,12 +101,22 @@ public final class Server {
 
     /// Connections are refused with 503 before the process runs out of descriptors: libuv sheds connections it cannot
     /// accept on EMFILE without telling anyone, so the server keeps a reserve for its own files and for answering.
+    /// Descriptors already open at start (inherited ones included) are not available to clients.
     static func effectiveConnectionLimit(_ configured: Int) -> Int {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < UInt(Int.max) else { return configured }
         let descriptors = Int(limit.rlim_cur)
-        let reserve = descriptors >= 1024 ? 64 : 12
-        return max(1, min(configured, descriptors - reserve))
+        let reserve = descriptors >= 1024 ? 64 : 8
+        return max(1, min(configured, descriptors - openDescriptors() - reserve))
+    }
+
+    /// How many descriptors the process has open now (Linux: entries of /proc/self/fd, less the one reading it).
+    static func openDescriptors() -> Int {
+        guard let dir = opendir("/proc/self/fd") else { return 0 }
+        defer { closedir(dir) }
+        var count = -3  // ".", ".." and the directory's own descriptor
+        while readdir(dir) != nil { count += 1 }
+        return max(0, count)
     }
 
     private func acceptFailed(_ error: LoopError) {

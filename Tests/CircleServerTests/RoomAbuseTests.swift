@@ -67,8 +67,8 @@ import Testing
         let n = Participant(env, room: "r", sub: "n", name: "N", role: .member)
         _ = n.waitFor(type: "welcome")
         // A signal payload over its 64 KiB cap: an error, the connection stays.
-        let big = String(repeating: "a", count: 70_000)
-        #expect(code(m.request("signal", [("to", "n"), ("payload", .string(big))])) == "too_large")
+        let big = JSON.array(Array(repeating: .string(String(repeating: "a", count: 4000)), count: 20))
+        #expect(code(m.request("signal", [("to", "n"), ("payload", big)])) == "too_large")
         #expect(!m.client.tcpClosed)
         // A WebSocket message over the 128 KiB limit: protocol abuse, close 1009.
         m.client.sendText(String(repeating: "b", count: 200_000))
