@@ -38,13 +38,18 @@ let package = Package(
             "CircleLoop", "CircleHTTP", "CircleWebSocket", "CircleAuth", "CircleProtocol", "CircleRoom", "CircleJSON",
             "CircleCrypto", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
+        // The load generator behind `circle load`: real group sessions from one process, on Circle's own loop and codec.
+        .target(name: "CircleLoad", dependencies: [
+            "CircleLoop", "CircleHTTP", "CircleWebSocket", "CircleJSON", "CircleAuth", "CircleProtocol", "CircleRoom",
+        ], swiftSettings: strict),
         .executableTarget(name: "circle", dependencies: [
-            "CircleServer", "CircleAuth",
+            "CircleServer", "CircleAuth", "CircleLoad",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 
         .testTarget(name: "CircleCodecTests", dependencies: ["CircleHTTP", "CircleWebSocket", "CircleCrypto"], swiftSettings: strict),
+        .testTarget(name: "CircleLoadTests", dependencies: ["CircleLoad", "CircleServer", "CircleLoop"], swiftSettings: strict),
         .testTarget(name: "CircleTLSTests", dependencies: ["CircleTLS"], swiftSettings: strict),
         .testTarget(name: "CircleAuthTests", dependencies: ["CircleAuth", "CircleJSON", "CircleCrypto"], swiftSettings: strict),
         .testTarget(name: "CircleRoomTests", dependencies: ["CircleRoom"], swiftSettings: strict),

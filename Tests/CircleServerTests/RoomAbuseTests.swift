@@ -144,6 +144,23 @@ import Testing
         env.shutDown()
     }
 
+    @Test func keepaliveFindsADeadConnectionAndTheGraceStarts() throws {
+        let env = try roomServer(server: {
+            $0.pingIntervalMilliseconds = 60
+            $0.pongTimeoutMilliseconds = 60
+        })
+        let f = Participant(env, room: "r", sub: "f", name: "F", role: .facilitator)
+        let m = Participant(env, room: "r", sub: "m", name: "M", role: .member)
+        _ = m.waitFor(type: "welcome")
+        m.client.answers = false  // a half-open connection: nothing comes back
+        let changed = f.waitFor(timeoutMilliseconds: 3000) {
+            $0["type"]?.stringValue == "connection_changed" && $0["participant"]?.stringValue == "m"
+        }
+        #expect(changed?["connection"]?.stringValue == "reconnecting")
+        #expect(!f.client.tcpClosed)
+        env.shutDown()
+    }
+
     @Test func lastFacilitatorDroppingLeavesTheRoomInItsPhase() throws {
         let env = try roomServer { $0.room.grace = .milliseconds(200) }
         let f = Participant(env, room: "r", sub: "f", name: "F", role: .facilitator)

@@ -101,6 +101,20 @@ import Testing
         }
         #expect(!m3.messages.contains { type($0) == "signal" })
 
+        // Reactions reach the room; a private word reaches the facilitators only; stats are the facilitators'.
+        #expect(m3.request("reaction", [("kind", "heart")]).map(type) == "ack")
+        #expect(m1.waitFor(type: "reaction")?["from"]?.stringValue == "m3")
+        #expect(m2.request("private_word", [("text", "I need a moment")]).map(type) == "ack")
+        #expect(f.waitFor(type: "private_word")?["from"]?.stringValue == "m2")
+        env.run(milliseconds: 50)
+        #expect(![m1, m3, m4b].contains { $0.messages.contains { self.type($0) == "private_word" } })
+        #expect(m1.request("request_stats")?["code"]?.stringValue == "forbidden")
+        #expect(f.request("request_stats").map(type) == "ack")
+        let stats = f.waitFor(type: "stats")
+        let m2Stats = stats?["stats"]?.arrayValue?.first { $0["participant"]?.stringValue == "m2" }
+        #expect((m2Stats?["spoken_ms"]?.intValue ?? 0) >= 1000)  // the paced turn ran 1.5 s
+        #expect(m2Stats?["passes"]?.intValue == 1)
+
         // Close, then end: everyone gets the end event and a normal close.
         #expect(f.request("set_phase", [("phase", "close")]).map(type) == "ack")
         #expect(f.request("end_session").map(type) == "ack")
