@@ -36,7 +36,7 @@ let package = Package(
         // The service: wires the shell, codecs, auth, protocol and rooms.
         .target(name: "CircleServer", dependencies: [
             "CircleLoop", "CircleHTTP", "CircleWebSocket", "CircleAuth", "CircleProtocol", "CircleRoom", "CircleJSON",
-            "CircleCrypto", .product(name: "Logging", package: "swift-log"),
+            "CircleCrypto", "CircleTLS", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .executableTarget(name: "circle", dependencies: [
             "CircleServer", "CircleAuth",
@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "CircleProtocolTests", dependencies: ["CircleProtocol", "CircleRoom", "CircleJSON"], swiftSettings: strict),
         .testTarget(name: "CircleServerTests", dependencies: [
             "CircleServer", "CircleLoop", "CircleWebSocket", "CircleHTTP", "CircleAuth", "CircleJSON", "CircleCrypto",
-            .product(name: "Logging", package: "swift-log"),
+            "CircleTLS", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
