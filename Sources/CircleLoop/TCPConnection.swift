@@ -59,7 +59,7 @@ public final class TCPConnection {
         static let shutdownSent = Flags(rawValue: 16)
         static let eof = Flags(rawValue: 32)
         static let closing = Flags(rawValue: 64)
-        static let farewellSent = Flags(rawValue: 128)  // the filter's close (TLS close_notify) is queued
+        static let filterDone = Flags(rawValue: 128)  // the filter's farewell is queued, or the filter failed
     }
 
     init(loop: EventLoop) {
@@ -165,7 +165,7 @@ public final class TCPConnection {
     /// or the bytes would take the queue past `maxQueuedBytes`.
     @discardableResult
     public func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard flags.isDisjoint(with: [.closing, .shutdownSent, .farewellSent]) else { return false }
+        guard flags.isDisjoint(with: [.closing, .shutdownSent, .filterDone]) else { return false }
         guard queuedBytes + bytes.count <= maxQueuedBytes else { return false }
         pending.append(bytes)
         markDirty()
@@ -321,7 +321,9 @@ extension TCPConnection {
         switch result {
         case .ok: break
         case .closed: peerFinished()
-        case .failed: finish()  // the alert (if any) is queued; send it, then FIN
+        case .failed:
+            flags.insert(.filterDone)  // no farewell from a failed filter: its output (an alert) is the last word
+            finish()
         }
     }
 
@@ -338,9 +340,10 @@ extension TCPConnection {
         if pending.count > 0 {
             refused = !filter.outbound(UnsafeRawBufferPointer(start: pending.base, count: pending.count), output: &out)
             pending.release()
+            if refused { flags.insert(.filterDone) }
         }
-        if flags.contains(.finishing) && !flags.contains(.farewellSent) {
-            flags.insert(.farewellSent)
+        if flags.contains(.finishing) && !flags.contains(.filterDone) {
+            flags.insert(.filterDone)
             filter.close(output: &out)
         }
         if !out.isEmpty {
