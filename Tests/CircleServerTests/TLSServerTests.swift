@@ -110,6 +110,19 @@ import Testing
         env.shutDown()
     }
 
+    @Test func pastTheConnectionLimitATLSClientIsClosedBeforeAnyHandshake() throws {
+        let files = try TLSFiles.shared()
+        let env = try TestServer.withTLS { $0.maxConnections = 1 }
+        let (first, _) = try TestClient.webSocketTLS(env, trusting: files.ca(.a))
+        try #require(first.upgraded)
+        let (refused, tls) = try TestClient.webSocketTLS(env, trusting: files.ca(.a))
+        #expect(env.run { refused.tcpClosed })
+        #expect(!refused.upgraded && !tls.tls.isHandshakeComplete)
+        #expect(env.server.tlsHandshakes == 1)
+        #expect(env.logs.text.contains("connection limit reached"))
+        env.shutDown()
+    }
+
     @Test func gracefulShutdownSends1001OverTLS() throws {
         let files = try TLSFiles.shared()
         let env = try TestServer.withTLS()
