@@ -36,7 +36,7 @@ let package = Package(
         // The service: wires the shell, codecs, auth, protocol and rooms.
         .target(name: "CircleServer", dependencies: [
             "CircleLoop", "CircleHTTP", "CircleWebSocket", "CircleAuth", "CircleProtocol", "CircleRoom", "CircleJSON",
-            "CircleCrypto", .product(name: "Logging", package: "swift-log"),
+            "CircleCrypto", "CircleTLS", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         // The load generator behind `circle load`: real group sessions from one process, on Circle's own loop and codec.
         .target(name: "CircleLoad", dependencies: [
@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "CircleProtocolTests", dependencies: ["CircleProtocol", "CircleRoom", "CircleJSON"], swiftSettings: strict),
         .testTarget(name: "CircleServerTests", dependencies: [
             "CircleServer", "CircleLoop", "CircleWebSocket", "CircleHTTP", "CircleAuth", "CircleJSON", "CircleCrypto",
-            .product(name: "Logging", package: "swift-log"),
+            "CircleTLS", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -37,6 +37,8 @@ public final class EventLoop {
     /// callback, so an idle connection holds no read buffer at all.
     let readBuffer: UnsafeMutableRawPointer
     let readBufferSize = 64 * 1024
+    /// Buffers lent to filtered (TLS) connections while they decrypt a read or seal a turn's writes.
+    var scratch = ScratchBuffers()
 
     public init() throws(LoopError) {
         uv = .allocate(capacity: 1)

@@ -16,6 +16,9 @@ public protocol TCPConnectionDelegate: AnyObject {
 /// kernel doesn't take moves to an in-flight buffer owned by one `uv_write`. The queue is bounded by
 /// `maxQueuedBytes`: `write` refuses bytes beyond it so that the owner can apply its slow-consumer policy.
 ///
+/// With a ``filter`` (TLS), reads are decoded before the delegate sees them, and the plaintext queued during a turn
+/// is encoded in one piece at flush time, so that one turn still makes one write.
+///
 /// Lifetime: the connection keeps itself alive while its handle is open; after the close callback it tells the
 /// delegate, drops the delegate (breaking the owner ↔ connection cycle) and releases itself.
 public final class TCPConnection {
@@ -25,9 +28,18 @@ public final class TCPConnection {
     public var delegate: TCPConnectionDelegate?
     /// The most bytes that may wait to be written (queued plus in flight).
     public var maxQueuedBytes = 4 << 20
+    /// Encodes and decodes the bytes between the socket and the delegate (TLS). Set it before the first read or write.
+    public var filter: (any TransportFilter)? {
+        willSet {
+            precondition(newValue == nil || (queuedBytes == 0 && !flags.contains(.reading)), "filter set after I/O")
+        }
+    }
 
     private var selfRetain: Unmanaged<TCPConnection>?
+    /// Bytes queued this turn: with a filter, plaintext not yet encoded.
     private var pending = ByteQueue()
+    /// With a filter: encoded bytes waiting for the socket (handshake flights and alerts made while reading).
+    private var sealed = ByteQueue()
     private var inflight = ByteQueue()
     private var inflightOffset = 0
     private var writeRequest: UnsafeMutablePointer<uv_write_t>?
@@ -39,7 +51,7 @@ public final class TCPConnection {
     public private(set) var writeCalls = 0
 
     private struct Flags: OptionSet {
-        let rawValue: UInt8
+        let rawValue: UInt16
         static let dirty = Flags(rawValue: 1)
         static let writing = Flags(rawValue: 2)
         static let reading = Flags(rawValue: 4)
@@ -47,6 +59,7 @@ public final class TCPConnection {
         static let shutdownSent = Flags(rawValue: 16)
         static let eof = Flags(rawValue: 32)
         static let closing = Flags(rawValue: 64)
+        static let filterDone = Flags(rawValue: 128)  // the filter's farewell is queued, or the filter failed
     }
 
     init(loop: EventLoop) {
@@ -97,7 +110,7 @@ public final class TCPConnection {
     public var isClosed: Bool { flags.contains(.closing) }
 
     /// Bytes queued or in flight.
-    public var queuedBytes: Int { pending.count + inflight.count - inflightOffset }
+    public var queuedBytes: Int { pending.count + sealed.count + inflight.count - inflightOffset }
 
     /// The peer's address, if still known.
     public var peerAddress: SocketAddress? {
@@ -133,27 +146,37 @@ public final class TCPConnection {
     private func didRead(_ nread: Int, _ base: UnsafeMutablePointer<CChar>?) {
         if nread > 0 {
             if flags.contains(.finishing) { return }  // draining towards close: input is no longer wanted
-            delegate?.connection(self, didRead: UnsafeRawBufferPointer(start: base, count: nread))
+            let bytes = UnsafeRawBufferPointer(start: base, count: nread)
+            if let filter { readFiltered(bytes, through: filter) } else { delegate?.connection(self, didRead: bytes) }
         } else if nread == Int(UV_EOF.rawValue) {
-            flags.insert(.eof)
-            if flags.contains(.shutdownSent) { close() } else { finish() }
+            peerFinished()
         } else if nread < 0 {
             fail(LoopError(Int32(nread), "read"))
         }
+    }
+
+    /// The peer will send nothing more (TCP EOF, or the filter's close): finish our side, or close if it is done.
+    private func peerFinished() {
+        flags.insert(.eof)
+        if flags.contains(.shutdownSent) { close() } else { finish() }
     }
 
     /// Queues bytes for the end of this loop turn. Returns false, queuing nothing, when the connection is closing
     /// or the bytes would take the queue past `maxQueuedBytes`.
     @discardableResult
     public func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard !flags.contains(.closing), !flags.contains(.shutdownSent) else { return false }
+        guard flags.isDisjoint(with: [.closing, .shutdownSent, .filterDone]) else { return false }
         guard queuedBytes + bytes.count <= maxQueuedBytes else { return false }
         pending.append(bytes)
+        markDirty()
+        return true
+    }
+
+    private func markDirty() {
         if !flags.contains(.dirty) {
             flags.insert(.dirty)
             loop.markDirty(self)
         }
-        return true
     }
 
     @discardableResult
@@ -165,6 +188,7 @@ public final class TCPConnection {
     func flush() {
         flags.remove(.dirty)
         guard !flags.contains(.closing), !flags.contains(.writing) else { return }
+        if let filter { return flushFiltered(through: filter) }
         if pending.count > 0 {
             var buf = uv_buf_init(pending.base!.assumingMemoryBound(to: CChar.self), UInt32(pending.count))
             writeCalls += 1
@@ -178,22 +202,26 @@ public final class TCPConnection {
                 // The kernel took part (or none): the rest goes out through one uv_write.
                 swap(&pending, &inflight)
                 inflightOffset = max(n, 0)
-                if writeRequest == nil {
-                    writeRequest = .allocate(capacity: 1)
-                    writeRequest!.pointee.data = Unmanaged.passUnretained(self).toOpaque()
-                }
-                var rest = uv_buf_init((inflight.base! + inflightOffset).assumingMemoryBound(to: CChar.self),
-                                       UInt32(inflight.count - inflightOffset))
-                writeCalls += 1
-                let rc = uv_write(writeRequest, asStream(handle), &rest, 1) { req, status in
-                    Unmanaged<TCPConnection>.fromOpaque(req!.pointee.data).takeUnretainedValue().didWrite(status)
-                }
-                if rc < 0 { fail(LoopError(rc, "write")); return }
-                flags.insert(.writing)
-                return
+                return writeInflight()
             }
         }
         if flags.contains(.finishing) && !flags.contains(.shutdownSent) { sendShutdown() }
+    }
+
+    /// Starts one `uv_write` of what is in flight, from `inflightOffset`.
+    private func writeInflight() {
+        if writeRequest == nil {
+            writeRequest = .allocate(capacity: 1)
+            writeRequest!.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        }
+        var rest = uv_buf_init((inflight.base! + inflightOffset).assumingMemoryBound(to: CChar.self),
+                               UInt32(inflight.count - inflightOffset))
+        writeCalls += 1
+        let rc = uv_write(writeRequest, asStream(handle), &rest, 1) { req, status in
+            Unmanaged<TCPConnection>.fromOpaque(req!.pointee.data).takeUnretainedValue().didWrite(status)
+        }
+        if rc < 0 { fail(LoopError(rc, "write")); return }
+        flags.insert(.writing)
     }
 
     private func didWrite(_ status: Int32) {
@@ -207,6 +235,7 @@ public final class TCPConnection {
 
     /// Flushes what is queued, sends FIN, waits up to `timeoutMilliseconds` for the peer's EOF, then closes.
     /// Input arriving meanwhile is discarded. Used after a WebSocket close handshake and for HTTP error responses.
+    /// With a filter, its farewell (TLS close_notify) follows the last queued bytes, before the FIN.
     public func finish(timeoutMilliseconds: UInt64 = 2000) {
         guard !flags.contains(.closing), !flags.contains(.finishing) else { return }
         flags.insert(.finishing)
@@ -255,7 +284,9 @@ public final class TCPConnection {
     private func didClose() {
         // Pending write and shutdown callbacks have run (with UV_ECANCELED) before this one.
         pending.release()
+        sealed.release()
         inflight.release()
+        filter = nil
         writeRequest?.deallocate()
         writeRequest = nil
         handle.deallocate()
@@ -264,5 +295,77 @@ public final class TCPConnection {
         delegate?.connectionDidClose(self, error: closeError)
         selfRetain?.release()
         selfRetain = nil
+    }
+}
+
+// MARK: - Filtered connections (TLS)
+
+extension TCPConnection {
+    /// Decodes a read: plaintext goes to the delegate; bytes the filter must send back are queued for this turn.
+    private func readFiltered(_ bytes: UnsafeRawBufferPointer, through filter: any TransportFilter) {
+        var plaintext = loop.scratch.borrow()
+        var output = loop.scratch.borrow()
+        defer {
+            loop.scratch.giveBack(&plaintext)
+            loop.scratch.giveBack(&output)
+        }
+        let result = filter.inbound(bytes, plaintext: &plaintext, output: &output)
+        if !output.isEmpty {
+            // Made before anything the delegate writes in answer, so it goes out first.
+            output.withUnsafeBytes { sealed.append($0) }
+            markDirty()
+        }
+        if !plaintext.isEmpty, !flags.contains(.closing) {
+            plaintext.withUnsafeBytes { delegate?.connection(self, didRead: $0) }
+        }
+        switch result {
+        case .ok: break
+        case .closed: peerFinished()
+        case .failed:
+            flags.insert(.filterDone)  // no farewell from a failed filter: its output (an alert) is the last word
+            finish()
+        }
+    }
+
+    /// Encodes the turn's plaintext in one call after the records already made, adds the filter's farewell when
+    /// finishing, and writes the lot with one `uv_try_write`; what the kernel doesn't take goes through one `uv_write`.
+    private func flushFiltered(through filter: any TransportFilter) {
+        var out = loop.scratch.borrow()
+        defer { loop.scratch.giveBack(&out) }
+        if sealed.count > 0 {
+            out.append(contentsOf: UnsafeRawBufferPointer(start: sealed.base, count: sealed.count))
+            sealed.release()
+        }
+        var refused = false
+        if pending.count > 0 {
+            refused = !filter.outbound(UnsafeRawBufferPointer(start: pending.base, count: pending.count), output: &out)
+            pending.release()
+            if refused { flags.insert(.filterDone) }
+        }
+        if flags.contains(.finishing) && !flags.contains(.filterDone) {
+            flags.insert(.filterDone)
+            filter.close(output: &out)
+        }
+        if !out.isEmpty {
+            writeCalls += 1
+            let n = out.withUnsafeMutableBytes { bytes in
+                var buf = uv_buf_init(bytes.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(bytes.count))
+                return Int(uv_try_write(asStream(handle), &buf, 1))
+            }
+            if n < 0 && n != Int(UV_EAGAIN.rawValue) {
+                fail(LoopError(Int32(n), "write"))
+                return
+            }
+            if n < out.count {
+                out[max(n, 0)...].withUnsafeBytes { inflight.append($0) }
+                inflightOffset = 0
+                writeInflight()
+                if refused { finish() }
+                return
+            }
+        }
+        // The filter can send no more: what it has produced is out; FIN and close.
+        if refused { return finish() }
+        if flags.contains(.finishing) && !flags.contains(.shutdownSent) { sendShutdown() }
     }
 }

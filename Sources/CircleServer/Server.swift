@@ -1,6 +1,7 @@
 import Glibc
 import CircleHTTP
 import CircleLoop
+import CircleTLS
 import CircleWebSocket
 import Logging
 
@@ -27,6 +28,14 @@ public final class Server {
     public private(set) var connectionLimit = 0
     private var lastLimitLog: UInt64 = 0
     private var stopped = false
+    /// The context new TLS connections are made from; `reloadTLS` replaces it.
+    var tlsContext: TLSContext?
+    /// TLS handshakes completed.
+    public internal(set) var tlsHandshakes = 0
+    /// TLS handshakes that failed: plain-text or garbage clients, no shared version or cipher, bad records.
+    public internal(set) var tlsHandshakeFailures = 0
+    /// What each listener is bound to, plain listeners first.
+    public private(set) var listening: [ListeningAddress] = []
 
     public init(loop: EventLoop, configuration: ServerConfiguration, logger: Logger) {
         self.loop = loop
@@ -37,25 +46,32 @@ public final class Server {
     /// The number of open client connections.
     public var connectionCount: Int { connections.count }
 
-    /// Binds every configured address and starts accepting. Returns the bound addresses (real ports).
+    /// Loads the TLS certificate and key (when configured), binds every configured address and starts accepting.
+    /// Returns the bound addresses (real ports), plain listeners first. Throws a `LoopError` or a `TLSError`.
     @discardableResult
-    public func start() throws(LoopError) -> [SocketAddress] {
+    public func start() throws -> [SocketAddress] {
         EventLoop.ignoreSIGPIPE()
         connectionLimit = Self.effectiveConnectionLimit(configuration.maxConnections)
+        if let tls = configuration.tls { tlsContext = try Self.makeTLSContext(tls) }
         do throws(LoopError) {
-            var port = configuration.port
-            for host in configuration.hosts {
-                // With port 0, the first listener picks a free port and the others (e.g. IPv6) share it.
-                let listener = try TCPListener(loop: loop, host: host, port: port)
-                port = listener.port
-                listener.onConnection = { [unowned self] in self.accept($0) }
-                listener.onAcceptError = { [unowned self] in self.acceptFailed($0) }
-                listeners.append(listener)
-                logger.info("listening", metadata: ["address": "\(listener.address)"])
+            for plan in configuration.listenerPlan {
+                var port = plan.port
+                for host in configuration.hosts {
+                    // With port 0, the first listener picks a free port and the others (e.g. IPv6) share it.
+                    let listener = try TCPListener(loop: loop, host: host, port: port)
+                    port = listener.port
+                    let isTLS = plan.isTLS
+                    listener.onConnection = { [unowned self] in self.accept($0, tls: isTLS) }
+                    listener.onAcceptError = { [unowned self] in self.acceptFailed($0) }
+                    listeners.append(listener)
+                    listening.append(ListeningAddress(address: listener.address, isTLS: isTLS))
+                    logger.info("listening", metadata: ["address": "\(listener.address)", "tls": "\(isTLS)"])
+                }
             }
         } catch {
             for l in listeners { l.close() }
             listeners = []
+            listening = []
             throw error
         }
         logger.info("connection limit", metadata: ["max": "\(connectionLimit)"])
@@ -66,8 +82,13 @@ public final class Server {
         return listeners.map(\.address)
     }
 
-    /// SIGINT and SIGTERM start a graceful shutdown.
+    /// SIGINT and SIGTERM start a graceful shutdown; with TLS, SIGHUP reloads the certificate and key.
     public func installSignalHandlers() throws(LoopError) {
+        if configuration.tls != nil {
+            signalWatchers.append(try SignalWatcher(loop: loop, signal: SIGHUP) { [unowned self] _ in
+                self.reloadTLS()
+            })
+        }
         for signum in [SIGINT, SIGTERM] {
             let watcher = try SignalWatcher(loop: loop, signal: signum) { [unowned self] signum in
                 self.logger.info("signal received, shutting down", metadata: ["signal": "\(signum)"])
@@ -79,7 +100,8 @@ public final class Server {
 
     // MARK: Connections
 
-    private func accept(_ tcp: TCPConnection) {
+    private func accept(_ tcp: TCPConnection, tls: Bool) {
+        if tls && !attachTLS(to: tcp, connectionID: nextConnectionID) { return }
         let connection = ServerConnection(id: nextConnectionID, tcp: tcp, server: self, now: loop.nowMilliseconds)
         nextConnectionID += 1
         tcp.delegate = connection

@@ -34,6 +34,11 @@ public struct ServerConfiguration: Sendable {
     public var maxQueuedBytesEcho = 40 << 20
     /// Connections beyond this are answered 503 and closed. Leave room below the process's file limit.
     public var maxConnections = 100_000
+    /// Serve TLS (wss://, https://) with this certificate chain and key; nil serves plain TCP only.
+    public var tls: TLSSettings?
+    /// With `tls`: a separate TLS port, so that `port` keeps serving plain TCP beside it (0 picks a free one). When
+    /// nil, `port` itself serves TLS and there is no plain listener.
+    public var tlsPort: Int?
 
     public init() {}
 

@@ -42,12 +42,26 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Seconds a graceful shutdown waits for clients to close.")
     var drainSeconds: Double = 5
 
+    @Option(name: .long, help: "TLS certificate chain (PEM, leaf first). With --tls-key, serves TLS; SIGHUP reloads.")
+    var tlsCert: String?
+
+    @Option(name: .long, help: "TLS private key (PEM, unencrypted).")
+    var tlsKey: String?
+
+    @Option(name: .long, help: "Serve TLS on this port and plain TCP on --port. Without it, --port serves TLS only.")
+    var tlsPort: Int?
+
     func validate() throws {
         guard LogFormat(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be text or json") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
         guard graceSeconds >= 0, maxParticipants > 0, maxRooms > 0, messageRate > 0 else {
             throw ValidationError("--grace-seconds, --max-participants, --max-rooms and --message-rate must be positive")
+        }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        if let tlsPort {
+            guard tlsCert != nil else { throw ValidationError("--tls-port needs --tls-cert and --tls-key") }
+            guard (0...65535).contains(tlsPort) else { throw ValidationError("--tls-port must be 0…65535") }
         }
     }
 
@@ -66,6 +80,10 @@ struct Serve: ParsableCommand {
         config.conformanceEcho = conformanceEcho
         config.allowedOrigins = allowOrigin.isEmpty ? nil : Set(allowOrigin)
         config.shutdownDrainMilliseconds = UInt64(max(0, drainSeconds) * 1000)
+        if let tlsCert, let tlsKey {
+            config.tls = TLSSettings(certificateChainPath: tlsCert, privateKeyPath: tlsKey)
+            config.tlsPort = tlsPort
+        }
 
         let secret = try Secret.load(file: secretFile)
         let loop = try EventLoop()

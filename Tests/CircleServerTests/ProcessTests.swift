@@ -7,6 +7,8 @@ final class CircleProcess: LoopDriver {
     let loop: EventLoop
     let process = Process()
     private(set) var port = 0
+    /// The TLS listener's port, when there is one.
+    private(set) var tlsPort = 0
     private let stderr = Pipe()
     private var output = Data()
 
@@ -27,15 +29,16 @@ final class CircleProcess: LoopDriver {
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         let deadline = Date().addingTimeInterval(10)
-        while port == 0 && Date() < deadline {
+        // Every listener is logged before the connection limit.
+        while !String(decoding: output, as: UTF8.self).contains("connection limit") && Date() < deadline {
             let chunk = stderr.fileHandleForReading.availableData
             if chunk.isEmpty { break }
             output.append(chunk)
-            let text = String(decoding: output, as: UTF8.self)
-            if let range = text.range(of: "address=127.0.0.1:") {
-                let digits = text[range.upperBound...].prefix { $0.isNumber }
-                port = Int(digits) ?? 0
-            }
+        }
+        for line in String(decoding: output, as: UTF8.self).split(separator: "\n") {
+            guard let range = line.range(of: "listening address=127.0.0.1:") else { continue }
+            let found = Int(line[range.upperBound...].prefix { $0.isNumber }) ?? 0
+            if line.contains("tls=true") { tlsPort = found } else { port = found }
         }
     }
 

@@ -34,7 +34,7 @@ final class TestClient: TCPConnectionDelegate {
     /// When false, the client plays a peer that never answers pings or close frames.
     var answers = true
 
-    private init(webSocket: Bool) { self.webSocket = webSocket }
+    init(webSocket: Bool) { self.webSocket = webSocket }
 
     var upgraded: Bool { status == 101 }
     var rawResponseText: String { String(decoding: rawResponse, as: UTF8.self) }
@@ -58,11 +58,13 @@ final class TestClient: TCPConnectionDelegate {
         return client
     }
 
-    private func connect(_ env: LoopDriver, sending bytes: [UInt8]) {
-        TCPConnection.connect(loop: env.loop, host: "127.0.0.1", port: env.port) { result in
+    /// Connects to `port` (default: the driver's), with `filter` (TLS) between the socket and this client.
+    func connect(_ env: LoopDriver, port: Int? = nil, filter: TransportFilter? = nil, sending bytes: [UInt8]) {
+        TCPConnection.connect(loop: env.loop, host: "127.0.0.1", port: port ?? env.port) { result in
             switch result {
             case .success(let tcp):
                 self.tcp = tcp
+                tcp.filter = filter
                 tcp.delegate = self
                 tcp.startReading()
                 if !bytes.isEmpty { tcp.write(bytes) }
