@@ -3,11 +3,11 @@ import CLibUV
 /// A listening TCP socket. Each accepted socket becomes a `TCPConnection` handed to `onConnection`.
 ///
 /// File-descriptor exhaustion: libuv accepts and immediately closes pending connections while `EMFILE` lasts (its
-/// reserve-descriptor trick), so the listener neither spins nor stops; `onAcceptError` is told each time.
-public final class TCPListener {
+/// reserve-descriptor trick), so the listener neither spins nor stops — mostly silently: `onAcceptError` hears only of
+/// the errors libuv passes on. The server therefore refuses clients (503) before the descriptors run out.
+public final class TCPListener: LoopHandle {
     private let handle: UnsafeMutablePointer<uv_tcp_t>
     private let loop: EventLoop
-    private var selfRetain: Unmanaged<TCPListener>?
     /// Called for each accepted connection; the connection is not reading yet.
     public var onConnection: ((TCPConnection) -> Void)?
     /// Called when accepting fails (e.g. `EMFILE`); accepting carries on.
@@ -21,8 +21,7 @@ public final class TCPListener {
         address = addr
         handle = .allocate(capacity: 1)
         uv_tcp_init(loop.uv, handle)
-        selfRetain = Unmanaged.passRetained(self)
-        handle.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        super.init(handle)
         do throws(LoopError) {
             let flags: UInt32 = addr.isIPv6 ? UInt32(UV_TCP_IPV6ONLY.rawValue) : 0
             try uvCheck(addr.withSockaddr { uv_tcp_bind(handle, $0, flags) }, "bind \(addr)")
@@ -61,18 +60,11 @@ public final class TCPListener {
         onConnection?(connection)
     }
 
-    public var isClosed: Bool { selfRetain == nil || uv_is_closing(asHandle(handle)) != 0 }
-
-    /// Stops accepting and closes the socket; idempotent.
-    public func close() {
-        guard selfRetain != nil, uv_is_closing(asHandle(handle)) == 0 else { return }
+    override func willClose() {
         onConnection = nil
         onAcceptError = nil
-        uv_close(asHandle(handle)) { h in
-            let l = Unmanaged<TCPListener>.fromOpaque(h!.pointee.data)
-            l.takeUnretainedValue().handle.deallocate()
-            l.takeUnretainedValue().selfRetain = nil
-            l.release()
-        }
     }
+
+    /// Stops accepting and closes the socket; idempotent.
+    public func close() { closeHandle() }
 }
