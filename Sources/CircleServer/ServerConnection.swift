@@ -5,7 +5,8 @@ import CircleWebSocket
 /// One client connection on the server: first an HTTP request head, then (usually) a WebSocket.
 public final class ServerConnection: TCPConnectionDelegate {
     enum Phase {
-        case head(HTTPHeadParser)
+        // Boxed: the parser is needed only until the head is complete, so an open WebSocket doesn't carry its size.
+        indirect case head(HTTPHeadParser)
         case webSocket(WebSocketSession)
         case done
     }
