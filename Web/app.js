@@ -82,10 +82,9 @@ class Peer {
     this.pendingCandidates = [];
     this.outbox = [];
     this.flushTimer = null;
-    const media = app.media;
-    this.audio = this.pc.addTransceiver(media.mic || 'audio', { direction: 'sendrecv', streams: [media.stream] });
-    this.video = this.pc.addTransceiver(media.camera || 'video', { direction: 'sendrecv', streams: [media.stream] });
-    this.applyLocalMedia();
+    /** The audio and video transceivers: made here by the offerer, taken from the offer by the answerer. */
+    this.audio = null;
+    this.video = null;
     this.pc.ontrack = (e) => {
       this.remote.addTrack(e.track);
       app.attachRemote(this);
@@ -99,11 +98,15 @@ class Peer {
   /** Sends or withholds the mic and camera: a track that is off sends no packets at all. */
   applyLocalMedia() {
     const { media, micOn, cameraOn } = this.app;
-    this.audio.sender.replaceTrack(micOn ? media.mic : null).catch(() => {});
-    this.video.sender.replaceTrack(cameraOn ? media.camera : null).catch(() => {});
+    this.audio?.sender.replaceTrack(micOn ? media.mic : null).catch(() => {});
+    this.video?.sender.replaceTrack(cameraOn ? media.camera : null).catch(() => {});
   }
 
   async offer() {
+    const stream = this.app.media.stream;
+    this.audio = this.pc.addTransceiver('audio', { direction: 'sendrecv', streams: [stream] });
+    this.video = this.pc.addTransceiver('video', { direction: 'sendrecv', streams: [stream] });
+    this.applyLocalMedia();
     await this.pc.setLocalDescription(await this.pc.createOffer());
     this.send({ kind: 'offer', sdp: this.pc.localDescription.sdp });
   }
@@ -111,6 +114,12 @@ class Peer {
   async receive(p) {
     if (p.kind === 'offer') {
       await this.pc.setRemoteDescription({ type: 'offer', sdp: p.sdp });
+      for (const t of this.pc.getTransceivers()) {
+        if (t.receiver.track.kind === 'audio') this.audio ??= t; else this.video ??= t;
+        t.direction = 'sendrecv';
+        t.sender.setStreams(this.app.media.stream);
+      }
+      this.applyLocalMedia();
       await this.drainCandidates();
       await this.pc.setLocalDescription(await this.pc.createAnswer());
       this.send({ kind: 'answer', sdp: this.pc.localDescription.sdp });
@@ -394,7 +403,7 @@ class SessionApp {
       b.addEventListener('click', () => this.act(c.setPhase(b.dataset.phase)));
     }
     $('advance').addEventListener('click', () => this.act(c.advanceRound()));
-    $('silence-start').addEventListener('click', () => this.act(c.startSilence(Number($('silence-length').value))));
+    $('silence-start').addEventListener('click', () => this.act(c.startSilence(Math.round(Number($('silence-seconds').value) * 1000))));
     $('silence-end').addEventListener('click', () => this.act(c.endSilence()));
     $('floor-next').addEventListener('click', () => this.act(c.giveFloor()));
     $('floor-end').addEventListener('click', () => this.act(c.endTurn()));
