@@ -222,6 +222,10 @@ class SessionApp {
 
   roomChanged() {
     const me = this.me;
+    if (this.lastPhase === 'silence' && this.room.phase !== 'silence' && !this.room.ended) {
+      this.say('The silence has ended. Your microphone is yours again whenever you are ready.');
+    }
+    this.lastPhase = this.room.phase;
     if (me?.muted && this.micOn) this.setMic(false);
     for (const id of [...this.peers.keys()]) if (!this.room.participants.has(id)) this.dropPeer(id);
     if (this.room.phase !== 'silence') $('silence').hidden = true;
@@ -328,7 +332,7 @@ class SessionApp {
     const text = { connecting: 'Connecting…', open: 'Connected', reconnecting: 'Reconnecting… your place is kept',
       closed: 'Not connected', idle: '' }[state];
     const el = $('connection');
-    el.textContent = text;
+    el.textContent = this.room.ended ? '' : text;
     el.dataset.state = state;
     if (state === 'open') $('session').hidden = false;
   }
@@ -640,7 +644,7 @@ class SessionApp {
       const li = el('li', '', '');
       li.dataset.participant = id;
       const who = this.name(id);
-      li.append(el('span', 'who', who),
+      li.append(el('span', 'who', `${i + 1}. ${who}`),
         button('Give floor', 'floor', id, `Give the floor to ${who}`),
         button('Up', 'up', id, `Move ${who} up`, i === 0),
         button('Down', 'down', id, `Move ${who} down`, i === room.queue.length - 1),
