@@ -197,12 +197,14 @@ class Session:
             '.filter(e => !((e.labels && e.labels.length) || e.getAttribute("aria-label") || e.textContent.trim()))'
             '.map(e => e.outerHTML.slice(0, 80));')
         check(unnamed == [], f'controls without a name: {unnamed}')
-        body = self.b.d.find_element('css selector', 'body')
-        body.click()
-        for _ in range(40):
-            self.b.d.switch_to.active_element.send_keys(Keys.TAB)
+        from selenium.webdriver.common.action_chains import ActionChains
+        self.b.d.find_element('css selector', 'body').click()
+        # The skip link, the mic, the camera, then the hand: four Tabs in one go, then one at a time if needed.
+        ActionChains(self.b.d).send_keys(Keys.TAB * 4).perform()
+        for _ in range(30):
             if self.b.js('return document.activeElement.id') == 'hand':
                 break
+            ActionChains(self.b.d).send_keys(Keys.TAB).perform()
         check(self.b.js('return document.activeElement.id') == 'hand', 'Tab reaches the raise-hand button')
         self.b.d.switch_to.active_element.send_keys(Keys.ENTER)
         wait(lambda: self.f.room()['queue'] == [self.b.sub], 'Alex raised a hand with the keyboard')
