@@ -36,11 +36,20 @@ public final class Server {
     public internal(set) var tlsHandshakeFailures = 0
     /// What each listener is bound to, plain listeners first.
     public private(set) var listening: [ListeningAddress] = []
+    /// The web client's files from `configuration.webRoot`, loaded at init; nil when none is configured or it
+    /// could not be loaded (the reason is logged).
+    public let staticFiles: StaticFiles?
 
     public init(loop: EventLoop, configuration: ServerConfiguration, logger: Logger) {
         self.loop = loop
         self.configuration = configuration
         self.logger = logger
+        staticFiles = configuration.webRoot.flatMap { root in
+            do { return try StaticFiles(root: root) } catch {
+                logger.error("web root not served", metadata: ["error": "\(error)"])
+                return nil
+            }
+        }
     }
 
     /// The number of open client connections.
@@ -186,6 +195,7 @@ public final class Server {
             perform(.webSocket(endpoint: echo, context: nil, limits: configuration.echoLimits,
                                maxQueuedBytes: configuration.maxQueuedBytesEcho), head: head, connection: connection)
         default:
+            if let response = staticFiles?.response(for: head) { return connection.respond(response) }
             connection.respond(HTTPResponse.error(HTTPError(status: 404, reason: "Not Found")))
         }
     }

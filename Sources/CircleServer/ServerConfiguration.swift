@@ -11,6 +11,9 @@ public struct ServerConfiguration: Sendable {
     public var conformanceEcho = false
     /// Origins allowed to open WebSockets; nil allows any (browsers send `Origin`; other clients don't).
     public var allowedOrigins: Set<String>?
+    /// A folder holding the web client (`index.html`, `app.js`, `circle.js`, `circle.d.ts`, `style.css`), served
+    /// from memory at `/` and `/<name>`; nil serves no files.
+    public var webRoot: String?
 
     /// Request-head caps.
     public var httpLimits = HTTPLimits()

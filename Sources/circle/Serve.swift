@@ -1,6 +1,7 @@
 import ArgumentParser
 import CircleLoop
 import CircleServer
+import Glibc
 import Logging
 
 struct Serve: ParsableCommand {
@@ -51,6 +52,9 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Serve TLS on this port and plain TCP on --port. Without it, --port serves TLS only.")
     var tlsPort: Int?
 
+    @Option(name: .long, help: "Folder of the web client served at / (default: ./Web when it exists).")
+    var webRoot: String?
+
     func validate() throws {
         guard LogFormat(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be text or json") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
@@ -84,10 +88,15 @@ struct Serve: ParsableCommand {
             config.tls = TLSSettings(certificateChainPath: tlsCert, privateKeyPath: tlsKey)
             config.tlsPort = tlsPort
         }
+        config.webRoot = webRoot ?? (isDirectory("Web") ? "Web" : nil)
 
         let secret = try Secret.load(file: secretFile)
         let loop = try EventLoop()
         let server = Server(loop: loop, configuration: config, logger: logger)
+        if let root = config.webRoot {
+            guard server.staticFiles != nil else { throw ExitCode.failure }
+            logger.info("serving the web client", metadata: ["root": "\(root)"])
+        }
         var rooms: RoomService?
         if let secret {
             var roomConfig = RoomServiceConfiguration(secret: secret)
@@ -113,4 +122,9 @@ struct Serve: ParsableCommand {
         let rc = loop.close()
         if rc != 0 { logger.error("loop closed with handles left", metadata: ["rc": "\(rc)"]) }
     }
+}
+
+private func isDirectory(_ path: String) -> Bool {
+    var info = stat()
+    return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
 }

@@ -1,0 +1,760 @@
+// The Circle session app: participant view and facilitator console, on the client library alone.
+// Video is a WebRTC mesh between the participants (fine up to about 8); all signaling goes through Circle.
+import { CircleClient } from './circle.js';
+
+const $ = (id) => document.getElementById(id);
+const FACILITATORS = new Set(['facilitator', 'cofacilitator']);
+const RANK = { observer: 0, member: 1, cofacilitator: 2, facilitator: 3 };
+const ROLE_LABEL = { facilitator: 'facilitator', cofacilitator: 'co-facilitator', member: '', observer: 'observer' };
+const PHASE_LABEL = {
+  intro: 'Introductions', sharing: 'Open sharing', silence: 'Silence', close: 'Closing round', ended: 'Session ended',
+};
+const REFUSALS = {
+  4000: 'This session is now open in another window or tab.',
+  4001: 'The facilitator has closed your place in this session.',
+  4002: 'The room is locked for now. Please try again in a little while.',
+  4003: 'The room is full right now. Please try again in a little while.',
+  4004: 'This session has already ended.',
+};
+const GENTLE_ERRORS = {
+  muted: 'Your microphone is held muted by the facilitator for now.',
+  rate_limited: 'Let’s slow down a little — try again in a moment.',
+  not_connected: 'Reconnecting… try again in a moment.',
+  disconnected: 'The connection dropped; reconnecting.',
+  not_found: 'That person is not connected right now.',
+  wrong_phase: 'That is not available in this part of the session.',
+  conflict: 'That has already happened.',
+};
+
+// ── link ─────────────────────────────────────────────────────────────────────────────────────────
+
+/** The room and token from `?room=…&token=…` or `#room=…&token=…`, kept for this tab only, then hidden from the
+ * address bar so it does not show on a shared screen. */
+function readLink() {
+  const fromURL = new URLSearchParams(location.hash.slice(1) || location.search.slice(1));
+  let room = fromURL.get('room');
+  let token = fromURL.get('token');
+  if (room && token) {
+    sessionStorage.setItem('circle.link', JSON.stringify({ room, token }));
+    history.replaceState(null, '', '/');
+  } else {
+    try { ({ room, token } = JSON.parse(sessionStorage.getItem('circle.link') || '{}')); } catch { /* no link */ }
+  }
+  return room && token ? { room, token } : null;
+}
+
+// ── local media ──────────────────────────────────────────────────────────────────────────────────
+
+class LocalMedia {
+  constructor() {
+    this.stream = new MediaStream();
+    this.mic = null;
+    this.camera = null;
+  }
+
+  async start() {
+    try {
+      const s = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
+      this.stream = s;
+      this.mic = s.getAudioTracks()[0] || null;
+      this.camera = s.getVideoTracks()[0] || null;
+    } catch {
+      // No devices or no permission: the session still works, others are seen and heard.
+    }
+  }
+
+  stop() { for (const t of this.stream.getTracks()) t.stop(); }
+}
+
+// ── peers ────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * One WebRTC connection to another participant. Of each pair, the participant with the smaller id makes the offer;
+ * every payload carries the sender page's `instance`, so a reloaded page is told from a resumed one.
+ */
+class Peer {
+  constructor(app, id, instance) {
+    this.app = app;
+    this.id = id;
+    this.instance = instance;
+    this.pc = new RTCPeerConnection({ iceServers: [] });
+    this.remote = new MediaStream();
+    this.pendingCandidates = [];
+    this.outbox = [];
+    this.flushTimer = null;
+    /** The audio and video transceivers: made here by the offerer, taken from the offer by the answerer. */
+    this.audio = null;
+    this.video = null;
+    this.pc.ontrack = (e) => {
+      this.remote.addTrack(e.track);
+      app.attachRemote(this);
+    };
+    this.pc.onicecandidate = (e) => { if (e.candidate) this.queueCandidate(e.candidate.toJSON()); };
+    this.pc.onconnectionstatechange = () => app.render();
+  }
+
+  get state() { return this.pc.connectionState; }
+
+  /** Sends or withholds the mic and camera: a track that is off sends no packets at all. */
+  applyLocalMedia() {
+    const { media, micOn, cameraOn } = this.app;
+    this.audio?.sender.replaceTrack(micOn ? media.mic : null).catch(() => {});
+    this.video?.sender.replaceTrack(cameraOn ? media.camera : null).catch(() => {});
+  }
+
+  async offer() {
+    const stream = this.app.media.stream;
+    this.audio = this.pc.addTransceiver('audio', { direction: 'sendrecv', streams: [stream] });
+    this.video = this.pc.addTransceiver('video', { direction: 'sendrecv', streams: [stream] });
+    this.applyLocalMedia();
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    this.send({ kind: 'offer', sdp: this.pc.localDescription.sdp });
+  }
+
+  async receive(p) {
+    if (p.kind === 'offer') {
+      await this.pc.setRemoteDescription({ type: 'offer', sdp: p.sdp });
+      for (const t of this.pc.getTransceivers()) {
+        if (t.receiver.track.kind === 'audio') this.audio ??= t; else this.video ??= t;
+        t.direction = 'sendrecv';
+        t.sender.setStreams(this.app.media.stream);
+      }
+      this.applyLocalMedia();
+      await this.drainCandidates();
+      await this.pc.setLocalDescription(await this.pc.createAnswer());
+      this.send({ kind: 'answer', sdp: this.pc.localDescription.sdp });
+    } else if (p.kind === 'answer') {
+      if (this.pc.signalingState !== 'have-local-offer') return;
+      await this.pc.setRemoteDescription({ type: 'answer', sdp: p.sdp });
+      await this.drainCandidates();
+    } else if (p.kind === 'candidates' && Array.isArray(p.list)) {
+      this.pendingCandidates.push(...p.list);
+      if (this.pc.remoteDescription) await this.drainCandidates();
+    }
+  }
+
+  async drainCandidates() {
+    const list = this.pendingCandidates.splice(0);
+    for (const c of list) await this.pc.addIceCandidate(c).catch(() => {});
+  }
+
+  /** Candidates go out in small batches, to stay well inside the server's message rate. */
+  queueCandidate(candidate) {
+    this.outbox.push(candidate);
+    if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = null;
+        this.send({ kind: 'candidates', list: this.outbox.splice(0) });
+      }, 60);
+    }
+  }
+
+  send(payload) {
+    this.app.client.signal(this.id, { ...payload, instance: this.app.instance }).catch(() => {});
+  }
+
+  close() {
+    clearTimeout(this.flushTimer);
+    this.pc.close();
+  }
+}
+
+// ── the app ──────────────────────────────────────────────────────────────────────────────────────
+
+class SessionApp {
+  constructor(link) {
+    this.client = new CircleClient({ room: link.room, token: link.token });
+    this.media = new LocalMedia();
+    this.instance = crypto.getRandomValues(new Uint32Array(2)).join('-');
+    /** @type {Map<string, Peer>} */
+    this.peers = new Map();
+    this.micOn = true;
+    this.cameraOn = true;
+    this.spoken = new Map();
+    this.privateWords = [];
+    this.tiles = new Map();
+    this.renderQueued = false;
+    this.greeted = false;
+  }
+
+  get room() { return this.client.room; }
+  get me() { return this.room.participants.get(this.client.participant); }
+  get isFacilitator() { return FACILITATORS.has(this.client.role); }
+  name(id) { return this.room.participants.get(id)?.name ?? 'Someone'; }
+
+  async start() {
+    this.bindControls();
+    await this.media.start();
+    this.micOn = !!this.media.mic;
+    this.cameraOn = !!this.media.camera;
+    const c = this.client;
+    c.on('state', ({ state }) => this.showConnection(state));
+    c.on('welcome', (w) => this.welcomed(w));
+    c.on('room', () => this.roomChanged());
+    c.on('participant_left', (e) => this.dropPeer(e.participant));
+    c.on('mute_request', (m) => this.muteRequested(m.reason));
+    c.on('mute_changed', (e) => { if (e.participants.includes(c.participant) && !e.muted) this.say('Your microphone is yours again.'); });
+    c.on('floor_given', (e) => { if (e.participant === c.participant) this.say('You have the floor. Take your time.'); });
+    c.on('turn_nudge', (m) => this.nudged(m));
+    c.on('signal', (m) => this.signaled(m.from, m.payload));
+    c.on('reaction', (m) => this.reacted(m.from, m.kind));
+    c.on('private_word', (m) => this.privateWord(m));
+    c.on('stats', (m) => { for (const s of m.stats) this.spoken.set(s.participant, s.spoken_ms); this.render(); });
+    c.on('error', (e) => this.say(GENTLE_ERRORS[e.code] || (e.code === 'unauthorized'
+      ? 'This link has expired or is not valid. Please ask your facilitator for a new one.' : 'Something did not work.')));
+    c.on('closed', (e) => this.closed(e));
+    c.connect();
+    setInterval(() => this.tick(), 1000);
+  }
+
+  // ── server → page ──
+
+  welcomed(w) {
+    if (this.me?.muted || (!this.greeted && this.room.phase === 'silence')) this.micOn = false;
+    for (const peer of this.peers.values()) peer.applyLocalMedia();
+    this.reportMedia();
+    if (w.fresh && w.resumed) for (const id of [...this.peers.keys()]) this.dropPeer(id);
+    if (!this.greeted || w.fresh) {
+      this.greeted = true;
+      this.client.signalAll({ kind: 'hello', instance: this.instance }).catch(() => {});
+    }
+  }
+
+  roomChanged() {
+    const me = this.me;
+    if (this.lastPhase === 'silence' && this.room.phase !== 'silence' && !this.room.ended) {
+      this.say('The silence has ended. Your microphone is yours again whenever you are ready.');
+    }
+    this.lastPhase = this.room.phase;
+    if (me?.muted && this.micOn) this.setMic(false);
+    for (const id of [...this.peers.keys()]) if (!this.room.participants.has(id)) this.dropPeer(id);
+    if (this.room.phase !== 'silence') $('silence').hidden = true;
+    if (this.room.ended) this.ended();
+    this.render();
+  }
+
+  muteRequested(reason) {
+    this.setMic(false);
+    this.say(reason === 'silence'
+      ? 'A moment of silence. Your microphone is off; it is yours again when the silence ends.'
+      : 'The facilitator has muted your microphone for now.');
+  }
+
+  nudged(m) {
+    const mine = m.speaker === this.client.participant;
+    const text = `${formatDuration(m.time_left_ms)} left${mine ? ' — no rush, begin to bring it to a close when you are ready.' : ` for ${this.name(m.speaker)}.`}`;
+    const el = $('nudge');
+    el.textContent = text;
+    el.hidden = false;
+    setTimeout(() => { el.hidden = true; }, 20000);
+  }
+
+  signaled(from, p) {
+    if (!p || typeof p !== 'object' || typeof p.instance !== 'string') return;
+    let peer = this.peers.get(from);
+    if (p.kind === 'hello') {
+      if (peer && peer.instance === p.instance) return;
+      this.dropPeer(from);
+      peer = this.addPeer(from, p.instance);
+      if (!peer) return;
+      if (this.client.participant < from) peer.offer().catch(() => {});
+      else this.client.signal(from, { kind: 'hello', instance: this.instance }).catch(() => {});
+      return;
+    }
+    if (p.kind === 'offer' && (!peer || peer.instance !== p.instance)) {
+      this.dropPeer(from);
+      peer = this.addPeer(from, p.instance);
+    }
+    if (!peer || peer.instance !== p.instance) return;
+    peer.receive(p).catch(() => {});
+  }
+
+  addPeer(id, instance) {
+    if (!this.room.participants.has(id)) return null;
+    const peer = new Peer(this, id, instance);
+    this.peers.set(id, peer);
+    this.render();
+    return peer;
+  }
+
+  dropPeer(id) {
+    const peer = this.peers.get(id);
+    if (!peer) return;
+    peer.close();
+    this.peers.delete(id);
+    const tile = this.tiles.get(id);
+    if (tile) tile.video.srcObject = null;
+    this.render();
+  }
+
+  reacted(from, kind) {
+    const feed = $('reactions-feed');
+    feed.textContent = `${from === this.client.participant ? 'You' : this.name(from)}: ${kind}`;
+    const tile = this.tiles.get(from);
+    if (tile) {
+      tile.reaction.textContent = kind;
+      tile.reaction.hidden = false;
+      clearTimeout(tile.reactionTimer);
+      tile.reactionTimer = setTimeout(() => { tile.reaction.hidden = true; }, 4000);
+    }
+  }
+
+  privateWord(m) {
+    this.privateWords.unshift({ from: m.from, name: this.name(m.from), text: m.text, at: new Date() });
+    this.renderPrivate();
+  }
+
+  closed(e) {
+    if (e.willReconnect) return;
+    if (this.room.ended) return this.ended();
+    const text = REFUSALS[e.code];
+    if (text) this.showGate(text);
+  }
+
+  ended() {
+    for (const id of [...this.peers.keys()]) this.dropPeer(id);
+    this.media.stop();
+    $('session').hidden = true;
+    $('ended').hidden = false;
+    $('phase').textContent = PHASE_LABEL.ended;
+    $('connection').textContent = '';
+  }
+
+  showGate(text) {
+    $('session').hidden = true;
+    const gate = $('gate');
+    gate.querySelector('p').textContent = text;
+    gate.querySelector('h2').textContent = 'Not connected';
+    gate.hidden = false;
+  }
+
+  showConnection(state) {
+    const text = { connecting: 'Connecting…', open: 'Connected', reconnecting: 'Reconnecting… your place is kept',
+      closed: 'Not connected', idle: '' }[state];
+    const el = $('connection');
+    el.textContent = this.room.ended ? '' : text;
+    el.dataset.state = state;
+    if (state === 'open') $('session').hidden = false;
+  }
+
+  say(text) {
+    const el = $('notice');
+    el.textContent = text;
+    el.hidden = false;
+    clearTimeout(this.noticeTimer);
+    this.noticeTimer = setTimeout(() => { el.hidden = true; }, 12000);
+  }
+
+  // ── page → server ──
+
+  setMic(on) {
+    if (on && !this.media.mic) return;
+    this.micOn = on;
+    for (const peer of this.peers.values()) peer.applyLocalMedia();
+    this.reportMedia();
+    this.render();
+  }
+
+  setCamera(on) {
+    if (on && !this.media.camera) return;
+    this.cameraOn = on;
+    for (const peer of this.peers.values()) peer.applyLocalMedia();
+    this.reportMedia();
+    this.render();
+  }
+
+  reportMedia() {
+    if (this.client.role === 'observer') return;
+    this.client.media({ mic: this.micOn, camera: this.cameraOn }).catch((e) => {
+      if (e.code === 'muted') this.setMic(false);
+    });
+  }
+
+  act(promise) { promise.catch((e) => this.say(GENTLE_ERRORS[e.code] || 'That did not work just now.')); }
+
+  async confirm(text) {
+    const dialog = $('confirm');
+    $('confirm-text').textContent = text;
+    dialog.returnValue = '';
+    dialog.showModal();
+    await new Promise((resolve) => dialog.addEventListener('close', resolve, { once: true }));
+    return dialog.returnValue === 'ok';
+  }
+
+  bindControls() {
+    const c = this.client;
+    $('mic').addEventListener('click', () => this.setMic(!this.micOn));
+    $('camera').addEventListener('click', () => this.setCamera(!this.cameraOn));
+    $('hand').addEventListener('click', () => {
+      this.act(this.room.queuePosition(c.participant) >= 0 ? c.lowerHand() : c.raiseHand());
+    });
+    $('pass').addEventListener('click', () => this.act(c.pass()));
+    $('end-turn').addEventListener('click', () => this.act(c.endTurn()));
+    for (const b of document.querySelectorAll('[data-reaction]')) {
+      b.addEventListener('click', () => this.act(c.reaction(b.dataset.reaction)));
+    }
+    $('moment').addEventListener('submit', (e) => {
+      e.preventDefault();
+      const text = $('moment-text').value.trim();
+      c.privateWord(text || undefined).then(() => {
+        $('moment-text').value = '';
+        this.say('The facilitator knows you need a moment. Take the time you need.');
+      }, (err) => this.say(err.code === 'not_found'
+        ? 'No facilitator is connected right now.' : 'That did not reach the facilitator; please try again.'));
+    });
+
+    for (const b of document.querySelectorAll('[data-phase]')) {
+      b.addEventListener('click', () => this.act(c.setPhase(b.dataset.phase)));
+    }
+    $('advance').addEventListener('click', () => this.act(c.advanceRound()));
+    $('silence-start').addEventListener('click', () => this.act(c.startSilence(Math.round(Number($('silence-seconds').value) * 1000))));
+    $('silence-end').addEventListener('click', () => this.act(c.endSilence()));
+    $('floor-next').addEventListener('click', () => this.act(c.giveFloor()));
+    $('floor-end').addEventListener('click', () => this.act(c.endTurn()));
+    $('queue-clear').addEventListener('click', () => this.act(c.clearQueue()));
+    $('policy').addEventListener('change', (e) => this.act(c.setQueuePolicy(e.target.value)));
+    $('pacing').addEventListener('submit', (e) => {
+      e.preventDefault();
+      const minutes = Number($('turn-minutes').value);
+      const nudge = Math.round(Number($('nudge-seconds').value) * 1000);
+      const turnLengthMs = minutes > 0 ? Math.round(minutes * 60000) : undefined;
+      this.act(c.setPacing({ turnLengthMs, nudgeBeforeMs: turnLengthMs ? Math.min(nudge, turnLengthMs - 1000) : 0,
+        autoAdvance: $('auto-advance').checked }).then(() => this.say('Pacing applies from the next turn.')));
+    });
+    $('mute-all').addEventListener('click', () => this.act(c.muteAllButSpeaker()));
+    $('lock').addEventListener('click', () => this.act(this.room.locked ? c.unlock() : c.lock()));
+    $('stats-refresh').addEventListener('click', () => this.act(c.requestStats()));
+    $('end-session').addEventListener('click', async () => {
+      if (await this.confirm('End the session for everyone?')) this.act(c.endSession());
+    });
+    $('queue').addEventListener('click', (e) => this.queueAction(e));
+    $('people').addEventListener('click', (e) => this.personAction(e));
+  }
+
+  queueAction(e) {
+    const b = e.target.closest('button[data-act]');
+    if (!b) return;
+    const id = b.dataset.id;
+    const c = this.client;
+    const at = this.room.queuePosition(id);
+    switch (b.dataset.act) {
+      case 'floor': return this.act(c.giveFloor(id));
+      case 'up': return this.act(c.moveInQueue(id, Math.max(0, at - 1)));
+      case 'down': return this.act(c.moveInQueue(id, Math.min(this.room.queue.length - 1, at + 1)));
+      case 'remove': return this.act(c.removeFromQueue(id));
+    }
+  }
+
+  async personAction(e) {
+    const b = e.target.closest('button[data-act]');
+    if (!b) return;
+    const id = b.dataset.id;
+    const c = this.client;
+    switch (b.dataset.act) {
+      case 'mute': return this.act(c.mute(id));
+      case 'unmute': return this.act(c.unmute(id));
+      case 'floor': return this.act(c.giveFloor(id));
+      case 'promote': return this.act(c.promote(id));
+      case 'remove':
+        if (await this.confirm(`Remove ${this.name(id)} from this session? They will not be able to rejoin.`)) {
+          this.act(c.remove(id));
+        }
+    }
+  }
+
+  // ── rendering ──
+
+  tick() {
+    const room = this.room;
+    const silence = $('silence');
+    if (room.phase === 'silence') {
+      const left = room.silenceLeftMs();
+      silence.textContent = `Silence · ${formatClock(left ?? 0)} remaining`;
+      silence.hidden = false;
+    }
+    this.renderFloor();
+  }
+
+  render() {
+    if (this.renderQueued) return;
+    this.renderQueued = true;
+    requestAnimationFrame(() => {
+      this.renderQueued = false;
+      this.renderNow();
+    });
+  }
+
+  renderNow() {
+    const room = this.room;
+    const me = this.me;
+    const id = this.client.participant;
+    document.body.dataset.phase = room.phase;
+    $('phase').textContent = PHASE_LABEL[room.phase] + (room.locked ? ' · room locked' : '');
+    this.renderTiles();
+    this.renderFloor();
+    if (room.phase === 'silence') this.tick();
+
+    const mic = $('mic');
+    const held = !!me?.muted;
+    mic.textContent = held ? 'Muted by facilitator' : this.micOn ? 'Microphone on' : 'Microphone off';
+    mic.setAttribute('aria-pressed', String(this.micOn));
+    mic.disabled = held || !this.media.mic;
+    const camera = $('camera');
+    camera.textContent = this.cameraOn ? 'Camera on' : 'Camera off';
+    camera.setAttribute('aria-pressed', String(this.cameraOn));
+    camera.disabled = !this.media.camera;
+
+    const place = room.queuePosition(id);
+    const hand = $('hand');
+    hand.textContent = place >= 0 ? `Lower hand (${ordinal(place + 1)} in line)` : 'Raise hand';
+    hand.setAttribute('aria-pressed', String(place >= 0));
+    hand.disabled = room.floor === id;
+    const waiting = room.round.some((r) => r.participant === id && r.status === 'waiting');
+    $('pass').hidden = !(waiting && (room.phase === 'intro' || room.phase === 'close'));
+    $('end-turn').hidden = room.floor !== id;
+
+    $('console').hidden = !this.isFacilitator;
+    if (this.isFacilitator) this.renderConsole();
+  }
+
+  renderFloor() {
+    const room = this.room;
+    const el = $('floor');
+    if (room.floor === undefined) {
+      el.textContent = room.phase === 'sharing' && room.queue.length ? `${room.queue.length} waiting to speak`
+        : room.phase === 'silence' ? '' : 'The floor is open';
+      return;
+    }
+    const mine = room.floor === this.client.participant;
+    let text = mine ? 'You have the floor' : `${this.name(room.floor)} has the floor`;
+    const left = room.turnLeftMs();
+    if (left !== undefined && (mine || this.isFacilitator)) text += ` · about ${formatDuration(left)} left`;
+    el.textContent = text;
+  }
+
+  renderTiles() {
+    const list = $('tiles');
+    const room = this.room;
+    const seen = new Set();
+    for (const p of room.participants.values()) {
+      if (p.role === 'observer') continue;
+      seen.add(p.id);
+      let tile = this.tiles.get(p.id);
+      if (!tile) {
+        tile = this.makeTile(p.id);
+        this.tiles.set(p.id, tile);
+      }
+      list.appendChild(tile.li); // keeps join order
+      const self = p.id === this.client.participant;
+      const peer = this.peers.get(p.id);
+      const bits = [];
+      if (ROLE_LABEL[p.role]) bits.push(ROLE_LABEL[p.role]);
+      if (p.connection === 'reconnecting') bits.push('reconnecting');
+      if (p.muted) bits.push('muted by facilitator');
+      else if (!p.mic) bits.push('mic off');
+      if (!p.camera) bits.push('camera off');
+      const place = room.queuePosition(p.id);
+      if (place >= 0) bits.push(`hand raised · ${ordinal(place + 1)}`);
+      if (!self && peer && peer.state !== 'connected') bits.push('video connecting…');
+      tile.name.textContent = self ? `${p.name} (you)` : p.name;
+      tile.status.textContent = bits.join(' · ');
+      tile.li.classList.toggle('speaking', room.floor === p.id);
+      tile.li.classList.toggle('away', p.connection === 'reconnecting');
+      tile.li.classList.toggle('no-video', self ? !this.cameraOn : !p.camera || !peer);
+      tile.li.dataset.peer = self ? 'self' : peer ? peer.state : 'none';
+      tile.li.setAttribute('aria-label', `${tile.name.textContent}${bits.length ? ', ' + bits.join(', ') : ''}`);
+      if (self && tile.video.srcObject !== this.media.stream) {
+        tile.video.muted = true;
+        tile.video.srcObject = this.media.stream;
+      }
+    }
+    for (const [id, tile] of this.tiles) {
+      if (!seen.has(id)) { tile.li.remove(); this.tiles.delete(id); }
+    }
+  }
+
+  makeTile(id) {
+    const li = document.createElement('li');
+    li.className = 'tile';
+    li.dataset.participant = id;
+    const video = document.createElement('video');
+    video.autoplay = true;
+    video.playsInline = true;
+    const initials = document.createElement('span');
+    initials.className = 'initials';
+    initials.setAttribute('aria-hidden', 'true');
+    initials.textContent = (this.room.participants.get(id)?.name || '?').trim().slice(0, 1).toUpperCase();
+    const caption = document.createElement('div');
+    caption.className = 'caption';
+    const name = document.createElement('span');
+    name.className = 'name';
+    const status = document.createElement('span');
+    status.className = 'status';
+    const reaction = document.createElement('span');
+    reaction.className = 'reaction';
+    reaction.hidden = true;
+    caption.append(name, status);
+    li.append(video, initials, caption, reaction);
+    return { li, video, name, status, reaction };
+  }
+
+  attachRemote(peer) {
+    const tile = this.tiles.get(peer.id);
+    if (!tile) return this.render();
+    if (tile.video.srcObject !== peer.remote) tile.video.srcObject = peer.remote;
+    tile.video.play().catch(() => this.offerSound());
+  }
+
+  /** Browsers may refuse to play sound before the page is touched: one calm button then starts it. */
+  offerSound() {
+    if ($('sound')) return;
+    const b = document.createElement('button');
+    b.id = 'sound';
+    b.type = 'button';
+    b.textContent = 'Turn on sound';
+    b.addEventListener('click', () => {
+      for (const t of this.tiles.values()) t.video.play().catch(() => {});
+      b.remove();
+    });
+    document.querySelector('.top').append(b);
+  }
+
+  renderConsole() {
+    const room = this.room;
+    const c = this.client;
+    for (const b of document.querySelectorAll('[data-phase]')) {
+      b.setAttribute('aria-pressed', String(room.phase === b.dataset.phase));
+    }
+    const inRound = room.phase === 'intro' || room.phase === 'close';
+    $('advance').disabled = !inRound;
+    $('silence-start').disabled = room.phase === 'silence' || room.ended;
+    $('silence-end').disabled = room.phase !== 'silence';
+    $('floor-next').disabled = room.queue.length === 0 || room.phase === 'silence';
+    $('floor-end').disabled = room.floor === undefined;
+    $('queue-clear').disabled = room.queue.length === 0;
+    $('policy').value = room.queuePolicy;
+    const lock = $('lock');
+    lock.textContent = room.locked ? 'Unlock room' : 'Lock room';
+    lock.setAttribute('aria-pressed', String(room.locked));
+
+    const queue = $('queue');
+    queue.replaceChildren();
+    if (!room.queue.length) queue.append(el('li', 'empty', 'No hands raised.'));
+    room.queue.forEach((id, i) => {
+      const li = el('li', '', '');
+      li.dataset.participant = id;
+      const who = this.name(id);
+      li.append(el('span', 'who', `${i + 1}. ${who}`),
+        button('Give floor', 'floor', id, `Give the floor to ${who}`),
+        button('Up', 'up', id, `Move ${who} up`, i === 0),
+        button('Down', 'down', id, `Move ${who} down`, i === room.queue.length - 1),
+        button('Lower', 'remove', id, `Lower ${who}'s hand`));
+      queue.append(li);
+    });
+
+    const people = $('people');
+    people.replaceChildren();
+    const myRank = RANK[c.role] ?? 0;
+    for (const p of room.participants.values()) {
+      const tr = document.createElement('tr');
+      tr.dataset.participant = p.id;
+      const who = el('th', '', p.name);
+      who.scope = 'row';
+      if (ROLE_LABEL[p.role]) who.append(el('span', 'role', ` ${ROLE_LABEL[p.role]}`));
+      const spoken = this.spoken.has(p.id) ? formatClock(this.spoken.get(p.id)) : '—';
+      const actions = document.createElement('td');
+      actions.className = 'actions';
+      if (p.id !== c.participant && RANK[p.role] < myRank && p.role !== 'observer') {
+        actions.append(p.muted ? button('Unmute', 'unmute', p.id, `Let ${p.name} unmute`)
+          : button('Mute', 'mute', p.id, `Mute ${p.name}`));
+      }
+      if (p.role !== 'observer' && room.floor !== p.id && p.connection === 'connected') {
+        actions.append(button('Floor', 'floor', p.id, `Give the floor to ${p.name}`));
+      }
+      if (p.role === 'member') actions.append(button('Co-facilitate', 'promote', p.id, `Make ${p.name} a co-facilitator`));
+      if (p.id !== c.participant && RANK[p.role] < myRank) {
+        actions.append(button('Remove', 'remove', p.id, `Remove ${p.name} from the session`));
+      }
+      tr.append(who, el('td', 'spoken', spoken), actions);
+      people.append(tr);
+    }
+  }
+
+  renderPrivate() {
+    const list = $('private');
+    list.replaceChildren();
+    if (!this.privateWords.length) list.append(el('li', 'empty', 'None yet.'));
+    for (const w of this.privateWords.slice(0, 20)) {
+      const li = el('li', '', '');
+      li.append(el('time', '', w.at.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })),
+        el('strong', '', ` ${w.name} needs a moment`), w.text ? el('span', 'text', ` — ${w.text}`) : '');
+      list.append(li);
+    }
+  }
+
+  // ── diagnostics (read by the browser tests; nothing private) ──
+
+  /** Per peer: connection state, video frames decoded and audio packets received, from `getStats()`. */
+  async peerStats() {
+    const out = {};
+    for (const [id, peer] of this.peers) {
+      const s = { state: peer.state, framesDecoded: 0, audioPacketsReceived: 0, audioPacketsSent: 0 };
+      (await peer.pc.getStats()).forEach((r) => {
+        if (r.type === 'inbound-rtp' && r.kind === 'video') s.framesDecoded += r.framesDecoded || 0;
+        if (r.type === 'inbound-rtp' && r.kind === 'audio') s.audioPacketsReceived += r.packetsReceived || 0;
+        if (r.type === 'outbound-rtp' && r.kind === 'audio') s.audioPacketsSent += r.packetsSent || 0;
+      });
+      out[id] = s;
+    }
+    return out;
+  }
+}
+
+// ── small helpers ────────────────────────────────────────────────────────────────────────────────
+
+function el(tag, className, text) {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (text) e.textContent = text;
+  return e;
+}
+
+function button(text, act, id, label, disabled = false) {
+  const b = el('button', '', text);
+  b.type = 'button';
+  b.dataset.act = act;
+  b.dataset.id = id;
+  b.setAttribute('aria-label', label);
+  b.disabled = disabled;
+  return b;
+}
+
+function ordinal(n) {
+  const s = n % 100 >= 11 && n % 100 <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' }[n % 10] || 'th');
+  return `${n}${s}`;
+}
+
+function formatClock(ms) {
+  const total = Math.round(ms / 1000);
+  return `${Math.floor(total / 60)}:${String(total % 60).padStart(2, '0')}`;
+}
+
+function formatDuration(ms) {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} seconds`;
+  const m = Math.round(s / 60);
+  return m === 1 ? 'a minute' : `${m} minutes`;
+}
+
+// ── start ────────────────────────────────────────────────────────────────────────────────────────
+
+const link = readLink();
+if (!link) {
+  $('gate').hidden = false;
+  $('phase').textContent = '';
+  $('connection').textContent = '';
+} else {
+  const app = new SessionApp(link);
+  window.circleApp = app;
+  app.start();
+}
