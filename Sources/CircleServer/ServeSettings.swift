@@ -122,7 +122,7 @@ public struct ServeSettings: Sendable, Equatable {
             let values = setting.describe(self)
             let origin = origins[setting.name] ?? "default"
             if values.isEmpty {
-                lines.append("# \(setting.name) is not set  # \(origin)")
+                lines.append("# \(setting.name) (not set)")
             } else {
                 lines.append("\(setting.name) = \(values.joined(separator: ", "))  # \(origin)")
             }
