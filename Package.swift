@@ -12,6 +12,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries from Debian, through pkg-config.
@@ -37,6 +39,7 @@ let package = Package(
         .target(name: "CircleServer", dependencies: [
             "CircleLoop", "CircleHTTP", "CircleWebSocket", "CircleAuth", "CircleProtocol", "CircleRoom", "CircleJSON",
             "CircleCrypto", "CircleTLS", .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: strict),
         // The load generator behind `circle load`: real group sessions from one process, on Circle's own loop and codec.
         .target(name: "CircleLoad", dependencies: [
@@ -46,6 +49,7 @@ let package = Package(
             "CircleServer", "CircleAuth", "CircleLoad",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
         ], swiftSettings: strict),
 
         .testTarget(name: "CircleCodecTests", dependencies: ["CircleHTTP", "CircleWebSocket", "CircleCrypto"], swiftSettings: strict),

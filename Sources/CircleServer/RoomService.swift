@@ -60,6 +60,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     private let configuration: RoomServiceConfiguration
     private let verifier: TokenVerifier
     private var logger: Logger { server.logger }
+    private var metrics: ServerMetrics? { server.metrics }
     private var rooms: [String: HostedRoom] = [:]
     private var connections: [ConnectionID: ServerConnection] = [:]
     /// Scratch buffer for encoding frames, reused across broadcasts.
@@ -141,6 +142,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         let hosted = host(session.roomID)
         let id = ConnectionID(connection.id)
         connections[id] = connection
+        metrics?.participants.record(connections.count)
         let outcome = hosted.room.join(connection: id, identity: session.identity, resumeFrom: session.resumeFrom, now: now)
         logger.info("join", metadata: [
             "room": "\(session.roomID)", "participant": "\(session.identity.sub)", "conn": "\(connection.id)",
@@ -167,21 +169,28 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         session.strikes = 0
         switch WireProtocol.decode(text) {
         case .failure(let failure):
+            metrics?.receivedUnknown()
             logger.debug("bad message", metadata: ["conn": "\(connection.id)", "bytes": "\(text.count)"])
             send(.error(failure.id, failure.code, message: failure.message), to: connection)
         case .success(let request):
             hosted.room.handle(connection: id, requestID: request.id, command: request.command, now: t)
             carryOut(hosted)
+            if let metrics {
+                metrics.received(request.command.wireName)
+                metrics.eventLatency.recordNanoseconds(Int64(EventLoop.hrtime &- t.nanoseconds))
+            }
         }
     }
 
     public func webSocket(_ connection: ServerConnection, didReceiveBinary data: [UInt8]) {
+        metrics?.receivedUnknown()
         send(.error(nil, .invalid, message: "binary messages are not supported"), to: connection)
     }
 
     public func webSocketDidClose(_ connection: ServerConnection, reason: DisconnectReason) {
         let id = ConnectionID(connection.id)
         connections[id] = nil
+        metrics?.participants.record(connections.count)
         guard let session = connection.context as? RoomSession, let hosted = rooms[session.roomID] else { return }
         if hosted.room.participant(for: id) != nil {
             logger.info("connection lost", metadata: [
@@ -197,6 +206,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         // Rooms are kept in memory only; connections get 1001 from the server and clients resume elsewhere.
         for hosted in rooms.values { hosted.timer.close() }
         rooms.removeAll()
+        metrics?.rooms.record(0)
     }
 
     // MARK: Rooms and effects
@@ -206,6 +216,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         let hosted = HostedRoom(room: Room(id: roomID, config: configuration.room, now: now),
                                 timer: LoopTimer(loop: server.loop))
         rooms[roomID] = hosted
+        metrics?.rooms.record(rooms.count)
         logger.info("room opened", metadata: ["room": "\(roomID)", "rooms": "\(rooms.count)"])
         return hosted
     }
@@ -218,6 +229,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
             switch effect {
             case .deliver(let message, let recipients):
                 encodeFrame(message)
+                metrics?.sent(message, recipients: recipients.count)
                 for id in recipients { connections[id]?.send(encodedFrame: frame) }
             case .close(let id, let code, let reason):
                 connections[id]?.close(code: code, reason: reason)
@@ -245,11 +257,13 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     private func drop(_ hosted: HostedRoom, ended: Bool) {
         hosted.timer.close()
         if rooms[hosted.room.id] === hosted { rooms[hosted.room.id] = nil }
+        metrics?.rooms.record(rooms.count)
         logger.info(ended ? "session ended" : "room closed, empty", metadata: ["room": "\(hosted.room.id)", "rooms": "\(rooms.count)"])
     }
 
     private func send(_ message: Outbound, to connection: ServerConnection) {
         encodeFrame(message)
+        metrics?.sent(message, recipients: 1)
         connection.send(encodedFrame: frame)
     }
 

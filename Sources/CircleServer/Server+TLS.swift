@@ -52,3 +52,10 @@ extension Server {
         }
     }
 }
+
+extension Server {
+    /// Loads the certificate chain and key as `start` would, without serving (`circle serve --check-config`).
+    public static func checkTLS(_ settings: TLSSettings) throws(TLSError) {
+        _ = try makeTLSContext(settings)
+    }
+}

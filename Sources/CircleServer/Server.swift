@@ -39,6 +39,10 @@ public final class Server {
     /// The web client's files from `configuration.webRoot`, loaded at init; nil when none is configured or it
     /// could not be loaded (the reason is logged).
     public let staticFiles: StaticFiles?
+    /// Metrics to keep and export (`/metrics`); nil keeps none. Set before `start`.
+    public var metrics: ServerMetrics?
+    /// The private listeners for `/metrics`, `/healthz` and `/readyz` (`configuration.metricsPort`).
+    var operationsListeners: [TCPListener] = []
 
     public init(loop: EventLoop, configuration: ServerConfiguration, logger: Logger) {
         self.loop = loop
@@ -77,6 +81,7 @@ public final class Server {
                     logger.info("listening", metadata: ["address": "\(listener.address)", "tls": "\(isTLS)"])
                 }
             }
+            try startOperationsListeners()
         } catch {
             for l in listeners { l.close() }
             listeners = []
@@ -109,14 +114,16 @@ public final class Server {
 
     // MARK: Connections
 
-    private func accept(_ tcp: TCPConnection, tls: Bool) {
+    func accept(_ tcp: TCPConnection, tls: Bool, operations: Bool = false) {
         if tls && !attachTLS(to: tcp, connectionID: nextConnectionID) { return }
         let connection = ServerConnection(id: nextConnectionID, tcp: tcp, server: self, now: loop.nowMilliseconds)
         nextConnectionID += 1
         tcp.delegate = connection
         connection.slot = connections.count
         connections.append(connection)
-        if isDraining {
+        if operations {
+            connection.isOperations = true  // private port: answered while draining and at capacity
+        } else if isDraining {
             connection.respond(HTTPResponse.error(HTTPError(status: 503, reason: "Server shutting down")))
         } else if connections.count > connectionLimit {
             let now = loop.nowMilliseconds
@@ -174,6 +181,9 @@ public final class Server {
     // MARK: Routing
 
     func route(_ head: HTTPRequestHead, connection: ServerConnection) {
+        if connection.isOperations || head.path == "/readyz" || head.path == "/metrics" {
+            return routeOperations(head, connection: connection)
+        }
         if isDraining {
             connection.respond(HTTPResponse.error(HTTPError(status: 503, reason: "Server shutting down")))
             return
@@ -290,6 +300,7 @@ public final class Server {
         sweepTimer = nil
         for w in signalWatchers { w.close() }
         signalWatchers = []
+        closeOperationsListeners()
         logger.info("stopped")
         onStopped?()
     }

@@ -42,6 +42,11 @@ public struct ServerConfiguration: Sendable {
     /// With `tls`: a separate TLS port, so that `port` keeps serving plain TCP beside it (0 picks a free one). When
     /// nil, `port` itself serves TLS and there is no plain listener.
     public var tlsPort: Int?
+    /// A separate, private port for `/metrics`, `/healthz` and `/readyz` (0 picks a free one). When set, `/metrics`
+    /// is served only there; the port keeps answering while the server drains. nil: no such listener.
+    public var metricsPort: Int?
+    /// Addresses the metrics port listens on. Default: IPv4 loopback only.
+    public var metricsHosts: [String] = ["127.0.0.1"]
 
     public init() {}
 

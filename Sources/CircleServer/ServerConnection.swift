@@ -20,6 +20,8 @@ public final class ServerConnection: TCPConnectionDelegate {
     private(set) var endpoint: WebSocketEndpoint?
     /// Whatever the application attached at routing time (e.g. the verified identity and room).
     public var context: AnyObject?
+    /// Accepted on the private operations port: only `/metrics`, `/healthz` and `/readyz` are served.
+    var isOperations = false
     /// Index in the server's connection list (swap-remove).
     var slot = -1
     /// Loop time (ms) of the last byte received, or of the accept.
@@ -71,6 +73,7 @@ public final class ServerConnection: TCPConnectionDelegate {
 
     /// The outbound queue is full: the client isn't reading. Close with a clear code rather than buffer forever.
     private func slowConsumer() {
+        server.metrics?.slowConsumerCloses.increment()
         server.logger.warning("slow consumer closed", metadata: ["conn": "\(id)", "queued": "\(tcp.queuedBytes)"])
         close(code: WebSocketCloseCode.policyViolation, reason: "slow consumer", force: true)
     }

@@ -23,6 +23,7 @@ final class TLSTransport: TransportFilter {
         if !handshakeCounted && tls.isHandshakeComplete {
             handshakeCounted = true
             server.tlsHandshakes += 1
+            server.metrics?.tlsHandshakes.increment()
         }
         switch result {
         case .ok:
@@ -34,6 +35,7 @@ final class TLSTransport: TransportFilter {
                 server.logger.debug("tls connection failed", metadata: ["conn": "\(connectionID)"])
             } else {
                 server.tlsHandshakeFailures += 1
+                server.metrics?.tlsHandshakeFailures.increment()
                 server.logger.debug("tls handshake failed", metadata: ["conn": "\(connectionID)"])
             }
             return .failed

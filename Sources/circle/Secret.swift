@@ -1,4 +1,5 @@
 import ArgumentParser
+import CircleServer
 import Glibc
 
 /// The HS256 secret: from a file (`--secret-file`) or the `CIRCLE_SECRET` environment variable — never a plain flag,
@@ -23,7 +24,16 @@ enum Secret {
         return bytes
     }
 
-    private static func readFile(_ path: String) -> [UInt8]? {
+    /// The secret from the source the settings chose; nil for none.
+    static func load(_ source: SecretSource) throws -> [UInt8]? {
+        switch source {
+        case .none: nil
+        case .file(let path): try load(file: path)
+        case .environment: try load(file: nil)
+        }
+    }
+
+    static func readFile(_ path: String) -> [UInt8]? {
         guard let f = fopen(path, "rb") else { return nil }
         defer { fclose(f) }
         var out: [UInt8] = []

@@ -3,24 +3,39 @@ import CircleLoop
 import CircleServer
 import Glibc
 import Logging
+import Metrics
+import Prometheus
 
 struct Serve: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the server until SIGINT or SIGTERM.")
+    static let configuration = CommandConfiguration(
+        abstract: "Run the server until SIGINT or SIGTERM.",
+        discussion: """
+            Every option can also come from a CIRCLE_* environment variable (CIRCLE_PORT, CIRCLE_TLS_CERT, …) or a \
+            config file (--config or CIRCLE_CONFIG; `port = 8443` lines). Precedence: flags, then environment, then \
+            file, then defaults. The secret comes from secret_file or CIRCLE_SECRET only. See Docs/OPERATIONS.md.
+            """)
 
-    @Option(name: .long, help: "Address to listen on (IPv4 or IPv6 literal). Repeat for several.")
+    @Option(name: .long, help: "Config file of `name = value` lines (else CIRCLE_CONFIG).")
+    var config: String?
+
+    @Flag(name: .long, help: "Validate the configuration (TLS files and secret included), print it, and exit.")
+    var checkConfig = false
+
+    @Option(name: .long, help: "Address to listen on (IPv4 or IPv6 literal). Repeat for several. Default: 127.0.0.1.")
     var host: [String] = []
 
-    @Option(name: .long, help: "TCP port (0 picks a free one; the bound port is logged).")
-    var port: Int = 8080
+    @Option(name: .long, help: "TCP port (0 picks a free one; the bound port is logged). Default: 8080.")
+    var port: Int?
 
-    @Flag(name: .long, help: "Also serve /echo, which echoes every message (conformance and benchmark runs only).")
-    var conformanceEcho = false
+    @Flag(name: .long, inversion: .prefixedNo,
+          help: "Also serve /echo, which echoes every message (conformance and benchmark runs only).")
+    var conformanceEcho: Bool?
 
-    @Option(name: .long, help: "Log format: text or json.")
-    var logFormat: String = "text"
+    @Option(name: .long, help: "Log format: text or json. Default: text.")
+    var logFormat: String?
 
-    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "info"
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical. Default: info.")
+    var logLevel: String?
 
     @Option(name: .long, help: "Allowed WebSocket Origin (repeat for several). Default: any.")
     var allowOrigin: [String] = []
@@ -28,20 +43,23 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "File holding the token secret (else the CIRCLE_SECRET environment variable).")
     var secretFile: String?
 
-    @Option(name: .long, help: "Seconds a dropped participant keeps their seat (reconnecting).")
-    var graceSeconds: Int = 30
+    @Option(name: .long, help: "Seconds a dropped participant keeps their seat (reconnecting). Default: 30.")
+    var graceSeconds: Int?
 
-    @Option(name: .long, help: "Participants per room.")
-    var maxParticipants: Int = 50
+    @Option(name: .long, help: "Participants per room. Default: 50.")
+    var maxParticipants: Int?
 
-    @Option(name: .long, help: "Rooms this server holds at most.")
-    var maxRooms: Int = 10_000
+    @Option(name: .long, help: "Rooms this server holds at most. Default: 10000.")
+    var maxRooms: Int?
 
-    @Option(name: .long, help: "Messages per second per connection (sustained; bursts of twice that).")
-    var messageRate: Int = 20
+    @Option(name: .long, help: "Client connections at most (also bounded by the file-descriptor limit). Default: 100000.")
+    var maxConnections: Int?
 
-    @Option(name: .long, help: "Seconds a graceful shutdown waits for clients to close.")
-    var drainSeconds: Double = 5
+    @Option(name: .long, help: "Messages per second per connection (sustained; bursts of twice that). Default: 20.")
+    var messageRate: Int?
+
+    @Option(name: .long, help: "Seconds a graceful shutdown waits for clients to close. Default: 5.")
+    var drainSeconds: Double?
 
     @Option(name: .long, help: "TLS certificate chain (PEM, leaf first). With --tls-key, serves TLS; SIGHUP reloads.")
     var tlsCert: String?
@@ -52,60 +70,90 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Serve TLS on this port and plain TCP on --port. Without it, --port serves TLS only.")
     var tlsPort: Int?
 
+    @Option(name: .long, help: "Serve /metrics, /healthz and /readyz on this private port (and /metrics only there).")
+    var metricsPort: Int?
+
+    @Option(name: .long, help: "Address for --metrics-port (repeat for several). Default: 127.0.0.1.")
+    var metricsHost: [String] = []
+
     @Option(name: .long, help: "Folder of the web client served at / (default: ./Web when it exists).")
     var webRoot: String?
 
-    func validate() throws {
-        guard LogFormat(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be text or json") }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
-        guard graceSeconds >= 0, maxParticipants > 0, maxRooms > 0, messageRate > 0 else {
-            throw ValidationError("--grace-seconds, --max-participants, --max-rooms and --message-rate must be positive")
+    /// The flags given on the command line, as the highest settings layer.
+    var flagLayer: SettingsLayer {
+        var layer = SettingsLayer()
+        func set(_ name: String, _ value: (some CustomStringConvertible)?) {
+            if let value { layer.set(name, [value.description], origin: "--" + name) }
         }
-        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
-        if let tlsPort {
-            guard tlsCert != nil else { throw ValidationError("--tls-port needs --tls-cert and --tls-key") }
-            guard (0...65535).contains(tlsPort) else { throw ValidationError("--tls-port must be 0…65535") }
+        func set(_ name: String, _ values: [String]) {
+            if !values.isEmpty { layer.set(name, values, origin: "--" + name) }
         }
+        set("host", host)
+        set("port", port)
+        set("conformance-echo", conformanceEcho)
+        set("log-format", logFormat)
+        set("log-level", logLevel)
+        set("allow-origin", allowOrigin)
+        set("secret-file", secretFile)
+        set("grace-seconds", graceSeconds)
+        set("max-participants", maxParticipants)
+        set("max-rooms", maxRooms)
+        set("max-connections", maxConnections)
+        set("message-rate", messageRate)
+        set("drain-seconds", drainSeconds)
+        set("tls-cert", tlsCert)
+        set("tls-key", tlsKey)
+        set("tls-port", tlsPort)
+        set("metrics-port", metricsPort)
+        set("metrics-host", metricsHost)
+        set("web-root", webRoot)
+        return layer
+    }
+
+    /// Flags over `CIRCLE_*` over the config file over defaults.
+    func resolveSettings() throws -> ServeSettings {
+        let environment = Environment.current
+        var file = SettingsLayer()
+        if let path = config ?? environment["CIRCLE_CONFIG"] {
+            guard let bytes = Secret.readFile(path) else { throw ValidationError("cannot read config file \(path)") }
+            file = try SettingsLayer.file(String(decoding: bytes, as: UTF8.self), path: path)
+        }
+        return try ServeSettings.resolve(flags: flagLayer, environment: SettingsLayer.environment(environment), file: file)
     }
 
     func run() throws {
-        let format = LogFormat(rawValue: logFormat)!
-        let level = Logger.Level(rawValue: logLevel)!
+        let settings: ServeSettings
+        let secret: [UInt8]?
+        do {
+            settings = try resolveSettings()
+            secret = try Secret.load(settings.secret)
+        } catch {
+            printError("circle: \(error)")
+            throw ExitCode.failure
+        }
+        if checkConfig { return try check(settings, secret: secret) }
+
         LoggingSystem.bootstrap { label in
-            var handler = CircleLogHandler(label: label, format: format)
-            handler.logLevel = level
+            var handler = CircleLogHandler(label: label, format: settings.logFormat)
+            handler.logLevel = settings.logLevel
             return handler
         }
+        let registry = PrometheusCollectorRegistry()
+        let factory = ServerMetrics.prometheusFactory(registry: registry)
+        MetricsSystem.bootstrap(factory)
         let logger = Logger(label: "circle")
-        var config = ServerConfiguration()
-        if !host.isEmpty { config.hosts = host }
-        config.port = port
-        config.conformanceEcho = conformanceEcho
-        config.allowedOrigins = allowOrigin.isEmpty ? nil : Set(allowOrigin)
-        config.shutdownDrainMilliseconds = UInt64(max(0, drainSeconds) * 1000)
-        if let tlsCert, let tlsKey {
-            config.tls = TLSSettings(certificateChainPath: tlsCert, privateKeyPath: tlsKey)
-            config.tlsPort = tlsPort
-        }
-        config.webRoot = webRoot ?? (isDirectory("Web") ? "Web" : nil)
-
-        let secret = try Secret.load(file: secretFile)
         let loop = try EventLoop()
-        let server = Server(loop: loop, configuration: config, logger: logger)
-        if let root = config.webRoot {
+        var configuration = settings.serverConfiguration
+        if configuration.webRoot == nil && isDirectory("Web") { configuration.webRoot = "Web" }
+        let server = Server(loop: loop, configuration: configuration, logger: logger)
+        server.metrics = ServerMetrics(factory: factory, exposition: { registry.emitToBuffer() })
+        if let root = configuration.webRoot {
             guard server.staticFiles != nil else { throw ExitCode.failure }
             logger.info("serving the web client", metadata: ["root": "\(root)"])
         }
         var rooms: RoomService?
         if let secret {
-            var roomConfig = RoomServiceConfiguration(secret: secret)
-            roomConfig.room.grace = .seconds(graceSeconds)
-            roomConfig.room.maxParticipants = maxParticipants
-            roomConfig.maxRooms = maxRooms
-            roomConfig.messagesPerSecond = messageRate
-            roomConfig.messageBurst = messageRate * 2
-            rooms = RoomService(server: server, configuration: roomConfig)
+            rooms = RoomService(server: server, configuration: roomConfiguration(settings, secret: secret))
             server.application = rooms
         } else {
             logger.warning("no secret configured (--secret-file or CIRCLE_SECRET): /rooms is disabled")
@@ -121,6 +169,49 @@ struct Serve: ParsableCommand {
         withExtendedLifetime(rooms) {}
         let rc = loop.close()
         if rc != 0 { logger.error("loop closed with handles left", metadata: ["rc": "\(rc)"]) }
+    }
+
+    private func roomConfiguration(_ settings: ServeSettings, secret: [UInt8]) -> RoomServiceConfiguration {
+        var roomConfig = RoomServiceConfiguration(secret: secret)
+        roomConfig.room.grace = .seconds(settings.graceSeconds)
+        roomConfig.room.maxParticipants = settings.maxParticipants
+        roomConfig.maxRooms = settings.maxRooms
+        roomConfig.messagesPerSecond = settings.messageRate
+        roomConfig.messageBurst = settings.messageRate * 2
+        return roomConfig
+    }
+
+    /// `--check-config`: everything `serve` would load, loaded (the TLS files too), but nothing bound.
+    private func check(_ settings: ServeSettings, secret: [UInt8]?) throws {
+        if let tls = settings.serverConfiguration.tls {
+            do {
+                try Server.checkTLS(tls)
+            } catch {
+                printError("circle: TLS: \(error)")
+                throw ExitCode.failure
+            }
+        }
+        print(settings.described, terminator: "")
+        print("configuration ok")
+    }
+
+    private func printError(_ message: String) {
+        var line = Array((message + "\n").utf8)
+        _ = line.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+    }
+}
+
+/// The process environment as a dictionary.
+enum Environment {
+    static var current: [String: String] {
+        var out: [String: String] = [:]
+        var p = environ
+        while let entry = p.pointee {
+            let s = String(cString: entry)
+            if let eq = s.firstIndex(of: "=") { out[String(s[..<eq])] = String(s[s.index(after: eq)...]) }
+            p += 1
+        }
+        return out
     }
 }
 

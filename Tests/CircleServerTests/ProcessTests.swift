@@ -42,6 +42,9 @@ final class CircleProcess: LoopDriver {
         }
     }
 
+    /// What the process logged up to its "connection limit" line (its listeners among it).
+    var startupLog: String { String(decoding: output, as: UTF8.self) }
+
     /// Everything the process wrote to standard error (reads what is there now; call after it exits for all).
     func log() -> String {
         output.append(stderr.fileHandleForReading.readDataToEndOfFile())
