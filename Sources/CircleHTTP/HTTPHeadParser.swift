@@ -27,44 +27,19 @@ public enum HTTPParseResult: Sendable, Equatable {
 /// Any split of the input gives the same result. After `.complete` the parser is ready for the next head;
 /// after `.failure` it keeps returning that failure.
 public struct HTTPHeadParser: Sendable {
-    private let limits: HTTPLimits
-    private var reader: HTTPHeadReader
-    private var requestLine: (method: String, target: String, versionMinor: Int)?
-    private var failed: HTTPError?
+    private var assembler: HTTPHeadAssembler<(method: String, target: String, versionMinor: Int)>
 
     /// A parser enforcing `limits`.
     public init(limits: HTTPLimits = .init()) {
-        self.limits = limits
-        reader = HTTPHeadReader(limits: limits, startLineTooLong: HTTPError(status: 414))
+        assembler = HTTPHeadAssembler(limits: limits, startLineTooLong: HTTPError(status: 414))
     }
 
     /// Feeds the next bytes from the connection, in any split.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) -> HTTPParseResult {
-        if let failed { return .failure(failed) }
-        var index = 0
-        while true {
-            switch reader.advance(bytes, &index) {
-            case .needMore:
-                return .needMore
-            case .failure(let error):
-                return fail(error)
-            case .startLine(let line):
-                switch line.withUnsafeBytes(Self.parseRequestLine) {
-                case .success(let parsed): requestLine = parsed
-                case .failure(let error): return fail(error)
-                }
-            case .complete(let headers):
-                guard let requestLine else { return fail(HTTPError(status: 400)) }
-                let head = HTTPRequestHead(
-                    method: requestLine.method, target: requestLine.target,
-                    versionMinor: requestLine.versionMinor, headers: headers)
-                let hosts = head.headerValues("Host").count
-                if hosts > 1 || (hosts == 0 && head.versionMinor >= 1) {
-                    return fail(HTTPError(status: 400, reason: "Exactly one Host header is required"))
-                }
-                self = HTTPHeadParser(limits: limits)
-                return .complete(head, consumed: index)
-            }
+        switch assembler.feed(bytes, parseStart: Self.parseRequestLine, build: Self.makeHead) {
+        case .needMore: .needMore
+        case .complete(let head, let consumed): .complete(head, consumed: consumed)
+        case .failure(let error): .failure(error)
         }
     }
 
@@ -73,9 +48,16 @@ public struct HTTPHeadParser: Sendable {
         bytes.withUnsafeBytes { feed($0) }
     }
 
-    private mutating func fail(_ error: HTTPError) -> HTTPParseResult {
-        failed = error
-        return .failure(error)
+    private static func makeHead(
+        _ line: (method: String, target: String, versionMinor: Int), _ headers: [HTTPHeader]
+    ) -> Result<HTTPRequestHead, HTTPError> {
+        let head = HTTPRequestHead(method: line.method, target: line.target, versionMinor: line.versionMinor,
+                                   headers: headers)
+        let hosts = head.headerValues("Host").count
+        if hosts > 1 || (hosts == 0 && head.versionMinor >= 1) {
+            return .failure(HTTPError(status: 400, reason: "Exactly one Host header is required"))
+        }
+        return .success(head)
     }
 
     private static func parseRequestLine(

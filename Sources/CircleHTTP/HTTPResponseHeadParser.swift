@@ -31,49 +31,30 @@ public enum HTTPResponseParseResult: Sendable, Equatable {
 /// An incremental, strict HTTP/1.x response-head parser with the same line rules and caps as `HTTPHeadParser`:
 /// status line `HTTP/1.x SP 3DIGIT SP reason CRLF` (a missing final SP before an empty reason is tolerated).
 public struct HTTPResponseHeadParser: Sendable {
-    private let limits: HTTPLimits
-    private var reader: HTTPHeadReader
-    private var statusLine: (versionMinor: Int, status: Int, reason: String)?
-    private var failed: HTTPError?
+    private var assembler: HTTPHeadAssembler<(versionMinor: Int, status: Int, reason: String)>
 
     /// A parser enforcing `limits`.
     public init(limits: HTTPLimits = .init()) {
-        self.limits = limits
-        reader = HTTPHeadReader(limits: limits, startLineTooLong: HTTPError(status: 431, reason: "Status line too long"))
+        assembler = HTTPHeadAssembler(limits: limits,
+                                      startLineTooLong: HTTPError(status: 431, reason: "Status line too long"))
     }
 
     /// Feeds the next bytes from the connection, in any split.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) -> HTTPResponseParseResult {
-        if let failed { return .failure(failed) }
-        var index = 0
-        while true {
-            switch reader.advance(bytes, &index) {
-            case .needMore:
-                return .needMore
-            case .failure(let error):
-                return fail(error)
-            case .startLine(let line):
-                switch line.withUnsafeBytes(Self.parseStatusLine) {
-                case .success(let parsed): statusLine = parsed
-                case .failure(let error): return fail(error)
-                }
-            case .complete(let headers):
-                guard let s = statusLine else { return fail(HTTPError(status: 400)) }
-                self = HTTPResponseHeadParser(limits: limits)
-                let head = HTTPResponseHead(versionMinor: s.versionMinor, status: s.status, reason: s.reason, headers: headers)
-                return .complete(head, consumed: index)
-            }
+        let outcome = assembler.feed(bytes, parseStart: Self.parseStatusLine) { line, headers in
+            .success(HTTPResponseHead(versionMinor: line.versionMinor, status: line.status, reason: line.reason,
+                                      headers: headers))
+        }
+        switch outcome {
+        case .needMore: return .needMore
+        case .complete(let head, let consumed): return .complete(head, consumed: consumed)
+        case .failure(let error): return .failure(error)
         }
     }
 
     /// Feeds bytes from an array (convenience for tests and tools).
     public mutating func feed(_ bytes: [UInt8]) -> HTTPResponseParseResult {
         bytes.withUnsafeBytes { feed($0) }
-    }
-
-    private mutating func fail(_ error: HTTPError) -> HTTPResponseParseResult {
-        failed = error
-        return .failure(error)
     }
 
     private static func parseStatusLine(
