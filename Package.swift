@@ -44,6 +44,7 @@ let package = Package(
         // The load generator behind `circle load`: real group sessions from one process, on Circle's own loop and codec.
         .target(name: "CircleLoad", dependencies: [
             "CircleLoop", "CircleHTTP", "CircleWebSocket", "CircleJSON", "CircleAuth", "CircleProtocol", "CircleRoom",
+            "CircleTLS",
         ], swiftSettings: strict),
         .executableTarget(name: "circle", dependencies: [
             "CircleServer", "CircleAuth", "CircleLoad",
@@ -60,7 +61,7 @@ let package = Package(
         .testTarget(name: "CircleProtocolTests", dependencies: ["CircleProtocol", "CircleRoom", "CircleJSON"], swiftSettings: strict),
         .testTarget(name: "CircleServerTests", dependencies: [
             "CircleServer", "CircleLoop", "CircleWebSocket", "CircleHTTP", "CircleAuth", "CircleJSON", "CircleCrypto",
-            "CircleTLS", .product(name: "Logging", package: "swift-log"),
+            "CircleTLS", "CircleLoad", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

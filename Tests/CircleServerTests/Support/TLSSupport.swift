@@ -1,3 +1,4 @@
+import CircleLoad
 import CircleHTTP
 import CircleLoop
 import CircleServer
@@ -89,41 +90,6 @@ func runTool(_ tool: String, _ arguments: [String], input: String = "",
         throw ToolFailed(description: "\(tool) \(arguments.joined(separator: " ")): \(text)")
     }
     return (process.terminationStatus, text)
-}
-
-/// The client side of TLS for tests: a `TLSConnection` in the client role as the socket's filter. The ClientHello
-/// goes out with the first write.
-final class TLSClientFilter: TransportFilter {
-    let tls: TLSConnection
-    private var started = false
-    /// Why the connection failed (e.g. the server's certificate is not trusted), if it did.
-    private(set) var failure: String?
-    /// Whether the server's close_notify arrived.
-    private(set) var peerClosed = false
-
-    init(trusting ca: String?) throws {
-        tls = try TLSConnection(context: .client(trustedCAPath: ca, serverName: "127.0.0.1"))
-    }
-
-    func inbound(_ bytes: UnsafeRawBufferPointer, plaintext: inout [UInt8],
-                 output: inout [UInt8]) -> TransportFilterResult {
-        switch tls.receive(bytes, plaintext: &plaintext, output: &output) {
-        case .ok: return .ok
-        case .closed: peerClosed = true; return .closed
-        case .failed(let error): failure = error.message; return .failed
-        }
-    }
-
-    func outbound(_ plaintext: UnsafeRawBufferPointer, output: inout [UInt8]) -> Bool {
-        if !started {
-            started = true
-            if case .failed(let error) = tls.start(output: &output) { failure = error.message; return false }
-        }
-        if case .failed(let error) = tls.send(plaintext, output: &output) { failure = error.message; return false }
-        return true
-    }
-
-    func close(output: inout [UInt8]) { tls.shutdown(output: &output) }
 }
 
 extension TestClient {
