@@ -26,12 +26,15 @@ public struct LoadReport: Sendable {
     public let deliveredPerSecond: Double
     /// The spawned server's usage, if the run started one.
     public var server: ServerUsage?
+    /// This process's CPU over the run, percent of one core.
+    public let loadCPUPercent: Double
 
     /// A report of `runner`'s run.
     public init(_ runner: LoadRunner, server: ServerUsage? = nil) {
         configuration = runner.configuration
         metrics = runner.metrics
         (sentPerSecond, deliveredPerSecond) = runner.steadyRates
+        loadCPUPercent = runner.loadCPUPercent
         self.server = server
     }
 
@@ -71,6 +74,7 @@ public struct LoadReport: Sendable {
         w.beginObject()
         for (code, count) in m.errors.sorted(by: { $0.key < $1.key }) { w.key(code); w.int(count) }
         w.endObject()
+        w.key("load_cpu_pct"); w.number((loadCPUPercent * 10).rounded() / 10)
         if let server {
             w.key("server_peak_rss_kb"); w.int(server.peakRSSKiB)
             w.key("server_cpu_pct"); w.number((server.cpuPercent * 10).rounded() / 10)
@@ -91,6 +95,7 @@ public struct LoadReport: Sendable {
         lines.append("  acks         \(m.acks), p99 \(Self.ms(m.ackLatency.quantile(0.99))) ms")
         let errors = m.errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         lines.append("  errors       \(m.errorCount)\(errors.isEmpty ? "" : " (\(errors))")")
+        lines.append("  generator    CPU \((loadCPUPercent * 10).rounded() / 10) % of a core (near 100: the load, not the server, is the limit)")
         if let server {
             lines.append("  server       peak RSS \(server.peakRSSKiB) KiB, CPU \((server.cpuPercent * 10).rounded() / 10) % of a core")
         }

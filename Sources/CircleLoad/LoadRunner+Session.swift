@@ -111,7 +111,7 @@ extension LoadRunner {
         guard now < stopAt, !client.sessionEnded else { client.nextActionAt = .max; return }
         if configuration.scenario == .fanout {
             fanoutSend(client, now: now)
-            client.nextActionAt = now + 20_000_000
+            client.nextActionAt = now
             return
         }
         client.nextActionAt = now + client.random.nanoseconds(0.25, 0.75)
@@ -219,7 +219,10 @@ extension LoadRunner {
         let c = configuration
         var budget = c.fanoutWindow - client.outstanding.count
         if c.fanoutRate > 0 {
-            let due = Int(Double(now &- min(now, steadyAt)) / 1e9 * c.fanoutRate) - Int(client.fanoutSent)
+            // Each client keeps its own phase in the schedule, so that sends are spread, not synchronised.
+            let phase = Double(client.index) * 0.618_033_988_75
+            let slots = Double(now &- min(now, steadyAt)) / 1e9 * c.fanoutRate + (phase - phase.rounded(.down))
+            let due = Int(slots) - Int(client.fanoutSent)
             budget = min(budget, due)
         }
         guard budget > 0 else { return }

@@ -55,6 +55,17 @@ public final class LoadRunner {
     private var previousErrors = 0
     /// Clients with an open, welcomed WebSocket.
     var connectedCount = 0
+    private var cpuAtStart = 0.0
+    /// CPU time of this process over the run's wall time, percent of one core: near 100 the generator, not the
+    /// server, is the limit.
+    public private(set) var loadCPUPercent = 0.0
+
+    private static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
 
     /// A runner on `loop`; nothing happens until ``start()``.
     public init(loop: EventLoop, configuration: LoadConfiguration) {
@@ -94,6 +105,7 @@ public final class LoadRunner {
         joinOrder = clients.sorted { ($0.seat, $0.room) < ($1.seat, $1.room) }
         facilitatorSteps = Array(repeating: 0, count: c.rooms)
         startedAt = now
+        cpuAtStart = Self.processCPUSeconds()
         steadyAt = now + UInt64(c.rampSeconds * 1e9)
         endAt = now + UInt64(c.durationSeconds * 1e9)
         stopAt = endAt - min(UInt64(0.5e9), (endAt - steadyAt) / 5)
@@ -128,7 +140,7 @@ public final class LoadRunner {
         }
         if atSteady == nil && now >= steadyAt { atSteady = (metrics.sent, metrics.delivered) }
         if atStop == nil && now >= stopAt { atStop = (metrics.sent, metrics.delivered) }
-        if now &- lastSweep >= 20_000_000 {
+        if now &- lastSweep >= (configuration.scenario == .fanout ? 5_000_000 : 20_000_000) {
             lastSweep = now
             sweep(now: now)
         }
@@ -204,6 +216,8 @@ public final class LoadRunner {
         tick = nil
         secondTimer = nil
         finished = true
+        let wall = Double(EventLoop.hrtime - startedAt) / 1e9
+        loadCPUPercent = wall > 0 ? (Self.processCPUSeconds() - cpuAtStart) / wall * 100 : 0
         onFinished?()
     }
 

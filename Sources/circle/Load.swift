@@ -1,4 +1,5 @@
 import ArgumentParser
+import CircleAuth
 import CircleLoad
 import CircleLoop
 import Glibc
@@ -70,6 +71,15 @@ struct Load: ParsableCommand {
     @Flag(name: .long, help: "No progress line every second.")
     var quiet = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Only write tokens for wsload to FILE and exit: one per line, id = room x (members + 1) + client, for room "
+            + "'<token-room-prefix><room>' and sub 'c<client>' (benchmarks: ../shared/bench/wsload --token-file).",
+        valueName: "FILE"))
+    var writeTokens: String?
+
+    @Option(name: .long, help: "Room id prefix for --write-tokens.")
+    var tokenRoomPrefix = "b"
+
     func validate() throws {
         guard LoadScenario(rawValue: scenario) != nil else { throw ValidationError("--scenario must be session or fanout") }
         if tls { throw ValidationError("--tls is not supported by the load client yet; test TLS with a proxy in front") }
@@ -99,6 +109,11 @@ struct Load: ParsableCommand {
             config.secret = Array(Crypto.randomHex(32).utf8)
         } else {
             throw ValidationError("no secret: give --secret-file or set CIRCLE_SECRET (or use --spawn)")
+        }
+        if let writeTokens {
+            try Self.writeTokens(writeTokens, rooms: rooms, perRoom: members + 1, prefix: tokenRoomPrefix,
+                                 secret: config.secret, ttl: Int64(duration) + 3600)
+            return
         }
         _ = mkdir(out, 0o755)
 
@@ -149,6 +164,20 @@ struct Load: ParsableCommand {
         print("reports: \(out)/loadtest-report.json, \(out)/loadtest-report.html")
         print(report.json)
         if !report.passes(maxErrors: maxErrors) || runner.metrics.joined == 0 { throw ExitCode.failure }
+    }
+
+    private static func writeTokens(_ path: String, rooms: Int, perRoom: Int, prefix: String, secret: [UInt8],
+                                    ttl: Int64) throws {
+        guard let f = fopen(path, "w") else { throw ValidationError("cannot write \(path)") }
+        defer { fclose(f) }
+        let exp = Int64(time(nil)) + ttl
+        for room in 0..<rooms {
+            for client in 0..<perRoom {
+                let claims = TokenClaims(sub: "c\(client)", name: "Client \(client)", room: "\(prefix)\(room)",
+                                         role: .member, exp: exp)
+                fputs(TokenMinter.mint(claims, secret: secret) + "\n", f)
+            }
+        }
     }
 
     private func raiseFileLimit() {
