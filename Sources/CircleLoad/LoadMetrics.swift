@@ -12,6 +12,8 @@ public struct LoadSample: Sendable, Equatable {
     public var received: UInt64
     /// Errors during the second.
     public var errors: UInt64
+    /// The 99th percentile of the latencies measured during the second, ms.
+    public var latencyP99Milliseconds: Double = 0
     /// The server's resident memory in KiB at the end of the second, when known.
     public var serverRSSKiB: Int?
 }
@@ -38,6 +40,8 @@ public struct LoadMetrics: Sendable {
     public var errors: [String: Int] = [:]
     /// Send → each recipient's event.
     public var latency = LatencyHistogram()
+    /// The same, for the current second only (reset every second, for the timeline).
+    public var latencyThisSecond = LatencyHistogram()
     /// WebSocket open → `welcome`, for first joins.
     public var joinLatency = LatencyHistogram()
     /// Command → its `ack`.

@@ -35,6 +35,7 @@ extension LoadRunner {
     func measured(_ latency: UInt64) {
         metrics.delivered += 1
         metrics.latency.record(nanoseconds: latency)
+        metrics.latencyThisSecond.record(nanoseconds: latency)
     }
 
     /// The client of `participant` in room `room` (`f` is seat 0, `mK` seat K).

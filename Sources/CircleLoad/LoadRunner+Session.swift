@@ -81,18 +81,19 @@ extension LoadRunner {
 
     // MARK: WebRTC through the relay
 
-    private func sdp(_ type: String) -> String {
+    /// The tail of an SDP offer or answer payload, built once per run.
+    static func sdp(_ type: String, bytes: Int) -> String {
         #","sdp":"v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=type:"# + type + #"\r\n"#
-            + Outgoing.filler(configuration.sdpBytes) + #"""#
+            + Outgoing.filler(bytes) + #"""#
     }
 
     func offer(to peer: LoadClient, by client: LoadClient) {
-        client.send(.signal(to: peer.participant, kind: "o", rest: sdp("offer")))
+        client.send(.signal(to: peer.participant, kind: "o", rest: offerSDP))
     }
 
     func answer(_ peer: String, by client: LoadClient) {
         guard let p = sender(in: client.room, ArraySlice(peer.utf8)), client.connectedPeers.contains(p.seat) else { return }
-        client.send(.signal(to: peer, kind: "a", rest: sdp("answer")))
+        client.send(.signal(to: peer, kind: "a", rest: answerSDP))
         sendCandidates(to: peer, by: client)
     }
 
@@ -233,9 +234,12 @@ extension LoadRunner {
     }
 
     private func fanoutMessage(request: Int) -> Outgoing {
-        let base = Outgoing.signal(to: nil, kind: "a", rest: #","p":"""#, request: request, kind: .fanout)
-        let pad = max(0, configuration.fanoutPayloadBytes - base.text.count)
-        return Outgoing.signal(to: nil, kind: "a", rest: #","p":""# + Outgoing.filler(pad) + #"""#, request: request,
-                               kind: .fanout)
+        Outgoing.signal(to: nil, kind: "a", rest: fanoutPadding, request: request, kind: .fanout)
+    }
+
+    /// The padding that makes a fanout message `fanoutPayloadBytes` long (for request ids of up to 6 digits).
+    static func fanoutPadding(bytes: Int) -> String {
+        let base = Outgoing.signal(to: nil, kind: "a", rest: #","p":"""#, request: 100_000, kind: .fanout)
+        return #","p":""# + Outgoing.filler(max(0, bytes - base.text.count)) + #"""#
     }
 }

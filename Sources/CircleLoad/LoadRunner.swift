@@ -33,6 +33,10 @@ public final class LoadRunner {
     /// Clients whose pacer holds messages back.
     var backlogged: [LoadClient] = []
     private let runID: String
+    /// Payload tails built once: SDP offer and answer, fanout padding.
+    let offerSDP: String
+    let answerSDP: String
+    let fanoutPadding: String
 
     // Times (ns of `EventLoop.hrtime`).
     private(set) var startedAt: UInt64 = 0
@@ -74,6 +78,9 @@ public final class LoadRunner {
         var seed = SplitMix(seed: EventLoop.hrtime)
         let r = seed.next()
         runID = String(r & 0xFFFFFF, radix: 16)
+        offerSDP = Self.sdp("offer", bytes: configuration.sdpBytes)
+        answerSDP = Self.sdp("answer", bytes: configuration.sdpBytes)
+        fanoutPadding = Self.fanoutPadding(bytes: configuration.fanoutPayloadBytes)
     }
 
     /// The id of room `index` for this run.
@@ -179,7 +186,9 @@ public final class LoadRunner {
         let sample = LoadSample(
             second: second, connected: connectedCount, sent: metrics.sent - previous.sent,
             delivered: metrics.delivered - previous.delivered, received: metrics.received - previous.received,
-            errors: UInt64(errors - previousErrors), serverRSSKiB: serverRSS?())
+            errors: UInt64(errors - previousErrors),
+            latencyP99Milliseconds: Double(metrics.latencyThisSecond.quantile(0.99)) / 1e6, serverRSSKiB: serverRSS?())
+        metrics.latencyThisSecond = LatencyHistogram()
         previous = LoadSample(second: second, connected: 0, sent: metrics.sent, delivered: metrics.delivered,
                               received: metrics.received, errors: 0)
         previousErrors = errors

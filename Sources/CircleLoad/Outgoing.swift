@@ -50,7 +50,7 @@ struct Outgoing {
 
     /// Filler text of `count` characters that needs no JSON escaping.
     static func filler(_ count: Int) -> String {
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789 ")
-        return String((0..<max(0, count)).map { alphabet[$0 % alphabet.count] })
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789 ".utf8)
+        return String(decoding: (0..<max(0, count)).map { alphabet[$0 % alphabet.count] }, as: UTF8.self)
     }
 }

@@ -130,7 +130,7 @@ struct Load: ParsableCommand {
             }
             config.port = s.port
             server = s
-            print("spawned circle serve (pid \(s.pid)) on 127.0.0.1:\(s.port)")
+            Self.say("spawned circle serve (pid \(s.pid)) on 127.0.0.1:\(s.port)")
         }
         if let problem = config.validationError() { server?.stop(); throw ValidationError(problem) }
 
@@ -141,9 +141,9 @@ struct Load: ParsableCommand {
         if !quiet {
             runner.onSecond = { s in
                 var line = "[\(s.second)s] connected \(s.connected)/\(total)  sent \(s.sent)/s  received \(s.received)/s"
-                line += "  measured \(s.delivered)/s  errors \(s.errors)"
+                line += "  measured \(s.delivered)/s  p99 \((s.latencyP99Milliseconds * 100).rounded() / 100) ms  errors \(s.errors)"
                 if let rss = s.serverRSSKiB { line += "  server RSS \(rss / 1024) MiB" }
-                print(line)
+                Self.say(line)
             }
         }
         let interrupt = try SignalWatcher(loop: loop, signal: SIGINT) { _ in runner.stopEarly() }
@@ -160,9 +160,9 @@ struct Load: ParsableCommand {
         let report = LoadReport(runner, server: usage)
         write(report.json + "\n", to: out + "/loadtest-report.json")
         write(report.html, to: out + "/loadtest-report.html")
-        print(report.human)
-        print("reports: \(out)/loadtest-report.json, \(out)/loadtest-report.html")
-        print(report.json)
+        Self.say(report.human)
+        Self.say("reports: \(out)/loadtest-report.json, \(out)/loadtest-report.html")
+        Self.say(report.json)
         if !report.passes(maxErrors: maxErrors) || runner.metrics.joined == 0 { throw ExitCode.failure }
     }
 
@@ -177,6 +177,17 @@ struct Load: ParsableCommand {
                                          role: .member, exp: exp)
                 fputs(TokenMinter.mint(claims, secret: secret) + "\n", f)
             }
+        }
+    }
+
+    /// Writes a line to standard output at once (unbuffered: a line a second even into a pipe or a file).
+    private static func say(_ line: String) {
+        let bytes = Array((line + "\n").utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { Glibc.write(1, $0.baseAddress, $0.count) }
+            if n <= 0 { return }
+            offset += n
         }
     }
 
