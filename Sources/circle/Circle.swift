@@ -5,7 +5,7 @@ struct Circle: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "circle",
         abstract: "Circle: the real-time signaling server for online group therapy.",
-        subcommands: [Serve.self, Token.self],
+        subcommands: [Serve.self, Token.self, Load.self],
         defaultSubcommand: nil
     )
 }

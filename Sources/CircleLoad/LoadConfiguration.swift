@@ -1,0 +1,73 @@
+/// What a load run plays.
+public enum LoadScenario: String, Sendable, CaseIterable {
+    /// Real group sessions: phases, rounds, hands, paced turns, a silence, media toggles, reactions, WebRTC
+    /// signaling between every pair of members, and churn with resume.
+    case session
+    /// Throughput: every client sends small `signal` messages to the whole room as fast as its window allows.
+    case fanout
+}
+
+/// Everything `circle load` can be told. Defaults suit a quick run against a local server.
+public struct LoadConfiguration: Sendable {
+    /// The server's address (an IP literal). Only loopback unless the operator says otherwise.
+    public var host = "127.0.0.1"
+    /// The server's port.
+    public var port = 8080
+    /// The HS256 secret the server checks tokens with.
+    public var secret: [UInt8] = []
+    /// What to play.
+    public var scenario = LoadScenario.session
+    /// Rooms, each with one facilitator…
+    public var rooms = 10
+    /// …and this many members.
+    public var members = 9
+    /// Seconds over which every client joins, evenly spread (facilitators first).
+    public var rampSeconds = 5.0
+    /// Seconds from the first join to the end of the sessions.
+    public var durationSeconds = 30.0
+    /// Fraction (0…1) of members that drop mid-session and resume with `since`.
+    public var churn = 0.1
+    /// Session: messages per second a client may send (a token bucket kept under the server's default limit).
+    public var clientRate = 15.0
+    /// Session: the client's burst.
+    public var clientBurst = 30.0
+    /// Fanout: messages per second per client; 0 sends as fast as the window allows.
+    public var fanoutRate = 0.0
+    /// Fanout: the most unacknowledged messages a client keeps in flight.
+    public var fanoutWindow = 2
+    /// Fanout: bytes of each WebSocket message sent.
+    public var fanoutPayloadBytes = 100
+    /// Session: bytes of an SDP offer or answer (WebRTC-sized: a few KiB).
+    public var sdpBytes = 3000
+    /// Session: ICE candidates each side sends after an offer/answer.
+    public var iceCandidates = 4
+    /// Seconds a client waits for its welcome before counting a join failure.
+    public var joinTimeoutSeconds = 10.0
+    /// Seconds allowed after the end for the last deliveries and closes.
+    public var drainSeconds = 3.0
+    /// A prefix for room ids, so that runs against one server do not meet.
+    public var roomPrefix = "load"
+    /// Print a progress line every second.
+    public var progress = true
+
+    /// Defaults.
+    public init() {}
+
+    /// Every client the run opens.
+    public var clientCount: Int { rooms * (members + 1) }
+
+    /// What is wrong with these settings, if anything (checked before a run).
+    public func validationError() -> String? {
+        if rooms < 1 { return "--rooms must be at least 1" }
+        if members < 1 { return "--members must be at least 1" }
+        if !(0...1).contains(churn) { return "--churn must be between 0 and 1" }
+        if rampSeconds < 0 || durationSeconds <= 0 { return "--ramp must be >= 0 and --duration > 0" }
+        if rampSeconds >= durationSeconds { return "--ramp must be shorter than --duration" }
+        if !(1...65535).contains(port) { return "--port must be 1…65535" }
+        if secret.count < 16 { return "the secret must be at least 16 bytes" }
+        if fanoutWindow < 1 { return "--window must be at least 1" }
+        if fanoutPayloadBytes < 64 || fanoutPayloadBytes > 60_000 { return "--payload must be 64…60000 bytes" }
+        if clientRate <= 0 || clientBurst < 1 { return "--client-rate must be positive" }
+        return nil
+    }
+}

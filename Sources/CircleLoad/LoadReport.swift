@@ -1,0 +1,104 @@
+import CircleJSON
+
+/// What a spawned server used during the run.
+public struct ServerUsage: Sendable, Equatable {
+    /// Peak resident memory (`VmHWM`), KiB.
+    public var peakRSSKiB: Int
+    /// CPU time over wall time during the run, percent of one core.
+    public var cpuPercent: Double
+
+    /// A usage record.
+    public init(peakRSSKiB: Int, cpuPercent: Double) {
+        self.peakRSSKiB = peakRSSKiB
+        self.cpuPercent = cpuPercent
+    }
+}
+
+/// The result of a run: the machine-readable summary (one JSON object), a human summary, and a self-contained
+/// HTML report (inline SVG: latency histogram, throughput and error timeline).
+public struct LoadReport: Sendable {
+    /// The settings of the run.
+    public let configuration: LoadConfiguration
+    /// What was measured.
+    public let metrics: LoadMetrics
+    /// Sends and measured deliveries per second over the steady window.
+    public let sentPerSecond: Double
+    public let deliveredPerSecond: Double
+    /// The spawned server's usage, if the run started one.
+    public var server: ServerUsage?
+    /// This process's CPU over the run, percent of one core.
+    public let loadCPUPercent: Double
+
+    /// A report of `runner`'s run.
+    public init(_ runner: LoadRunner, server: ServerUsage? = nil) {
+        configuration = runner.configuration
+        metrics = runner.metrics
+        (sentPerSecond, deliveredPerSecond) = runner.steadyRates
+        loadCPUPercent = runner.loadCPUPercent
+        self.server = server
+    }
+
+    /// Whether the run stays within `maxErrors` errors.
+    public func passes(maxErrors: Int) -> Bool { metrics.errorCount <= maxErrors }
+
+    private static func ms(_ ns: UInt64) -> Double { (Double(ns) / 1e4).rounded() / 100 }
+
+    /// The summary as one compact JSON object (the last line `circle load` prints).
+    public var json: String {
+        let m = metrics
+        var w = JSONWriter(capacity: 1024)
+        w.beginObject()
+        w.key("scenario"); w.string(configuration.scenario.rawValue)
+        w.key("rooms"); w.int(configuration.rooms)
+        w.key("members"); w.int(configuration.members)
+        w.key("clients"); w.int(configuration.clientCount)
+        w.key("duration_s"); w.number(configuration.durationSeconds)
+        w.key("connections"); w.int(m.joined)
+        w.key("connect_failures"); w.int(m.connectFailures)
+        w.key("resumes"); w.int(m.resumes)
+        w.key("join_p50_ms"); w.number(Self.ms(m.joinLatency.quantile(0.5)))
+        w.key("join_p99_ms"); w.number(Self.ms(m.joinLatency.quantile(0.99)))
+        w.key("sent_per_s"); w.number(sentPerSecond.rounded())
+        w.key("delivered_per_s"); w.number(deliveredPerSecond.rounded())
+        w.key("sent_total"); w.int(Int(m.sent))
+        w.key("received_total"); w.int(Int(m.received))
+        w.key("measured_deliveries"); w.int(Int(m.latency.count))
+        w.key("latency_p50_ms"); w.number(Self.ms(m.latency.quantile(0.5)))
+        w.key("latency_p90_ms"); w.number(Self.ms(m.latency.quantile(0.9)))
+        w.key("latency_p99_ms"); w.number(Self.ms(m.latency.quantile(0.99)))
+        w.key("latency_p999_ms"); w.number(Self.ms(m.latency.quantile(0.999)))
+        w.key("latency_max_ms"); w.number(Self.ms(m.latency.max))
+        w.key("ack_p99_ms"); w.number(Self.ms(m.ackLatency.quantile(0.99)))
+        w.key("error_total"); w.int(m.errorCount)
+        w.key("errors")
+        w.beginObject()
+        for (code, count) in m.errors.sorted(by: { $0.key < $1.key }) { w.key(code); w.int(count) }
+        w.endObject()
+        w.key("load_cpu_pct"); w.number((loadCPUPercent * 10).rounded() / 10)
+        if let server {
+            w.key("server_peak_rss_kb"); w.int(server.peakRSSKiB)
+            w.key("server_cpu_pct"); w.number((server.cpuPercent * 10).rounded() / 10)
+        }
+        w.endObject()
+        return String(decoding: w.bytes, as: UTF8.self)
+    }
+
+    /// A few lines for people.
+    public var human: String {
+        let m = metrics
+        let c = configuration
+        var lines: [String] = []
+        lines.append("circle load: \(c.scenario.rawValue), \(c.rooms) rooms x (1 facilitator + \(c.members) members) = \(c.clientCount) clients, \(c.durationSeconds) s")
+        lines.append("  joined       \(m.joined)/\(c.clientCount), \(m.connectFailures) failed, \(m.resumes) resumes; join p50 \(Self.ms(m.joinLatency.quantile(0.5))) ms, p99 \(Self.ms(m.joinLatency.quantile(0.99))) ms")
+        lines.append("  throughput   \(Int(sentPerSecond)) sent/s, \(Int(deliveredPerSecond)) measured deliveries/s (steady window); \(m.sent) sent, \(m.received) received in all")
+        lines.append("  latency      p50 \(Self.ms(m.latency.quantile(0.5))) ms, p90 \(Self.ms(m.latency.quantile(0.9))) ms, p99 \(Self.ms(m.latency.quantile(0.99))) ms, p99.9 \(Self.ms(m.latency.quantile(0.999))) ms, max \(Self.ms(m.latency.max)) ms (\(m.latency.count) deliveries)")
+        lines.append("  acks         \(m.acks), p99 \(Self.ms(m.ackLatency.quantile(0.99))) ms")
+        let errors = m.errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        lines.append("  errors       \(m.errorCount)\(errors.isEmpty ? "" : " (\(errors))")")
+        lines.append("  generator    CPU \((loadCPUPercent * 10).rounded() / 10) % of a core (near 100: the load, not the server, is the limit)")
+        if let server {
+            lines.append("  server       peak RSS \(server.peakRSSKiB) KiB, CPU \((server.cpuPercent * 10).rounded() / 10) % of a core")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

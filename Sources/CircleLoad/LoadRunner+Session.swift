@@ -1,0 +1,245 @@
+import CircleJSON
+import CircleLoop
+
+/// The scripted behaviour of a session: facilitators walk the phases, members take part, every pair of
+/// participants negotiates WebRTC through the relay, and some members drop and resume.
+extension LoadRunner {
+    /// The facilitator's steps, as fractions of the steady window (from the end of the ramp to the end).
+    private enum Step: Int, CaseIterable {
+        case pacing, startIntroRound, sharing, silence, close, startCloseRound
+
+        var at: Double {
+            switch self {
+            case .pacing: 0
+            case .startIntroRound: 0.02
+            case .sharing: 0.30
+            case .silence: 0.55
+            case .close: 0.75
+            case .startCloseRound: 0.77
+            }
+        }
+    }
+
+    /// Windows (fractions of the steady window) in which members may pass: well inside the rounds, so that a pass
+    /// never meets a phase change on the way.
+    private static let passWindows: [ClosedRange<Double>] = [0.04...0.22, 0.79...0.92]
+
+    private var span: Double { Double(endAt - steadyAt) }
+
+    private func fraction(_ now: UInt64) -> Double { now < steadyAt ? -1 : Double(now - steadyAt) / span }
+
+    // MARK: Joining
+
+    func welcomed(_ message: JSON, by client: LoadClient, now: UInt64) {
+        guard let seq = message["seq"]?.intValue else { metrics.error("bad_welcome"); return }
+        let resumed = message["resumed"]?.boolValue ?? false
+        if let replay = message["replay"]?.arrayValue {
+            for event in replay {
+                guard let s = event["seq"]?.intValue, let type = event["type"]?.stringValue else { continue }
+                if UInt64(s) != client.lastSeq + 1 { metrics.error("seq_gap") }
+                client.lastSeq = UInt64(s)
+                apply(type, event, to: client, now: now, live: false)
+            }
+        } else if let snapshot = message["snapshot"]?.objectValue {
+            load(snapshot, into: client)
+        }
+        if client.lastSeq != UInt64(seq) && message["replay"] != nil { metrics.error("seq_gap") }
+        client.lastSeq = UInt64(seq)
+        client.welcomed = true
+        connectedCount += 1
+        if client.joinedOnce {
+            if resumed { metrics.resumes += 1 } else { metrics.error("resume_lost_seat") }
+        } else {
+            client.joinedOnce = true
+            metrics.joined += 1
+            metrics.joinLatency.record(nanoseconds: now - client.connectStartedAt)
+        }
+        client.nextActionAt = now + client.random.nanoseconds(0.2, 1.0)
+        client.nextReactionAt = now + client.random.nanoseconds(1.0, 5.0)
+        client.nextMediaAt = now + client.random.nanoseconds(0.5, 4.0)
+        if client.churns && !client.churned {
+            client.dropAt = steadyAt + UInt64(span * (0.35 + 0.3 * Double(client.seat) / Double(configuration.members + 1)))
+        }
+        if configuration.scenario == .session {
+            for seat in client.connectedPeers.sorted() { offer(to: rooms[client.room][seat], by: client) }
+        }
+    }
+
+    private func load(_ snapshot: JSONObject, into client: LoadClient) {
+        client.phase = snapshot["phase"]?.stringValue ?? "intro"
+        client.floor = snapshot["floor"]?.stringValue
+        client.queue = snapshot["queue"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        client.connectedPeers = []
+        for record in snapshot["participants"]?.arrayValue ?? [] {
+            guard let p = record["participant"]?.stringValue, p != client.participant,
+                  record["connection"]?.stringValue == "connected", let peer = sender(in: client.room, ArraySlice(p.utf8))
+            else { continue }
+            client.connectedPeers.insert(peer.seat)
+        }
+    }
+
+
+    // MARK: WebRTC through the relay
+
+    /// The tail of an SDP offer or answer payload, built once per run.
+    static func sdp(_ type: String, bytes: Int) -> String {
+        #","sdp":"v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=type:"# + type + #"\r\n"#
+            + Outgoing.filler(bytes) + #"""#
+    }
+
+    func offer(to peer: LoadClient, by client: LoadClient) {
+        client.send(.signal(to: peer.participant, kind: "o", rest: offerSDP))
+    }
+
+    func answer(_ peer: String, by client: LoadClient) {
+        guard let p = sender(in: client.room, ArraySlice(peer.utf8)), client.connectedPeers.contains(p.seat) else { return }
+        client.send(.signal(to: peer, kind: "a", rest: answerSDP))
+        sendCandidates(to: peer, by: client)
+    }
+
+    func sendCandidates(to peer: String, by client: LoadClient) {
+        guard let p = sender(in: client.room, ArraySlice(peer.utf8)), client.connectedPeers.contains(p.seat) else { return }
+        for n in 0..<configuration.iceCandidates {
+            let rest = #","candidate":"candidate:\#(n + 1) 1 udp 2122260223 10.0.\#(client.seat).\#(n + 5) \#(54400 + n) typ host generation 0 ufrag EsAw network-id 1","sdpMid":"0","sdpMLineIndex":0"#
+            client.send(.signal(to: peer, kind: "i", rest: rest))
+        }
+    }
+
+    // MARK: Members
+
+    /// One decision of an open, welcomed client (called by the sweep when its next action is due).
+    func act(_ client: LoadClient, now: UInt64) {
+        guard now < stopAt, !client.sessionEnded else { client.nextActionAt = .max; return }
+        if configuration.scenario == .fanout {
+            fanoutSend(client, now: now)
+            client.nextActionAt = now
+            return
+        }
+        client.nextActionAt = now + client.random.nanoseconds(0.25, 0.75)
+        if client.isFacilitator { return }
+        if client.churns && !client.churned && client.dropAt > 0 && now >= client.dropAt {
+            client.churned = true
+            client.rejoinAt = now + min(client.random.nanoseconds(0.5, 1.5), UInt64(span * 0.1))
+            client.drop()
+            return
+        }
+        if now >= client.nextReactionAt {
+            client.nextReactionAt = now + client.random.nanoseconds(2, 6)
+            let kinds = ["nod", "heart", "wave", "clap", "smile"]
+            let kind = kinds[Int(client.random.next() % UInt64(kinds.count))]
+            client.send(.command("reaction", request: 0, fields: #","kind":""# + kind + #"""#, kind: .reaction))
+            return
+        }
+        guard client.stateRequest == 0 else { return }
+        if now >= client.nextMediaAt {
+            client.nextMediaAt = now + client.random.nanoseconds(3, 8)
+            if client.random.unit() < 0.5 && (client.mic || client.phase != "silence") {
+                sendMedia(client, mic: !client.mic, camera: nil)
+            } else {
+                sendMedia(client, mic: nil, camera: !client.camera)
+            }
+            return
+        }
+        let me = client.participant
+        if client.phase == "sharing" {
+            let queued = client.queue.contains(me)
+            if !queued && client.floor != me && client.random.unit() < 0.12 {
+                sendState(client, "raise_hand")
+            } else if queued && client.queue.count >= 3 && client.queue.first != me && client.random.unit() < 0.05 {
+                sendState(client, "lower_hand")
+            }
+        } else if client.phase == "intro" || client.phase == "close" {
+            let f = fraction(now)
+            guard Self.passWindows.contains(where: { $0.contains(f) }) else { return }
+            if let floor = client.floor, floor != me, !client.spokeThisRound, !client.passedThisRound,
+               client.random.unit() < 0.05 {
+                client.passedThisRound = true
+                sendState(client, "pass")
+            }
+        }
+    }
+
+    func sendMedia(_ client: LoadClient, mic: Bool?, camera: Bool?) {
+        var fields = ""
+        if let mic { fields += #","mic":\#(mic)"#; client.mic = mic }
+        if let camera { fields += #","camera":\#(camera)"#; client.camera = camera }
+        let request = client.newRequest()
+        client.stateRequest = request
+        client.send(.command("media", request: request, fields: fields, kind: .media))
+    }
+
+    private func sendState(_ client: LoadClient, _ type: String, fields: String = "") {
+        let request = client.newRequest()
+        client.stateRequest = request
+        client.send(.command(type, request: request, fields: fields))
+    }
+
+    // MARK: Facilitators
+
+    func stepFacilitator(_ room: Int, now: UInt64) {
+        guard configuration.scenario == .session else { return }
+        let f = rooms[room][0]
+        guard f.isOpen, f.welcomed, !f.sessionEnded, now < stopAt else { return }
+        let jitter = Double(room % 64) / 64 * 0.01
+        let at = fraction(now) - jitter
+        if facilitatorSteps[room] < Step.allCases.count, at >= Step.allCases[facilitatorSteps[room]].at {
+            let step = Step.allCases[facilitatorSteps[room]]
+            facilitatorSteps[room] += 1
+            perform(step, by: f)
+            return
+        }
+        // Sharing: keep the floor moving when it is free and someone connected waits.
+        if f.phase == "sharing", f.floor == nil, f.stateRequest == 0,
+           f.queue.contains(where: { p in sender(in: room, ArraySlice(p.utf8)).map { f.connectedPeers.contains($0.seat) } ?? false }) {
+            sendState(f, "give_floor")
+        }
+    }
+
+    private func perform(_ step: Step, by f: LoadClient) {
+        switch step {
+        case .pacing:
+            let turn = Int(min(60_000, max(1000, span / 1e6 * 0.03)))
+            sendState(f, "set_pacing", fields: #","turn_length_ms":\#(turn),"nudge_before_ms":\#(turn / 4),"auto_advance":true"#)
+        case .startIntroRound, .startCloseRound:
+            sendState(f, "advance_round")
+        case .sharing:
+            sendState(f, "set_phase", fields: #","phase":"sharing""#)
+        case .silence:
+            let silence = Int(min(3_600_000, max(1000, span / 1e6 * 0.08)))
+            sendState(f, "start_silence", fields: #","silence_ms":\#(silence)"#)
+        case .close:
+            sendState(f, "set_phase", fields: #","phase":"close""#)
+        }
+    }
+
+    // MARK: Fanout
+
+    /// Fanout: sends while the window allows (and, with a fixed rate, while the schedule says so).
+    func fanoutSend(_ client: LoadClient, now: UInt64) {
+        guard now >= steadyAt, now < stopAt, client.isOpen, client.welcomed, !client.sessionEnded else { return }
+        let c = configuration
+        var budget = c.fanoutWindow - client.outstanding.count
+        if c.fanoutRate > 0 {
+            // Each client keeps its own phase in the schedule, so that sends are spread, not synchronised.
+            let phase = Double(client.index) * 0.618_033_988_75
+            let slots = Double(now &- min(now, steadyAt)) / 1e9 * c.fanoutRate + (phase - phase.rounded(.down))
+            let due = Int(slots) - Int(client.fanoutSent)
+            budget = min(budget, due)
+        }
+        guard budget > 0 else { return }
+        for _ in 0..<budget {
+            client.fanoutSent += 1
+            client.send(fanoutMessage(request: client.newRequest()))
+        }
+    }
+
+    private func fanoutMessage(request: Int) -> Outgoing {
+        Outgoing.signal(to: nil, kind: "a", rest: fanoutPadding, request: request, kind: .fanout)
+    }
+
+    /// The padding that makes a fanout message `fanoutPayloadBytes` long (for request ids of up to 6 digits).
+    static func fanoutPadding(bytes: Int) -> String {
+        let base = Outgoing.signal(to: nil, kind: "a", rest: #","p":"""#, request: 100_000, kind: .fanout)
+        return #","p":""# + Outgoing.filler(max(0, bytes - base.text.count)) + #"""#
+    }
+}

@@ -1,0 +1,223 @@
+import ArgumentParser
+import CircleAuth
+import CircleLoad
+import CircleLoop
+import Glibc
+
+struct Load: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Load-test a Circle server with real group sessions (or --scenario fanout for throughput).",
+        discussion: """
+            Every client lives in this process, on one libuv loop: latency is measured from a command's send to each \
+            recipient's event on one monotonic clock. Prints a line a second, a summary, and as its last line one \
+            JSON object; writes loadtest-report.json and loadtest-report.html to --out. Exits 1 when errors exceed \
+            --max-errors.
+            """)
+
+    @Option(name: .long, help: "Server address (IP literal). Only loopback unless you say otherwise.")
+    var host = "127.0.0.1"
+
+    @Option(name: .long, help: "Server port (ignored with --spawn).")
+    var port = 8080
+
+    @Flag(name: .long, help: "Start a server from this binary on a free port, and stop it at the end.")
+    var spawn = false
+
+    @Option(name: .long, help: "An extra argument for the spawned `circle serve` (repeat).")
+    var serverArg: [String] = []
+
+    @Option(name: .long, help: "File holding the token secret (else CIRCLE_SECRET; with --spawn a random one).")
+    var secretFile: String?
+
+    @Option(name: .long, help: "session (real group sessions) or fanout (throughput).")
+    var scenario = "session"
+
+    @Option(name: .long, help: "Rooms, each with one facilitator.")
+    var rooms = 10
+
+    @Option(name: .long, help: "Members per room (besides the facilitator).")
+    var members = 9
+
+    @Option(name: .long, help: "Seconds over which the clients join.")
+    var ramp = 5.0
+
+    @Option(name: .long, help: "Seconds from the first join to the end of the sessions.")
+    var duration = 30.0
+
+    @Option(name: .long, help: "Fraction of members that drop and resume mid-session (session scenario).")
+    var churn = 0.1
+
+    @Option(name: .long, help: "Messages per second each client may send in the session scenario.")
+    var clientRate = 15.0
+
+    @Option(name: .long, help: "Fanout: messages per second per client (0: as fast as the window allows).")
+    var rate = 0.0
+
+    @Option(name: .long, help: "Fanout: unacknowledged messages per client.")
+    var window = 2
+
+    @Option(name: .long, help: "Fanout: bytes per message.")
+    var payload = 100
+
+    @Option(name: .long, help: "Errors tolerated before the run fails.")
+    var maxErrors = 0
+
+    @Option(name: .long, help: "Directory for loadtest-report.json and loadtest-report.html.")
+    var out = "loadtest-out"
+
+    @Flag(name: .long, help: "TLS (wss://): not supported by the load client yet.")
+    var tls = false
+
+    @Flag(name: .long, help: "No progress line every second.")
+    var quiet = false
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Only write tokens for wsload to FILE and exit: one per line, id = room x (members + 1) + client, for room "
+            + "'<token-room-prefix><room>' and sub 'c<client>' (benchmarks: ../shared/bench/wsload --token-file).",
+        valueName: "FILE"))
+    var writeTokens: String?
+
+    @Option(name: .long, help: "Room id prefix for --write-tokens.")
+    var tokenRoomPrefix = "b"
+
+    func validate() throws {
+        guard LoadScenario(rawValue: scenario) != nil else { throw ValidationError("--scenario must be session or fanout") }
+        if tls { throw ValidationError("--tls is not supported by the load client yet; test TLS with a proxy in front") }
+        if spawn && host != "127.0.0.1" { throw ValidationError("--spawn serves on 127.0.0.1 only") }
+    }
+
+    func run() throws {
+        EventLoop.ignoreSIGPIPE()
+        raiseFileLimit()
+        var config = LoadConfiguration()
+        config.host = host
+        config.port = port
+        config.scenario = LoadScenario(rawValue: scenario)!
+        config.rooms = rooms
+        config.members = members
+        config.rampSeconds = ramp
+        config.durationSeconds = duration
+        config.churn = churn
+        config.clientRate = clientRate
+        config.clientBurst = max(1, clientRate * 2)
+        config.fanoutRate = rate
+        config.fanoutWindow = window
+        config.fanoutPayloadBytes = payload
+        if let secret = try Secret.load(file: secretFile) {
+            config.secret = secret
+        } else if spawn {
+            config.secret = Array(Crypto.randomHex(32).utf8)
+        } else {
+            throw ValidationError("no secret: give --secret-file or set CIRCLE_SECRET (or use --spawn)")
+        }
+        if let writeTokens {
+            try Self.writeTokens(writeTokens, rooms: rooms, perRoom: members + 1, prefix: tokenRoomPrefix,
+                                 secret: config.secret, ttl: Int64(duration) + 3600)
+            return
+        }
+        _ = mkdir(out, 0o755)
+
+        var server: SpawnedServer?
+        if spawn {
+            var args = ["--log-level", "warning", "--max-rooms", "\(max(10_000, rooms))",
+                        "--max-participants", "\(max(50, members + 1))"]
+            if config.scenario == .fanout { args += ["--message-rate", "1000000"] }
+            let s = try SpawnedServer(binary: Self.ownPath(), arguments: args + serverArg, secret: config.secret,
+                                      logPath: out + "/server.log")
+            guard s.waitUntilListening(seconds: 15) else {
+                s.stop()
+                throw ValidationError("the spawned server did not start; see \(out)/server.log")
+            }
+            config.port = s.port
+            server = s
+            Self.say("spawned circle serve (pid \(s.pid)) on 127.0.0.1:\(s.port)")
+        }
+        if let problem = config.validationError() { server?.stop(); throw ValidationError(problem) }
+
+        let loop = try EventLoop()
+        let runner = LoadRunner(loop: loop, configuration: config)
+        runner.serverRSS = { server?.rssKiB }
+        let total = config.clientCount
+        if !quiet {
+            runner.onSecond = { s in
+                var line = "[\(s.second)s] connected \(s.connected)/\(total)  sent \(s.sent)/s  received \(s.received)/s"
+                line += "  measured \(s.delivered)/s  p99 \((s.latencyP99Milliseconds * 100).rounded() / 100) ms  errors \(s.errors)"
+                if let rss = s.serverRSSKiB { line += "  server RSS \(rss / 1024) MiB" }
+                Self.say(line)
+            }
+        }
+        let interrupt = try SignalWatcher(loop: loop, signal: SIGINT) { _ in runner.stopEarly() }
+        let terminate = try SignalWatcher(loop: loop, signal: SIGTERM) { _ in runner.stopEarly() }
+        runner.run()
+        interrupt.close()
+        terminate.close()
+        let usage = server?.usage()
+        server?.stop()
+        // Let the closes finish, then close the loop.
+        for _ in 0..<100 where loop.aliveHandles > 0 { loop.runOnce(wait: false); usleep(1000) }
+        loop.close()
+
+        let report = LoadReport(runner, server: usage)
+        write(report.json + "\n", to: out + "/loadtest-report.json")
+        write(report.html, to: out + "/loadtest-report.html")
+        Self.say(report.human)
+        Self.say("reports: \(out)/loadtest-report.json, \(out)/loadtest-report.html")
+        Self.say(report.json)
+        if !report.passes(maxErrors: maxErrors) || runner.metrics.joined == 0 { throw ExitCode.failure }
+    }
+
+    private static func writeTokens(_ path: String, rooms: Int, perRoom: Int, prefix: String, secret: [UInt8],
+                                    ttl: Int64) throws {
+        guard let f = fopen(path, "w") else { throw ValidationError("cannot write \(path)") }
+        defer { fclose(f) }
+        let exp = Int64(time(nil)) + ttl
+        for room in 0..<rooms {
+            for client in 0..<perRoom {
+                let claims = TokenClaims(sub: "c\(client)", name: "Client \(client)", room: "\(prefix)\(room)",
+                                         role: .member, exp: exp)
+                fputs(TokenMinter.mint(claims, secret: secret) + "\n", f)
+            }
+        }
+    }
+
+    /// Writes a line to standard output at once (unbuffered: a line a second even into a pipe or a file).
+    private static func say(_ line: String) {
+        let bytes = Array((line + "\n").utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { Glibc.write(1, $0.baseAddress, $0.count) }
+            if n <= 0 { return }
+            offset += n
+        }
+    }
+
+    private func raiseFileLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+
+    private static func ownPath() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        return n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
+    }
+
+    private func write(_ text: String, to path: String) {
+        guard let f = fopen(path, "w") else { print("cannot write \(path)"); return }
+        fputs(text, f)
+        fclose(f)
+    }
+}
+
+private enum Crypto {
+    static func randomHex(_ count: Int) -> String {
+        var bytes = [UInt8](repeating: 0, count: count)
+        if let f = fopen("/dev/urandom", "rb") {
+            _ = fread(&bytes, 1, count, f)
+            fclose(f)
+        }
+        return bytes.map { String(Int($0) + 256, radix: 16).dropFirst() }.joined()
+    }
+}

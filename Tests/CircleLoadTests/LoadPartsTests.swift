@@ -1,0 +1,83 @@
+@testable import CircleLoad
+import Testing
+
+@Suite struct HistogramTests {
+    @Test func quantilesAreWithinTheBucketError() {
+        var h = LatencyHistogram()
+        for v in 1...10_000 { h.record(nanoseconds: UInt64(v) * 1000) }  // 1 µs … 10 ms
+        for (q, exact) in [(0.5, 5_000_000.0), (0.9, 9_000_000.0), (0.99, 9_900_000.0)] {
+            let got = Double(h.quantile(q))
+            #expect(abs(got - exact) / exact < 0.02, "q\(q): \(got) vs \(exact)")
+        }
+        #expect(h.max == 10_000_000)
+        #expect(h.min == 1000)
+        #expect(h.count == 10_000)
+    }
+
+    @Test func emptyHistogramAnswersZero() {
+        let h = LatencyHistogram()
+        #expect(h.quantile(0.99) == 0)
+        #expect(h.buckets.isEmpty)
+    }
+
+    @Test func smallValuesAreExactAndHugeValuesDoNotTrap() {
+        var h = LatencyHistogram()
+        h.record(nanoseconds: 7)
+        h.record(nanoseconds: .max)
+        #expect(h.quantile(0.1) == 7)
+        #expect(h.quantile(1) == .max)
+    }
+
+    @Test func mergeAddsCounts() {
+        var a = LatencyHistogram(), b = LatencyHistogram()
+        a.record(nanoseconds: 100)
+        b.record(nanoseconds: 1_000_000)
+        a.merge(b)
+        #expect(a.count == 2)
+        #expect(a.max == 1_000_000)
+    }
+}
+
+@Suite struct OutgoingTests {
+    @Test func stampHasNoLeadingZeroAndRoundTrips() {
+        var m = Outgoing.signal(to: "m2", kind: "o", rest: "")
+        Outgoing.stamp(&m.text, at: m.stampOffset, 42)
+        let text = String(decoding: m.text, as: UTF8.self)
+        #expect(text == #"{"type":"signal","to":"m2","payload":{"t":1000000000000000042,"k":"o"}}"#)
+    }
+
+    @Test func commandCarriesItsRequestID() {
+        let m = Outgoing.command("raise_hand", request: 7)
+        #expect(String(decoding: m.text, as: UTF8.self) == #"{"type":"raise_hand","id":"c7"}"#)
+        #expect(m.request == 7)
+    }
+}
+
+@Suite struct ConfigurationTests {
+    @Test func validDefaultsWithASecret() {
+        var c = LoadConfiguration()
+        c.secret = Array(repeating: 1, count: 16)
+        #expect(c.validationError() == nil)
+    }
+
+    @Test func eachBadSettingIsRefused() {
+        var base = LoadConfiguration()
+        base.secret = Array(repeating: 1, count: 16)
+        let cases: [(inout LoadConfiguration) -> Void] = [
+            { $0.rooms = 0 }, { $0.members = 0 }, { $0.churn = 1.5 }, { $0.rampSeconds = 40 },
+            { $0.durationSeconds = 0 }, { $0.port = 0 }, { $0.secret = [] }, { $0.fanoutWindow = 0 },
+            { $0.fanoutPayloadBytes = 10 }, { $0.clientRate = 0 },
+        ]
+        for change in cases {
+            var c = base
+            change(&c)
+            #expect(c.validationError() != nil)
+        }
+    }
+
+    @Test func pacerHoldsToItsRate() {
+        var p = Pacer(ratePerSecond: 10, burst: 2, now: 0)
+        let taken = [p.take(now: 0), p.take(now: 0), p.take(now: 0), p.take(now: 50_000_000), p.take(now: 100_000_000)]
+        #expect(taken == [true, true, false, false, true])
+    }
+}
