@@ -104,6 +104,13 @@ final class LoadClient: TCPConnectionDelegate {
             case .success(let tcp):
                 self.tcp = tcp
                 tcp.delegate = self
+                if let context = runner.tlsContext {
+                    guard let filter = try? TLSClientFilter(context: context) else {
+                        tcp.close()
+                        return
+                    }
+                    tcp.filter = filter
+                }
                 tcp.startReading()
                 var path = "/rooms/\(runner.roomID(room))?access_token=\(token)"
                 if let since { path += "&since=\(since)" }

@@ -13,6 +13,10 @@ public struct LoadConfiguration: Sendable {
     public var host = "127.0.0.1"
     /// The server's port.
     public var port = 8080
+    /// Speak wss:// (TLS 1.2/1.3 through OpenSSL on the loop).
+    public var tls = false
+    /// With `tls`: a PEM file of CA certificates to verify the server against; nil skips verification.
+    public var tlsCAPath: String?
     /// The HS256 secret the server checks tokens with.
     public var secret: [UInt8] = []
     /// What to play.

@@ -1,5 +1,6 @@
 import CircleAuth
 import CircleLoop
+import CircleTLS
 import Glibc
 
 /// Plays a load run on one libuv loop: opens every client on the ramp, drives the scenario, measures, and stops
@@ -72,9 +73,15 @@ public final class LoadRunner {
     }
 
     /// A runner on `loop`; nothing happens until ``start()``.
-    public init(loop: EventLoop, configuration: LoadConfiguration) {
+    /// The client TLS context every connection's `TLSClientFilter` is made from, with `configuration.tls`.
+    let tlsContext: TLSContext?
+
+    /// A runner on `loop`; nothing happens until ``start()``. Throws when TLS is asked for and its CA file can't be loaded.
+    public init(loop: EventLoop, configuration: LoadConfiguration) throws(TLSError) {
         self.loop = loop
         self.configuration = configuration
+        tlsContext = configuration.tls
+            ? try TLSContext.client(trustedCAPath: configuration.tlsCAPath, serverName: configuration.host) : nil
         var seed = SplitMix(seed: EventLoop.hrtime)
         let r = seed.next()
         runID = String(r & 0xFFFFFF, radix: 16)

@@ -68,7 +68,9 @@ public final class ServerConnection: TCPConnectionDelegate {
     /// Sends a frame already encoded (a broadcast encodes once and sends the same bytes to every recipient).
     public func send(encodedFrame frame: [UInt8]) {
         guard isOpen else { return }
-        if !tcp.write(frame) { slowConsumer() }
+        // Only a full queue makes a slow consumer; a write refused because the socket is already finishing is not one.
+        guard tcp.queuedBytes + frame.count <= tcp.maxQueuedBytes else { return slowConsumer() }
+        tcp.write(frame)
     }
 
     /// The outbound queue is full: the client isn't reading. Close with a clear code rather than buffer forever.

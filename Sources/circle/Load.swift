@@ -65,8 +65,11 @@ struct Load: ParsableCommand {
     @Option(name: .long, help: "Directory for loadtest-report.json and loadtest-report.html.")
     var out = "loadtest-out"
 
-    @Flag(name: .long, help: "TLS (wss://): not supported by the load client yet.")
+    @Flag(name: .long, help: "Connect with TLS (wss://).")
     var tls = false
+
+    @Option(name: .long, help: "With --tls: CA certificates (PEM) to verify the server against. Default: no verification.")
+    var tlsCa: String?
 
     @Flag(name: .long, help: "No progress line every second.")
     var quiet = false
@@ -82,7 +85,7 @@ struct Load: ParsableCommand {
 
     func validate() throws {
         guard LoadScenario(rawValue: scenario) != nil else { throw ValidationError("--scenario must be session or fanout") }
-        if tls { throw ValidationError("--tls is not supported by the load client yet; test TLS with a proxy in front") }
+        if tls && spawn { throw ValidationError("--tls works against a running server (circle serve --tls-cert …), not --spawn") }
         if spawn && host != "127.0.0.1" { throw ValidationError("--spawn serves on 127.0.0.1 only") }
     }
 
@@ -92,6 +95,8 @@ struct Load: ParsableCommand {
         var config = LoadConfiguration()
         config.host = host
         config.port = port
+        config.tls = tls
+        config.tlsCAPath = tlsCa
         config.scenario = LoadScenario(rawValue: scenario)!
         config.rooms = rooms
         config.members = members
@@ -135,7 +140,7 @@ struct Load: ParsableCommand {
         if let problem = config.validationError() { server?.stop(); throw ValidationError(problem) }
 
         let loop = try EventLoop()
-        let runner = LoadRunner(loop: loop, configuration: config)
+        let runner = try LoadRunner(loop: loop, configuration: config)
         runner.serverRSS = { server?.rssKiB }
         let total = config.clientCount
         if !quiet {

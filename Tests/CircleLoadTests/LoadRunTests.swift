@@ -42,7 +42,7 @@ private final class Harness {
 
     /// Runs a load to its end, then shuts the server down and checks the loop closes clean.
     func run(_ configuration: LoadConfiguration) -> LoadRunner {
-        let runner = LoadRunner(loop: loop, configuration: configuration)
+        let runner = try! LoadRunner(loop: loop, configuration: configuration)
         runner.run()
         var stopped = false
         server.onStopped = { stopped = true }
