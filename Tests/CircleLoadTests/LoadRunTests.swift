@@ -2,6 +2,7 @@ import CircleJSON
 import CircleLoad
 import CircleLoop
 import CircleServer
+import Foundation
 import Logging
 import Testing
 
@@ -13,16 +14,18 @@ private final class Harness {
     let port: Int
     static let secret = Array("load-test-secret-0123456789abcdef".utf8)
 
-    init() throws {
+    init(tls: TLSSettings? = nil) throws {
         loop = try EventLoop()
         var config = ServerConfiguration()
         config.port = 0
+        config.tls = tls
         var logger = Logger(label: "load-test")
         logger.logLevel = .critical
         server = Server(loop: loop, configuration: config, logger: logger)
         rooms = RoomService(server: server, configuration: RoomServiceConfiguration(secret: Self.secret))
         server.application = rooms
-        port = try server.start()[0].port
+        try server.start()
+        port = (tls == nil ? server.listening.first?.address : server.tlsAddresses.first)!.port
     }
 
     func configuration(_ scenario: LoadScenario) -> LoadConfiguration {
@@ -84,6 +87,34 @@ private final class Harness {
         let fanoutAcks = m.acks - UInt64(config.rooms)  // the end_session acks
         #expect(fanoutAcks > 0)
         #expect(m.latency.count == fanoutAcks * UInt64(config.members))
+    }
+
+    @Test func fanoutOverTLS() throws {
+        // A throwaway self-signed certificate for 127.0.0.1, made with the openssl command line.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("circle-load-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cert = dir.appendingPathComponent("cert.pem").path, key = dir.appendingPathComponent("key.pem").path
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        openssl.arguments = ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                             "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
+                             "-addext", "subjectAltName=IP:127.0.0.1"]
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        try #require(openssl.terminationStatus == 0)
+        let harness = try Harness(tls: TLSSettings(certificateChainPath: cert, privateKeyPath: key))
+        var config = harness.configuration(.fanout)
+        config.fanoutRate = 5
+        config.tls = true
+        config.tlsCAPath = cert  // verified against the certificate itself
+        let runner = harness.run(config)
+        let m = runner.metrics
+        #expect(m.errors.isEmpty, "errors: \(m.errors)")
+        #expect(m.joined == config.clientCount)
+        #expect(m.latency.count > 0)
+        #expect(harness.server.tlsHandshakes >= config.clientCount)
     }
 
     @Test func reportIsOneJSONObjectWithTheDocumentedKeys() throws {
