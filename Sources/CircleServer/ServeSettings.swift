@@ -1,3 +1,4 @@
+import CircleWebSocket
 import Logging
 
 /// Where the token secret comes from. The secret itself is read by whoever starts the server, never kept here.
@@ -31,6 +32,9 @@ public struct ServeSettings: Sendable, Equatable {
     public var maxRooms = 10_000
     public var maxConnections = 100_000
     public var messageRate = 20
+    /// The largest WebSocket message (and frame) a room client may send, in KiB; larger closes with 1009.
+    /// At most 128: the protocol decoder's own cap.
+    public var maxMessageKiB = 128
     public var drainSeconds = 5.0
     public var metricsPort: Int?
     public var metricsHosts = ["127.0.0.1"]
@@ -107,6 +111,7 @@ public struct ServeSettings: Sendable, Equatable {
         config.allowedOrigins = allowOrigins.isEmpty ? nil : Set(allowOrigins)
         config.shutdownDrainMilliseconds = UInt64(drainSeconds * 1000)
         config.maxConnections = maxConnections
+        config.webSocketLimits = WebSocketLimits(maxFrameSize: maxMessageKiB << 10, maxMessageSize: maxMessageKiB << 10)
         if let tlsCert, let tlsKey {
             config.tls = TLSSettings(certificateChainPath: tlsCert, privateKeyPath: tlsKey)
             config.tlsPort = tlsPort

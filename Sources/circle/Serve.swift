@@ -58,6 +58,9 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Messages per second per connection (sustained; bursts of twice that). Default: 20.")
     var messageRate: Int?
 
+    @Option(name: .long, help: "Largest WebSocket message a room client may send, in KiB (16…128; default 128).")
+    var maxMessageKib: Int?
+
     @Option(name: .long, help: "Seconds a graceful shutdown waits for clients to close. Default: 5.")
     var drainSeconds: Double?
 
@@ -100,6 +103,7 @@ struct Serve: ParsableCommand {
         set("max-rooms", maxRooms)
         set("max-connections", maxConnections)
         set("message-rate", messageRate)
+        set("max-message-kib", maxMessageKib)
         set("drain-seconds", drainSeconds)
         set("tls-cert", tlsCert)
         set("tls-key", tlsKey)

@@ -51,6 +51,13 @@ import Testing
         #expect(s.origins["message_rate"] == nil)
     }
 
+    @Test func messageSizeLimitReachesTheWebSocketLimits() throws {
+        let s = try resolve(environment: ["CIRCLE_MAX_MESSAGE_KIB": "32"])
+        #expect(s.serverConfiguration.webSocketLimits.maxMessageSize == 32 << 10)
+        #expect(s.serverConfiguration.webSocketLimits.maxFrameSize == 32 << 10)
+        #expect(throws: SettingsError.self) { try resolve(environment: ["CIRCLE_MAX_MESSAGE_KIB": "129"]) }
+    }
+
     @Test func aHigherSourceReplacesAListWhole() throws {
         let s = try resolve(environment: ["CIRCLE_HOST": "::1"], file: "host = 127.0.0.1\nhost = 10.0.0.1\n")
         #expect(s.hosts == ["::1"])
