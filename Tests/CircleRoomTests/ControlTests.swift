@@ -5,12 +5,7 @@ import Testing
 @Suite("Facilitator controls and permissions")
 struct ControlTests {
     static func sharing() -> Harness {
-        let h = Harness()
-        h.join("f", .facilitator)
-        h.join("c", .cofacilitator)
-        h.join("a")
-        h.join("b")
-        h.join("o", .observer)
+        let h = Harness.fullRoom()
         h.send("f", .setPhase(.sharing))
         return h
     }

@@ -5,12 +5,7 @@ import Testing
 @Suite("Signal relay, reactions, private word")
 struct RelayTests {
     static func room() -> Harness {
-        let h = Harness()
-        h.join("f", .facilitator)
-        h.join("c", .cofacilitator)
-        h.join("a")
-        h.join("b")
-        h.join("o", .observer)
+        let h = Harness.fullRoom()
         h.clear()
         return h
     }

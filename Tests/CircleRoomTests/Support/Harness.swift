@@ -148,3 +148,16 @@ final class Harness {
         room.speakingStats().first { $0.participant == sub }
     }
 }
+
+extension Harness {
+    /// The usual cast: facilitator `f`, co-facilitator `c`, members `a` and `b`, observer `o`, in that join order.
+    static func fullRoom() -> Harness {
+        let h = Harness()
+        h.join("f", .facilitator)
+        h.join("c", .cofacilitator)
+        h.join("a")
+        h.join("b")
+        h.join("o", .observer)
+        return h
+    }
+}
