@@ -1,3 +1,4 @@
+import CircleLoop
 import Glibc
 
 /// Why a server could not be started.
@@ -160,15 +161,7 @@ public final class SpawnedServer {
     }
 
     private static func read(_ path: String) -> String? {
-        guard let f = fopen(path, "r") else { return nil }
-        defer { fclose(f) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = fread(&chunk, 1, chunk.count, f)
-            if n > 0 { bytes.append(contentsOf: chunk[0..<n]) }
-            if n < chunk.count { break }
-        }
+        guard case .success(let bytes) = FileContents.read(path) else { return nil }
         return String(decoding: bytes, as: UTF8.self)
     }
 

@@ -1,5 +1,6 @@
 import CircleCrypto
 import CircleHTTP
+import CircleLoop
 import Glibc
 
 /// The web client's files (the session app and the JavaScript client library), read once at startup and served
@@ -118,18 +119,11 @@ public struct StaticFiles: Sendable {
     // MARK: Reading
 
     private static func read(_ path: String) -> Result<[UInt8], StaticFilesError> {
-        guard let f = fopen(path, "rb") else {
-            return .failure(errno == ENOENT ? .missing(file: path) : .unreadable(file: path))
-        }
-        defer { fclose(f) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16 << 10)
-        while true {
-            let n = fread(&chunk, 1, chunk.count, f)
-            out.append(contentsOf: chunk[0..<n])
-            if out.count > maxFileBytes { return .failure(.tooLarge(file: path)) }
-            if n < chunk.count {
-                return ferror(f) != 0 ? .failure(.unreadable(file: path)) : .success(out)
+        FileContents.read(path, maxBytes: maxFileBytes).mapError { failure in
+            switch failure {
+            case .missing: .missing(file: path)
+            case .unreadable: .unreadable(file: path)
+            case .tooLarge: .tooLarge(file: path)
             }
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CircleLoop
 import CircleServer
 import Glibc
 
@@ -33,17 +34,8 @@ enum Secret {
         }
     }
 
+    /// A small file's bytes (at most 1 MiB), or nil.
     static func readFile(_ path: String) -> [UInt8]? {
-        guard let f = fopen(path, "rb") else { return nil }
-        defer { fclose(f) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = fread(&chunk, 1, chunk.count, f)
-            if n > 0 { out.append(contentsOf: chunk[0..<n]) }
-            if n < chunk.count { break }
-            if out.count > 1 << 20 { return nil }
-        }
-        return out
+        try? FileContents.read(path).get()
     }
 }
