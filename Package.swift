@@ -47,7 +47,7 @@ let package = Package(
             "CircleTLS",
         ], swiftSettings: strict),
         .executableTarget(name: "circle", dependencies: [
-            "CircleServer", "CircleAuth", "CircleLoad",
+            "CircleServer", "CircleAuth", "CircleLoad", "CircleCrypto",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CircleCrypto
 import CircleAuth
 import CircleLoad
 import CircleLoop
@@ -111,7 +112,7 @@ struct Load: ParsableCommand {
         if let secret = try Secret.load(file: secretFile) {
             config.secret = secret
         } else if spawn {
-            config.secret = Array(Crypto.randomHex(32).utf8)
+            config.secret = Array(Base64.encode(Crypto.randomBytes(24)).utf8)  // 32 characters
         } else {
             throw ValidationError("no secret: give --secret-file or set CIRCLE_SECRET (or use --spawn)")
         }
@@ -213,16 +214,5 @@ struct Load: ParsableCommand {
         guard let f = fopen(path, "w") else { print("cannot write \(path)"); return }
         fputs(text, f)
         fclose(f)
-    }
-}
-
-private enum Crypto {
-    static func randomHex(_ count: Int) -> String {
-        var bytes = [UInt8](repeating: 0, count: count)
-        if let f = fopen("/dev/urandom", "rb") {
-            _ = fread(&bytes, 1, count, f)
-            fclose(f)
-        }
-        return bytes.map { String(Int($0) + 256, radix: 16).dropFirst() }.joined()
     }
 }
