@@ -132,7 +132,8 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         guard let value = head.header("Authorization") else { return nil }
         let prefix = "bearer "
         guard value.count > prefix.count, value.lowercased().hasPrefix(prefix) else { return nil }
-        return String(value.dropFirst(prefix.count)).trimmingSpaces()
+        // The parser has already trimmed trailing whitespace; RFC 6750 allows several spaces after the scheme.
+        return String(value.dropFirst(prefix.count).drop { $0 == " " || $0 == "\t" })
     }
 
     // MARK: WebSocket events
@@ -272,14 +273,5 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         let payload = WireProtocol.encode(message)
         frame.removeAll(keepingCapacity: true)
         WebSocketFrame.encode(opcode: .text, payload: payload, into: &frame)
-    }
-}
-
-extension String {
-    func trimmingSpaces() -> String {
-        var s = Substring(self)
-        while s.first == " " || s.first == "\t" { s = s.dropFirst() }
-        while s.last == " " || s.last == "\t" { s = s.dropLast() }
-        return String(s)
     }
 }
