@@ -98,18 +98,24 @@ struct JSONParser {
             if depth == 1, !captureNames.isEmpty, let j = captureNames.firstIndex(of: key) {
                 captureRanges[j] = valueStart..<pos
             }
+            if try endsAfterItem(close: Byte.closeBrace, expected: "expected ',' or '}'") { return object }
+        }
+    }
+
+    /// After a member or element: skips whitespace and consumes `,` (more follow: false) or `close` (true).
+    private mutating func endsAfterItem(close: UInt8, expected: String) throws(JSONError) -> Bool {
+        skipWhitespace()
+        guard pos < input.count else { throw fail("unexpected end of input") }
+        switch input[pos] {
+        case Byte.comma:
+            pos += 1
             skipWhitespace()
-            guard pos < input.count else { throw fail("unexpected end of input") }
-            switch input[pos] {
-            case Byte.comma:
-                pos += 1
-                skipWhitespace()
-            case Byte.closeBrace:
-                pos += 1
-                return object
-            default:
-                throw fail("expected ',' or '}'")
-            }
+            return false
+        case close:
+            pos += 1
+            return true
+        default:
+            throw fail(expected)
         }
     }
 
@@ -125,18 +131,7 @@ struct JSONParser {
         while true {
             guard elements.count < limits.maxMembers else { throw fail("too many elements") }
             elements.append(try parseValue(depth: depth))
-            skipWhitespace()
-            guard pos < input.count else { throw fail("unexpected end of input") }
-            switch input[pos] {
-            case Byte.comma:
-                pos += 1
-                skipWhitespace()
-            case Byte.closeBracket:
-                pos += 1
-                return elements
-            default:
-                throw fail("expected ',' or ']'")
-            }
+            if try endsAfterItem(close: Byte.closeBracket, expected: "expected ',' or ']'") { return elements }
         }
     }
 
