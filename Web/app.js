@@ -638,45 +638,60 @@ class SessionApp {
     lock.setAttribute('aria-pressed', String(room.locked));
 
     const queue = $('queue');
-    queue.replaceChildren();
-    if (!room.queue.length) queue.append(el('li', 'empty', 'No hands raised.'));
-    room.queue.forEach((id, i) => {
-      const li = el('li', '', '');
-      li.dataset.participant = id;
+    const hands = room.queue.map((id, i) => {
       const who = this.name(id);
-      li.append(el('span', 'who', `${i + 1}. ${who}`),
-        button('Give floor', 'floor', id, `Give the floor to ${who}`),
-        button('Up', 'up', id, `Move ${who} up`, i === 0),
-        button('Down', 'down', id, `Move ${who} down`, i === room.queue.length - 1),
-        button('Lower', 'remove', id, `Lower ${who}'s hand`));
-      queue.append(li);
+      const last = i === room.queue.length - 1;
+      return {
+        key: id, sig: `${i}|${who}|${last}`,
+        build: () => {
+          const li = el('li', '', '');
+          li.dataset.participant = id;
+          li.append(el('span', 'who', `${i + 1}. ${who}`),
+            button('Give floor', 'floor', id, `Give the floor to ${who}`),
+            button('Up', 'up', id, `Move ${who} up`, i === 0),
+            button('Down', 'down', id, `Move ${who} down`, last),
+            button('Lower', 'remove', id, `Lower ${who}'s hand`));
+          return li;
+        },
+      };
     });
+    if (!hands.length) hands.push({ key: '', sig: 'empty', build: () => el('li', 'empty', 'No hands raised.') });
+    reconcile(queue, hands);
 
-    const people = $('people');
-    people.replaceChildren();
     const myRank = RANK[c.role] ?? 0;
-    for (const p of room.participants.values()) {
-      const tr = document.createElement('tr');
-      tr.dataset.participant = p.id;
-      const who = el('th', '', p.name);
-      who.scope = 'row';
-      if (ROLE_LABEL[p.role]) who.append(el('span', 'role', ` ${ROLE_LABEL[p.role]}`));
-      const spoken = this.spoken.has(p.id) ? formatClock(this.spoken.get(p.id)) : '—';
-      const actions = document.createElement('td');
-      actions.className = 'actions';
-      if (p.id !== c.participant && RANK[p.role] < myRank && p.role !== 'observer') {
-        actions.append(p.muted ? button('Unmute', 'unmute', p.id, `Let ${p.name} unmute`)
-          : button('Mute', 'mute', p.id, `Mute ${p.name}`));
-      }
-      if (p.role !== 'observer' && room.floor !== p.id && p.connection === 'connected') {
-        actions.append(button('Floor', 'floor', p.id, `Give the floor to ${p.name}`));
-      }
-      if (p.role === 'member') actions.append(button('Co-facilitate', 'promote', p.id, `Make ${p.name} a co-facilitator`));
-      if (p.id !== c.participant && RANK[p.role] < myRank) {
-        actions.append(button('Remove', 'remove', p.id, `Remove ${p.name} from the session`));
-      }
-      tr.append(who, el('td', 'spoken', spoken), actions);
-      people.append(tr);
+    const rows = [...room.participants.values()].map((p) => {
+      const canMute = p.id !== c.participant && RANK[p.role] < myRank && p.role !== 'observer';
+      const canFloor = p.role !== 'observer' && room.floor !== p.id && p.connection === 'connected';
+      const canRemove = p.id !== c.participant && RANK[p.role] < myRank;
+      return {
+        key: p.id, sig: [p.name, p.role, canMute && p.muted, canMute, canFloor, canRemove].join('|'),
+        build: () => {
+          const tr = document.createElement('tr');
+          tr.dataset.participant = p.id;
+          const who = el('th', '', p.name);
+          who.scope = 'row';
+          if (ROLE_LABEL[p.role]) who.append(el('span', 'role', ` ${ROLE_LABEL[p.role]}`));
+          const actions = document.createElement('td');
+          actions.className = 'actions';
+          if (canMute) {
+            actions.append(p.muted ? button('Unmute', 'unmute', p.id, `Let ${p.name} unmute`)
+              : button('Mute', 'mute', p.id, `Mute ${p.name}`));
+          }
+          if (canFloor) actions.append(button('Floor', 'floor', p.id, `Give the floor to ${p.name}`));
+          if (p.role === 'member') actions.append(button('Co-facilitate', 'promote', p.id, `Make ${p.name} a co-facilitator`));
+          if (canRemove) actions.append(button('Remove', 'remove', p.id, `Remove ${p.name} from the session`));
+          tr.append(who, el('td', 'spoken', ''), actions);
+          return tr;
+        },
+      };
+    });
+    const people = $('people');
+    reconcile(people, rows);
+    for (const tr of people.children) {  // the speaking time ticks; only its cell changes
+      const id = tr.dataset.participant;
+      const spoken = this.spoken.has(id) ? formatClock(this.spoken.get(id)) : '—';
+      const cell = tr.querySelector('.spoken');
+      if (cell.textContent !== spoken) cell.textContent = spoken;
     }
   }
 
@@ -717,6 +732,31 @@ function el(tag, className, text) {
   if (className) e.className = className;
   if (text) e.textContent = text;
   return e;
+}
+
+/**
+ * Brings `list`'s children to `rows` ({key, sig, build}) in order, rebuilding only a row whose signature changed.
+ * A row that did not change keeps its element, so a button under the pointer or holding keyboard focus survives
+ * the updates that arrive while a facilitator reaches for it; a rebuilt row hands focus to its matching button.
+ */
+function reconcile(list, rows) {
+  const old = new Map([...list.children].map((n) => [n.dataset.key, n]));
+  const focused = document.activeElement;
+  rows.forEach((row, i) => {
+    let node = old.get(row.key);
+    old.delete(row.key);
+    if (!node || node.dataset.sig !== row.sig) {
+      const fresh = row.build();
+      fresh.dataset.key = row.key;
+      fresh.dataset.sig = row.sig;
+      const act = node && node.contains(focused) ? focused.dataset.act : undefined;
+      if (node) node.replaceWith(fresh);
+      node = fresh;
+      if (act) node.querySelector(`[data-act="${act}"]:not([disabled])`)?.focus();
+    }
+    if (list.children[i] !== node) list.insertBefore(node, list.children[i] ?? null);
+  });
+  for (const n of old.values()) n.remove();
 }
 
 function button(text, act, id, label, disabled = false) {

@@ -126,9 +126,19 @@ class Page:
     def text(self, css):
         return self.js('const e = document.querySelector(arguments[0]); return e ? e.textContent : null;', css)
 
-    def click(self, css):
+    def click(self, css, timeout=5.0):
+        """Clicks the element `css` names. A page may re-render the element between finding and clicking it (a
+        stale element: the click did not happen), so it is found again until `timeout`."""
+        from selenium.common.exceptions import StaleElementReferenceException
         from selenium.webdriver.common.by import By
-        self.d.find_element(By.CSS_SELECTOR, css).click()
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self.d.find_element(By.CSS_SELECTOR, css).click()
+            except StaleElementReferenceException:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def room(self):
         return self.js('const c = window.circleApp.client; return {state: c.state, seq: c.seq,'
@@ -206,8 +216,15 @@ class Session:
                 break
             ActionChains(self.b.d).send_keys(Keys.TAB).perform()
         check(self.b.js('return document.activeElement.id') == 'hand', 'Tab reaches the raise-hand button')
+        # The facilitator's keyboard focus rests on Sam's "Mute"; the room changing elsewhere must not take it away.
+        mute_sam = f'#people tr[data-participant="{self.a.sub}"] button[data-act="mute"]'
+        self.f.js('const b = document.querySelector(arguments[0]); b.dataset.probe = "1"; b.focus();', mute_sam)
         self.b.d.switch_to.active_element.send_keys(Keys.ENTER)
         wait(lambda: self.f.room()['queue'] == [self.b.sub], 'Alex raised a hand with the keyboard')
+        wait(lambda: self.f.js('return document.querySelectorAll("#queue li[data-participant]").length') == 1,
+             "the console lists Alex's hand")
+        check(self.f.js('return document.activeElement.dataset.probe') == '1',
+              "the facilitator's focus stayed on Sam's Mute button while the room changed")
         self.b.click('#hand')  # and lowers it again with a click
         wait(lambda: self.f.room()['queue'] == [], 'Alex lowered the hand')
 
