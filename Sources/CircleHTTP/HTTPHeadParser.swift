@@ -53,7 +53,7 @@ public struct HTTPHeadParser: Sendable {
     ) -> Result<HTTPRequestHead, HTTPError> {
         let head = HTTPRequestHead(method: line.method, target: line.target, versionMinor: line.versionMinor,
                                    headers: headers)
-        let hosts = head.headerValues("Host").count
+        let hosts = head.headerCount("Host")
         if hosts > 1 || (hosts == 0 && head.versionMinor >= 1) {
             return .failure(HTTPError(status: 400, reason: "Exactly one Host header is required"))
         }
