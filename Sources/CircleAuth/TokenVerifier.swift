@@ -136,16 +136,17 @@ private struct Segments {
     /// group. A shape check only; nothing is decoded, so the payload is still untouched before the signature.
     private static func isBase64URL(_ segment: Slice<UnsafeRawBufferPointer>) -> Bool {
         guard segment.count % 4 != 1 else { return false }
-        return segment.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
-                true
-            default:
-                false
-            }
+        for byte in segment {
+            let word = byte < 64 ? Self.symbolsBelow64 : byte < 128 ? Self.symbolsFrom64 : 0
+            if word >> UInt64(byte & 63) & 1 == 0 { return false }
         }
+        return true
     }
+
+    /// Bit `b` is set for each byte `b` below 64 of `0-9 -`; bit `b - 64` for each byte from 64 of `A-Z a-z _`
+    /// (every byte value is tried in `TokenFastPathTests`).
+    static let symbolsBelow64: UInt64 = 0x03FF200000000000
+    static let symbolsFrom64: UInt64 = 0x07FFFFFE87FFFFFE
 }
 
 extension TokenClaims {

@@ -77,7 +77,7 @@ struct QueryScanner {
     init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     func item(_ name: String) -> Outcome {
-        guard bytes.allSatisfy({ $0 < 0x80 }) else { return .notASCII }
+        guard ByteSearch.isASCII(bytes) else { return .notASCII }
         var nameCopy = name
         return nameCopy.withUTF8 { item(name, UnsafeRawBufferPointer($0)) }
     }
@@ -87,17 +87,17 @@ struct QueryScanner {
         var start = 0
         let end = bytes.count
         while start < end {
-            var pairEnd = start
-            var eq = -1
+            // The name: up to the first `=` or `&`, noting escapes; then the value, found word by word.
+            var nameEnd = start
             var nameEscaped = false
-            while pairEnd < end {
-                let b = bytes[pairEnd]
-                if b == 0x26 { break }  // &
-                if eq < 0 {
-                    if b == 0x3D { eq = pairEnd } else if b == 0x25 || b == 0x2B { nameEscaped = true }
-                }
-                pairEnd += 1
+            while nameEnd < end {
+                let b = bytes[nameEnd]
+                if b == 0x3D || b == 0x26 { break }  // = &
+                if b == 0x25 || b == 0x2B { nameEscaped = true }  // % +
+                nameEnd += 1
             }
+            let eq = nameEnd < end && bytes[nameEnd] == 0x3D ? nameEnd : -1
+            let pairEnd = eq < 0 ? nameEnd : (ByteSearch.firstIndex(of: 0x26, in: bytes, from: eq + 1, to: end) ?? end)
             if pairEnd > start {  // empty pairs are skipped
                 let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<(eq < 0 ? pairEnd : eq)])
                 let matches = !nameEscaped && wantedIsASCII ? raw.elementsEqual(wanted) : Self.decode(raw) == name
@@ -114,7 +114,7 @@ struct QueryScanner {
     /// Percent-decodes (`+` as a space); nil on a bad escape or invalid UTF-8 — as `HTTPSyntax.percentDecode`.
     static func decode(_ raw: UnsafeRawBufferPointer) -> String? {
         if !raw.contains(where: { $0 == 0x25 || $0 == 0x2B }) {
-            return String(validating: raw, as: UTF8.self)
+            return String(decoding: raw, as: UTF8.self)  // ASCII (checked by the caller): valid as it is
         }
         var out: [UInt8] = []
         out.reserveCapacity(raw.count)

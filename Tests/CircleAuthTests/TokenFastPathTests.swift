@@ -132,6 +132,19 @@ private struct SplitMix: RandomNumberGenerator {
         for seed in seeds { agree(seed); agree(seed, room: "r-43"); agree(seed, now: Fixture.now + 10_000) }
     }
 
+    /// Every byte value in every segment (and in place of each dot) is judged as the reference judges it.
+    @Test func everyByteValueInEverySegment() {
+        let token = Array(TokenMinter.mint(Fixture.claims, secret: Fixture.secret).utf8)
+        let dots = token.indices.filter { token[$0] == UInt8(ascii: ".") }
+        for position in [0, 5, dots[0], dots[0] + 7, dots[1], dots[1] + 1, token.count - 1] {
+            for value in UInt8.min...UInt8.max {
+                var bytes = token
+                bytes[position] = value
+                agree(String(decoding: bytes, as: UTF8.self))
+            }
+        }
+    }
+
     @Test func verifierSharedAcrossThreads() async {
         let token = TokenMinter.mint(Fixture.claims, secret: Fixture.secret)
         await withTaskGroup(of: Bool.self) { group in

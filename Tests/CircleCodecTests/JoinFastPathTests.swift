@@ -103,6 +103,28 @@ private func hex(_ bytes: [UInt8]) -> String {
         #expect(head.headerCount("Origin") == 0)
     }
 
+    // MARK: byte scans
+
+    @Test func wordScansAgreeWithByteLoops() {
+        var rng = SplitMix(state: 9)
+        let interesting: [UInt8] = [0x00, 0x0A, 0x0D, 0x20, 0x21, 0x26, 0x3D, 0x7E, 0x7F, 0x80, 0xFF, 0x41, 0x61]
+        for _ in 0..<20_000 {
+            let bytes = (0..<Int(rng.next() % 40)).map { _ in
+                rng.next() % 3 == 0 ? UInt8(truncatingIfNeeded: rng.next()) : interesting[Int(rng.next() % UInt64(interesting.count))]
+            }
+            bytes.withUnsafeBytes { raw in
+                #expect(ByteSearch.isASCII(raw) == bytes.allSatisfy { $0 < 0x80 })
+                #expect(ByteSearch.isVisibleASCII(raw) == bytes.allSatisfy { $0 > 0x20 && $0 < 0x7F })
+                let from = bytes.isEmpty ? 0 : Int(rng.next() % UInt64(bytes.count))
+                let to = from + Int(rng.next() % UInt64(bytes.count - from + 1))
+                for target in interesting {
+                    #expect(ByteSearch.firstIndex(of: target, in: raw, from: from, to: to)
+                            == bytes[from..<to].firstIndex(of: target))
+                }
+            }
+        }
+    }
+
     // MARK: base64
 
     @Test func decodedCountAgreesWithDecode() {
