@@ -136,7 +136,7 @@ private struct Segments {
     /// group. A shape check only; nothing is decoded, so the payload is still untouched before the signature.
     private static func isBase64URL(_ segment: Slice<UnsafeRawBufferPointer>) -> Bool {
         guard segment.count % 4 != 1 else { return false }
-        for byte in segment {
+        for byte in UnsafeRawBufferPointer(rebasing: segment) {
             let word = byte < 64 ? Self.symbolsBelow64 : byte < 128 ? Self.symbolsFrom64 : 0
             if word >> UInt64(byte & 63) & 1 == 0 { return false }
         }
