@@ -23,8 +23,13 @@ public struct TokenVerifier: Sendable {
 
     private static let jsonLimits = JSONLimits(maxDepth: 8, maxStringBytes: maxTokenBytes, maxMembers: 256)
 
-    private let secret: [UInt8]
+    /// The HMAC-SHA256 under the secret, keyed once (see ``HMACSHA256`` for its thread safety).
+    private let mac: HMACSHA256
     private let leeway: Int64
+
+    /// The header every token minted by ``TokenMinter`` carries, base64url: `{"alg":"HS256","typ":"JWT"}`.
+    /// A header segment equal to it is known to pass step 3 without decoding it.
+    private static let mintedHeader: [UInt8] = Array(TokenMinter.encodedHeader.utf8)
 
     /// - Parameters:
     ///   - secret: the HMAC key shared with the token issuer; must not be empty (use at least 32 random bytes).
@@ -32,30 +37,30 @@ public struct TokenVerifier: Sendable {
     public init(secret: [UInt8], leeway: Int64 = 0) {
         precondition(!secret.isEmpty, "TokenVerifier needs a non-empty secret")
         precondition(leeway >= 0, "TokenVerifier leeway must not be negative")
-        self.secret = secret
+        self.mac = HMACSHA256(key: secret)
         self.leeway = leeway
     }
 
     /// Verifies `token` for the room named in the request path.
     /// - Parameter now: the current time in Unix seconds (passed in; never read inside).
     public func verify(_ token: String, room: String, now: Int64) -> Result<TokenClaims, TokenError> {
-        Result { () throws(TokenError) in try check(token, room: room, now: now) }
+        let length = token.utf8.count
+        guard length > 0 else { return .failure(.missing) }
+        guard length <= Self.maxTokenBytes else { return .failure(.malformed) }
+        var token = token
+        return token.withUTF8 { bytes in
+            Result { () throws(TokenError) in try check(UnsafeRawBufferPointer(bytes), room: room, now: now) }
+        }
     }
 
-    private func check(_ token: String, room: String, now: Int64) throws(TokenError) -> TokenClaims {
-        let length = token.utf8.count
-        guard length > 0 else { throw .missing }
-        guard length <= Self.maxTokenBytes else { throw .malformed }
-
-        let bytes = Array(token.utf8)
+    private func check(_ bytes: UnsafeRawBufferPointer, room: String, now: Int64) throws(TokenError) -> TokenClaims {
         let segments = try Segments(bytes)
-        try checkHeader(bytes[segments.header])
+        let header = UnsafeRawBufferPointer(rebasing: bytes[segments.header])
+        if !header.elementsEqual(Self.mintedHeader) { try checkHeader(header) }
+        try checkSignature(UnsafeRawBufferPointer(rebasing: bytes[segments.signature]),
+                           of: UnsafeRawBufferPointer(rebasing: bytes[segments.signingInput]))
 
-        guard let signature = Base64.decodeURL(bytes[segments.signature]) else { throw .malformed }
-        let expected = Crypto.hmacSHA256(key: secret, data: Array(bytes[segments.signingInput]))
-        guard Crypto.constantTimeEqual(expected, signature) else { throw .badSignature }
-
-        let claims = try TokenClaims(payload: try decodeObject(bytes[segments.payload]))
+        let claims = try TokenClaims(payload: try decodeObject(UnsafeRawBufferPointer(rebasing: bytes[segments.payload])))
         guard claims.room.utf8.elementsEqual(room.utf8) else { throw .wrongRoom }
         let (earliestLiveExpiry, expiryOverflow) = now.subtractingReportingOverflow(leeway)
         if !expiryOverflow, claims.exp <= earliestLiveExpiry { throw .expired }
@@ -64,7 +69,24 @@ public struct TokenVerifier: Sendable {
         return claims
     }
 
-    private func checkHeader(_ segment: ArraySlice<UInt8>) throws(TokenError) {
+    /// Decodes the signature (`malformed` if it is not canonical base64url) and compares it in constant time with
+    /// the MAC of `signingInput` (`badSignature`). Both live on the stack: a signature segment of a token within
+    /// ``maxTokenBytes`` decodes to at most 3 KiB.
+    private func checkSignature(_ segment: UnsafeRawBufferPointer, of signingInput: UnsafeRawBufferPointer) throws(TokenError) {
+        let matches = withUnsafeTemporaryAllocation(byteCount: segment.count * 3 / 4 + HMACSHA256.byteCount,
+                                                    alignment: 8) { buffer -> Bool? in
+            let signatureSpace = UnsafeMutableRawBufferPointer(rebasing: buffer[HMACSHA256.byteCount...])
+            guard let length = Base64.decodeURL(segment, into: signatureSpace) else { return nil }
+            let expected = UnsafeMutableRawBufferPointer(rebasing: buffer[..<HMACSHA256.byteCount])
+            mac.authenticate(signingInput, into: expected)
+            return Crypto.constantTimeEqual(UnsafeRawBufferPointer(expected),
+                                            UnsafeRawBufferPointer(rebasing: signatureSpace[..<length]))
+        }
+        guard let matches else { throw .malformed }
+        guard matches else { throw .badSignature }
+    }
+
+    private func checkHeader(_ segment: UnsafeRawBufferPointer) throws(TokenError) {
         let header = try decodeObject(segment)
         guard let alg = header["alg"]?.stringValue else { throw .malformed }
         guard alg == "HS256" else { throw .unsupportedAlgorithm }
@@ -75,11 +97,15 @@ public struct TokenVerifier: Sendable {
     }
 
     /// Decodes one base64url segment holding a JSON object.
-    private func decodeObject(_ segment: ArraySlice<UInt8>) throws(TokenError) -> JSONObject {
-        guard let json = Base64.decodeURL(segment),
-              let value = try? JSON.parse(json, limits: Self.jsonLimits),
-              case .object(let object) = value
-        else { throw .malformed }
+    private func decodeObject(_ segment: UnsafeRawBufferPointer) throws(TokenError) -> JSONObject {
+        let object = withUnsafeTemporaryAllocation(byteCount: segment.count * 3 / 4, alignment: 8) { buffer -> JSONObject? in
+            guard let length = Base64.decodeURL(segment, into: buffer),
+                  let value = try? JSON.parse(UnsafeRawBufferPointer(rebasing: buffer[..<length]), limits: Self.jsonLimits),
+                  case .object(let object) = value
+            else { return nil }
+            return object
+        }
+        guard let object else { throw .malformed }
         return object
     }
 }
@@ -92,7 +118,7 @@ private struct Segments {
     /// `header.payload`, the bytes the signature covers.
     var signingInput: Range<Int> { header.lowerBound..<payload.upperBound }
 
-    init(_ token: [UInt8]) throws(TokenError) {
+    init(_ token: UnsafeRawBufferPointer) throws(TokenError) {
         let dot = UInt8(ascii: ".")
         guard let first = token.firstIndex(of: dot),
               let second = token[(first + 1)...].firstIndex(of: dot),
@@ -108,18 +134,19 @@ private struct Segments {
 
     /// Whether `segment` could be unpadded base64url: only `A-Z a-z 0-9 - _`, and not one symbol past a whole
     /// group. A shape check only; nothing is decoded, so the payload is still untouched before the signature.
-    private static func isBase64URL(_ segment: ArraySlice<UInt8>) -> Bool {
+    private static func isBase64URL(_ segment: Slice<UnsafeRawBufferPointer>) -> Bool {
         guard segment.count % 4 != 1 else { return false }
-        return segment.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
-                true
-            default:
-                false
-            }
+        for byte in UnsafeRawBufferPointer(rebasing: segment) {
+            let word = byte < 64 ? Self.symbolsBelow64 : byte < 128 ? Self.symbolsFrom64 : 0
+            if word >> UInt64(byte & 63) & 1 == 0 { return false }
         }
+        return true
     }
+
+    /// Bit `b` is set for each byte `b` below 64 of `0-9 -`; bit `b - 64` for each byte from 64 of `A-Z a-z _`
+    /// (every byte value is tried in `TokenFastPathTests`).
+    static let symbolsBelow64: UInt64 = 0x03FF200000000000
+    static let symbolsFrom64: UInt64 = 0x07FFFFFE87FFFFFE
 }
 
 extension TokenClaims {

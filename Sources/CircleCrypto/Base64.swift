@@ -37,6 +37,63 @@ public enum Base64 {
         decode(Array(text)[...], table: decodeURL)
     }
 
+    /// The number of bytes ``decode(_:)`` returns for `text`, or nil exactly when it returns nil; decodes into
+    /// nothing and allocates nothing (for checking a `Sec-WebSocket-Key`).
+    public static func decodedCount(_ text: UnsafeRawBufferPointer) -> Int? {
+        guard text.count % 4 == 0 else { return nil }
+        var n = text.count
+        var padding = 0
+        while n > 0 && text[n - 1] == UInt8(ascii: "=") && padding < 2 { n -= 1; padding += 1 }
+        return decodedCount(UnsafeRawBufferPointer(rebasing: text[0..<n]), table: decodeStd)
+    }
+
+    /// Decodes base64url without padding into `out`, exactly as ``decodeURL(_:)`` does, and returns the number of
+    /// bytes written, or nil exactly when `decodeURL` returns nil. `out` must hold `text.count * 3 / 4` bytes.
+    public static func decodeURL(_ text: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Int? {
+        let symbols: [Int8] = decodeURL
+        guard let count = decodedCount(text, table: symbols) else { return nil }
+        precondition(out.count >= count, "Base64.decodeURL: output buffer too small")
+        return symbols.withUnsafeBufferPointer { table in
+            var o = 0
+            var i = 0
+            while i + 4 <= text.count {
+                let v = UInt32(table[Int(text[i])]) << 18 | UInt32(table[Int(text[i + 1])]) << 12
+                    | UInt32(table[Int(text[i + 2])]) << 6 | UInt32(table[Int(text[i + 3])])
+                out[o] = UInt8(truncatingIfNeeded: v >> 16)
+                out[o + 1] = UInt8(truncatingIfNeeded: v >> 8)
+                out[o + 2] = UInt8(truncatingIfNeeded: v)
+                o += 3
+                i += 4
+            }
+            let rest = text.count - i
+            if rest >= 2 {
+                let v = UInt32(table[Int(text[i])]) << 18 | UInt32(table[Int(text[i + 1])]) << 12
+                    | (rest == 3 ? UInt32(table[Int(text[i + 2])]) << 6 : 0)
+                out[o] = UInt8(truncatingIfNeeded: v >> 16)
+                o += 1
+                if rest == 3 {
+                    out[o] = UInt8(truncatingIfNeeded: v >> 8)
+                    o += 1
+                }
+            }
+            return o
+        }
+    }
+
+    /// Validates unpadded symbols as `decode(_:table:)` does (every symbol in the alphabet, not one symbol past a
+    /// whole group, zero trailing bits) and returns how many bytes they decode to.
+    private static func decodedCount(_ a: UnsafeRawBufferPointer, table: [Int8]) -> Int? {
+        if a.count % 4 == 1 { return nil }
+        return table.withUnsafeBufferPointer { t -> Int? in
+            for c in a where t[Int(c)] < 0 { return nil }
+            if let last = a.last {
+                let trailingBits: Int8 = switch a.count % 4 { case 2: 0x0F; case 3: 0x03; default: 0 }
+                if t[Int(last)] & trailingBits != 0 { return nil }
+            }
+            return a.count * 3 / 4
+        }
+    }
+
     private static func encode(_ b: [UInt8], alphabet: [UInt8], pad: Bool) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity((b.count + 2) / 3 * 4)

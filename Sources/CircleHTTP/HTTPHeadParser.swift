@@ -53,7 +53,7 @@ public struct HTTPHeadParser: Sendable {
     ) -> Result<HTTPRequestHead, HTTPError> {
         let head = HTTPRequestHead(method: line.method, target: line.target, versionMinor: line.versionMinor,
                                    headers: headers)
-        let hosts = head.headerValues("Host").count
+        let hosts = head.headerCount("Host")
         if hosts > 1 || (hosts == 0 && head.versionMinor >= 1) {
             return .failure(HTTPError(status: 400, reason: "Exactly one Host header is required"))
         }
@@ -75,7 +75,7 @@ public struct HTTPHeadParser: Sendable {
         guard target.first == 0x2F else {
             return .failure(HTTPError(status: 400, reason: "Request target must be in origin-form"))
         }
-        guard target.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+        guard ByteSearch.isVisibleASCII(UnsafeRawBufferPointer(rebasing: target)) else {
             return .failure(HTTPError(status: 400, reason: "Invalid character in request target"))
         }
         let version = HTTPSyntax.parseVersion(UnsafeRawBufferPointer(rebasing: line[(sp2 + 1)...]))

@@ -63,6 +63,7 @@ struct HTTPHeadReader {
         }
         switch HTTPSyntax.parseHeaderLine(line) {
         case .success(let header):
+            if headers.isEmpty { headers.reserveCapacity(min(maxHeaderCount, 12)) }  // one allocation, not four
             headers.append(header)
             return nil
         case .failure(let error):

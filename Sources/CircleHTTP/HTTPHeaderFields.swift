@@ -20,11 +20,22 @@ extension HTTPHeaderFields {
     /// whitespace around elements ignored), as in `Connection: keep-alive, Upgrade`.
     public func headerHasToken(_ name: String, _ token: String) -> Bool {
         for h in headers where HTTPSyntax.equalsIgnoringCase(h.name, name) {
+            if let found = HTTPSyntax.asciiListContains(h.value, token) {
+                if found { return true }
+                continue
+            }
             for element in HTTPSyntax.listElements(h.value) where HTTPSyntax.equalsIgnoringCase(element, token) {
                 return true
             }
         }
         return false
+    }
+
+    /// How many fields are named `name` (ASCII case-insensitive).
+    public func headerCount(_ name: String) -> Int {
+        var count = 0
+        for h in headers where HTTPSyntax.equalsIgnoringCase(h.name, name) { count += 1 }
+        return count
     }
 
     /// Every comma-separated element of every field named `name`, trimmed, empty elements dropped, in order.

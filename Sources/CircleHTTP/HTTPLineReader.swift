@@ -38,7 +38,8 @@ struct HTTPLineReader {
         let allowance = max(0, min(lineAllowance, headAllowance))
         let available = input.count - index
         let window = index..<(index + min(available, allowance))
-        guard let lf = input[window].firstIndex(of: HTTPSyntax.lf) else {
+        guard let lf = ByteSearch.firstIndex(of: HTTPSyntax.lf, in: input, from: window.lowerBound, to: window.upperBound)
+        else {
             if available > allowance {
                 return lineAllowance <= headAllowance ? .lineTooLong : .headTooLarge
             }

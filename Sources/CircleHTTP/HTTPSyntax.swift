@@ -36,6 +36,46 @@ enum HTTPSyntax {
         return zip(x, y).allSatisfy { lowercased($0) == lowercased($1) }
     }
 
+    /// ASCII case-insensitive equality of two strings' bytes, without building anything.
+    static func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                for i in 0..<x.count where x[i] != y[i] && lowercased(x[i]) != lowercased(y[i]) { return false }
+                return true
+            }
+        }
+    }
+
+    /// Whether the comma-separated list `value` has an element equal to `token` (ASCII case-insensitive, OWS
+    /// trimmed), scanning bytes; nil when `value` or `token` is not ASCII, for `listElements` to decide (its split
+    /// is by `Character`, which for non-ASCII text is not a split of bytes).
+    static func asciiListContains(_ value: String, _ token: String) -> Bool? {
+        var value = value, token = token
+        return value.withUTF8 { v in
+            token.withUTF8 { t -> Bool? in
+                guard v.allSatisfy({ $0 < 0x80 }), t.allSatisfy({ $0 < 0x80 }) else { return nil }
+                var start = 0
+                var found = false
+                while start <= v.count {
+                    var end = start
+                    while end < v.count && v[end] != 0x2C { end += 1 }
+                    var lo = start, hi = end
+                    while lo < hi && isWhitespace(v[lo]) { lo += 1 }
+                    while hi > lo && isWhitespace(v[hi - 1]) { hi -= 1 }
+                    if hi > lo && hi - lo == t.count {
+                        var same = true
+                        for i in 0..<t.count where lowercased(v[lo + i]) != lowercased(t[i]) { same = false; break }
+                        if same { found = true; break }
+                    }
+                    start = end + 1
+                }
+                return found
+            }
+        }
+    }
+
     /// The elements of a comma-separated list value (RFC 9110 §5.6.1), trimmed of OWS, empty ones skipped.
     static func listElements(_ value: String) -> [Substring] {
         value.split(separator: ",").compactMap { element in

@@ -42,3 +42,8 @@ public struct HTTPError: Error, Sendable, Equatable {
         self.reason = reason ?? HTTPResponse.reasonPhrase(status)
     }
 }
+
+extension HTTPHeader {
+    /// Whether `a` and `b` name the same field: ASCII case-insensitive, other bytes exactly. Allocates nothing.
+    public static func nameEquals(_ a: String, _ b: String) -> Bool { HTTPSyntax.equalsIgnoringCase(a, b) }
+}

@@ -9,7 +9,39 @@ public enum WebSocketHandshake {
 
     /// `Sec-WebSocket-Accept` for a `Sec-WebSocket-Key`: base64(SHA-1(key + GUID)).
     public static func acceptValue(forKey key: String) -> String {
-        Base64.encode(Crypto.sha1(Array((key + guid).utf8)))
+        Base64.encode(acceptDigest(forKey: key))
+    }
+
+    /// SHA-1 of key + GUID, hashed from one stack buffer.
+    static func acceptDigest(forKey key: String) -> [UInt8] {
+        var key = key
+        return key.withUTF8 { k in
+            withUnsafeTemporaryAllocation(byteCount: k.count + guidBytes.count, alignment: 1) { buffer in
+                UnsafeMutableRawBufferPointer(rebasing: buffer[..<k.count]).copyMemory(from: UnsafeRawBufferPointer(k))
+                guidBytes.withUnsafeBytes {
+                    UnsafeMutableRawBufferPointer(rebasing: buffer[k.count...]).copyMemory(from: $0)
+                }
+                return Crypto.sha1(UnsafeRawBufferPointer(buffer))
+            }
+        }
+    }
+
+    private static let guidBytes: [UInt8] = Array(guid.utf8)
+
+    /// The `101` response without a subprotocol, up to the accept value: what `HTTPResponse.make` writes for
+    /// these headers (their values hold no control characters, and a 101 carries no `Content-Length`).
+    private static let switchingPrefix: [UInt8] = Array(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ".utf8)
+
+    /// The exact `101` response for `key` when no subprotocol was chosen, built straight into bytes.
+    static func switchingResponse(forKey key: String) -> [UInt8] {
+        let accept = Base64.encode(acceptDigest(forKey: key))
+        var out: [UInt8] = []
+        out.reserveCapacity(switchingPrefix.count + accept.utf8.count + 4)
+        out.append(contentsOf: switchingPrefix)
+        out.append(contentsOf: accept.utf8)
+        out.append(contentsOf: [0x0D, 0x0A, 0x0D, 0x0A])
+        return out
     }
 
     /// Whether the request asks for a WebSocket (`Upgrade: websocket` among its tokens). Use it to route;
@@ -86,14 +118,24 @@ public enum WebSocketHandshake {
         guard head.headerHasToken("Connection", "upgrade") else {
             return .failure(HandshakeError(HTTPError(status: 400, reason: "Connection header lacks the upgrade token")))
         }
-        let versions = head.headerValues("Sec-WebSocket-Version")
-        guard versions == ["13"] else {
+        var versions = 0, versionIs13 = false
+        var keys = 0, key = ""
+        for h in head.headers {
+            // One pass for both fields; the checks below keep the order of the documented rules.
+            if HTTPHeader.nameEquals(h.name, "Sec-WebSocket-Version") {
+                versions += 1
+                versionIs13 = h.value == "13"
+            } else if HTTPHeader.nameEquals(h.name, "Sec-WebSocket-Key") {
+                keys += 1
+                key = h.value
+            }
+        }
+        guard versions == 1, versionIs13 else {
             return .failure(HandshakeError(
                 HTTPError(status: 426, reason: "Unsupported WebSocket version"),
                 headers: [HTTPHeader(name: "Sec-WebSocket-Version", value: "13")]))
         }
-        let keys = head.headerValues("Sec-WebSocket-Key")
-        guard keys.count == 1, let key = keys.first, Base64.decode(Array(key.utf8))?.count == 16 else {
+        guard keys == 1, key.utf8.count == 24, isSixteenByteBase64(key) else {
             return .failure(HandshakeError(HTTPError(status: 400, reason: "Invalid Sec-WebSocket-Key")))
         }
         if let allowed = options.allowedOrigins {
@@ -102,16 +144,25 @@ public enum WebSocketHandshake {
             guard permitted else { return .failure(HandshakeError(HTTPError(status: 403, reason: "Origin not allowed"))) }
         }
         var subprotocol: String?
-        let offered = head.headerListElements("Sec-WebSocket-Protocol")
-        if !offered.isEmpty, let select = options.selectSubprotocol, let chosen = select(offered), offered.contains(chosen) {
-            subprotocol = chosen
+        if let select = options.selectSubprotocol {
+            let offered = head.headerListElements("Sec-WebSocket-Protocol")
+            if !offered.isEmpty, let chosen = select(offered), offered.contains(chosen) { subprotocol = chosen }
         }
-        var headers = [
+        guard let subprotocol else {
+            return .success(Accepted(response: switchingResponse(forKey: key), subprotocol: nil))
+        }
+        let headers = [
             HTTPHeader(name: "Upgrade", value: "websocket"),
             HTTPHeader(name: "Connection", value: "Upgrade"),
             HTTPHeader(name: "Sec-WebSocket-Accept", value: acceptValue(forKey: key)),
+            HTTPHeader(name: "Sec-WebSocket-Protocol", value: subprotocol),
         ]
-        if let subprotocol { headers.append(HTTPHeader(name: "Sec-WebSocket-Protocol", value: subprotocol)) }
         return .success(Accepted(response: HTTPResponse.make(status: 101, headers: headers), subprotocol: subprotocol))
+    }
+
+    /// Whether `key` is base64 of exactly 16 bytes (`Base64.decode` would return 16 bytes), decoding nothing.
+    static func isSixteenByteBase64(_ key: String) -> Bool {
+        var key = key
+        return key.withUTF8 { Base64.decodedCount(UnsafeRawBufferPointer($0)) == 16 }
     }
 }
