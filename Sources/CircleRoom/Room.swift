@@ -22,7 +22,6 @@ public final class Room {
     /// A new room in the intro phase.
     public init(id: String, config: RoomConfig = RoomConfig(), now: Instant) {
         state = RoomState(id: id, config: config, now: now)
-        effects.reserveCapacity(16)
     }
 
     /// A room rebuilt from a saved state (its connection ids must be valid for the caller).

@@ -22,6 +22,30 @@ struct PartsTests {
         #expect(log.events(after: 6, latest: 5) == nil, "from the future")
     }
 
+    @Test func eventLogGrowsWithWhatItHoldsAndWrapsAtCapacity() {
+        var log = EventLog(capacity: 100)
+        for seq in 1...3 { log.append(Self.event(UInt64(seq))) }
+        #expect(log.count == 3)
+        for seq in 4...250 { log.append(Self.event(UInt64(seq))) }
+        #expect(log.count == 100)
+        #expect(log.oldestSeq == 151)
+        let events = log.events(after: 150, latest: 250)
+        #expect(events?.map(\.seq) == Array(151...250))
+        #expect(events?.allSatisfy { $0 == Self.event($0.seq) } == true, "each event comes back with its own seq")
+        #expect(log.events(after: 149, latest: 250) == nil)
+        #expect(log.events(after: 200, latest: 251) == nil, "seq 251 was never logged")
+    }
+
+    @Test func eventLogStartsAfreshWhenASequenceNumberIsSkipped() {
+        var log = EventLog(capacity: 10)
+        for seq in 1...4 { log.append(Self.event(UInt64(seq))) }
+        log.append(Self.event(7))
+        #expect(log.count == 1)
+        #expect(log.oldestSeq == 7)
+        #expect(log.events(after: 4, latest: 7) == nil, "5 and 6 were never logged")
+        #expect(log.events(after: 6, latest: 7)?.map(\.seq) == [7])
+    }
+
     @Test func eventLogCapacityIsAtLeastOne() {
         var log = EventLog(capacity: 0)
         log.append(Self.event(1))
