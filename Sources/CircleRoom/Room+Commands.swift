@@ -60,7 +60,7 @@ extension Room {
             deliver(.signal(from: sender, payload: payload), to: recipients.filter { $0 != connection })
         case .participant(let id):
             guard id != sender else { throw CommandError(.invalid, "cannot signal yourself") }
-            guard let target = state.participants[id]?.connection else {
+            guard let target = state.participants.connection(of: id) else {
                 throw CommandError(.notFound, "participant not connected")
             }
             deliver(.signal(from: sender, payload: payload), to: target)
