@@ -1,11 +1,15 @@
 /// A bounded ring of the most recent sequenced events, for resumes.
 ///
-/// Events are logged in sequence order, one apart, so only the newest sequence number is stored: an event's own is
-/// implied by its place. The ring grows with the events it holds (no storage is reserved up front) up to `capacity`.
+/// Kept compact, since every room holds one: events are logged in sequence order, one apart, so only the newest
+/// sequence number is stored; participant ids are interned into a table of the ids the log has seen, so an event
+/// refers to a participant by a small number and a round or queue is an array of numbers, not of strings; and the
+/// ring grows with the events it holds (nothing reserved up front) up to `capacity`.
 public struct EventLog: Hashable, Sendable, Codable {
-    private var storage: [RoomEvent] = []
+    private var storage: [LoggedEvent] = []
     private var head = 0  // index of the oldest event once the ring is full
     private var newestSeq: UInt64 = 0
+    /// Every participant id an event has named, in order of first mention (a logged event holds an index).
+    private var ids: [ParticipantID] = []
     /// How many events the log keeps.
     public let capacity: Int
 
@@ -25,14 +29,15 @@ public struct EventLog: Hashable, Sendable, Codable {
             head = 0
         }
         newestSeq = event.seq
+        let logged = compact(event.event)
         if storage.count < capacity {
             if storage.count == storage.capacity {
-                // Grow by half (at least 8), never past the capacity: a room's log costs what it holds.
-                storage.reserveCapacity(min(capacity, max(8, storage.count + storage.count / 2)))
+                // Grow by a quarter (at least 8), never past the capacity: a room's log costs what it holds.
+                storage.reserveCapacity(min(capacity, storage.count + max(8, storage.count / 4)))
             }
-            storage.append(event.event)
+            storage.append(logged)
         } else {
-            storage[head] = event.event
+            storage[head] = logged
             head = (head + 1) % capacity
         }
     }
@@ -53,8 +58,89 @@ public struct EventLog: Hashable, Sendable, Codable {
         var result: [SequencedEvent] = []
         result.reserveCapacity(end - skip)
         for offset in skip..<end {
-            result.append(SequencedEvent(seq: oldest + UInt64(offset), event: storage[(head + offset) % storage.count]))
+            let event = expand(storage[(head + offset) % storage.count])
+            result.append(SequencedEvent(seq: oldest + UInt64(offset), event: event))
         }
         return result
+    }
+
+    // MARK: - Compact form
+
+    private mutating func intern(_ id: ParticipantID) -> UInt32 {
+        if let index = ids.firstIndex(of: id) { return UInt32(index) }
+        ids.appendCompactly(id)
+        return UInt32(ids.count - 1)
+    }
+
+    private mutating func intern(_ list: [ParticipantID]) -> [UInt32] {
+        list.map { intern($0) }
+    }
+
+    private mutating func compact(_ event: RoomEvent) -> LoggedEvent {
+        switch event {
+        case .participantJoined(let view): .joined(view)
+        case .participantLeft(let id, let reason): .left(intern(id), reason)
+        case .connectionChanged(let id, let state): .connection(intern(id), state)
+        case .mediaChanged(let id, let mic, let camera): .media(intern(id), mic: mic, camera: camera)
+        case .muteChanged(let ids, let muted): .mute(intern(ids), muted: muted)
+        case .roleChanged(let id, let role): .role(intern(id), role)
+        case .queueChanged(let ids, let policy): .queue(intern(ids), policy)
+        case .floorGiven(let id, let turnLength): .floor(intern(id), turnLength: turnLength)
+        case .turnEnded(let id, let reason): .turnEnded(intern(id), reason)
+        case .roundChanged(let entries): .round(entries.map { LoggedEvent.pack(intern($0.participant), $0.status) })
+        case .phaseChanged, .pacingChanged, .lockChanged, .sessionEnded: .room(event)
+        }
+    }
+
+    private func expand(_ event: LoggedEvent) -> RoomEvent {
+        switch event {
+        case .joined(let view): .participantJoined(view)
+        case .left(let id, let reason): .participantLeft(ids[Int(id)], reason: reason)
+        case .connection(let id, let state): .connectionChanged(ids[Int(id)], state)
+        case .media(let id, let mic, let camera): .mediaChanged(ids[Int(id)], mic: mic, camera: camera)
+        case .mute(let list, let muted): .muteChanged(list.map { ids[Int($0)] }, muted: muted)
+        case .role(let id, let role): .roleChanged(ids[Int(id)], role)
+        case .queue(let list, let policy): .queueChanged(list.map { ids[Int($0)] }, policy: policy)
+        case .floor(let id, let turnLength): .floorGiven(ids[Int(id)], turnLength: turnLength)
+        case .turnEnded(let id, let reason): .turnEnded(ids[Int(id)], reason: reason)
+        case .round(let packed):
+            .roundChanged(packed.map { RoundEntry(participant: ids[Int($0 >> 2)], status: LoggedEvent.status($0)) })
+        case .room(let event): event
+        }
+    }
+}
+
+/// A room event as the log keeps it: participants by their index in the log's id table (two words at most).
+private enum LoggedEvent: Hashable, Sendable, Codable {
+    indirect case joined(ParticipantView)
+    case left(UInt32, LeaveReason)
+    case connection(UInt32, ConnectionState)
+    case media(UInt32, mic: Bool, camera: Bool)
+    case mute([UInt32], muted: Bool)
+    case role(UInt32, Role)
+    case queue([UInt32], QueuePolicy)
+    indirect case floor(UInt32, turnLength: Duration?)
+    case turnEnded(UInt32, TurnEndReason)
+    /// Round entries packed as `index << 2 | status`.
+    case round([UInt32])
+    /// Events that name no participant (phase, pacing, lock, end), as they are.
+    indirect case room(RoomEvent)
+
+    static func pack(_ index: UInt32, _ status: RoundStatus) -> UInt32 {
+        let bits: UInt32 =
+            switch status {
+            case .waiting: 0
+            case .done: 1
+            case .passed: 2
+            }
+        return index << 2 | bits
+    }
+
+    static func status(_ packed: UInt32) -> RoundStatus {
+        switch packed & 3 {
+        case 0: .waiting
+        case 1: .done
+        default: .passed
+        }
     }
 }

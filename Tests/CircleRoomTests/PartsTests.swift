@@ -46,6 +46,39 @@ struct PartsTests {
         #expect(log.events(after: 6, latest: 7)?.map(\.seq) == [7])
     }
 
+    @Test func eventLogGivesBackEveryKindOfEventAsItWasLogged() {
+        let view = ParticipantView(
+            id: "a", name: "Name A", role: .member, connection: .connected, mic: true, camera: false, muted: true)
+        let events: [RoomEvent] = [
+            .participantJoined(view),
+            .participantLeft("b", reason: .timedOut),
+            .connectionChanged("a", .reconnecting),
+            .mediaChanged("c", mic: false, camera: true),
+            .muteChanged(["a", "b", "a long participant id that is not a small string"], muted: true),
+            .muteChanged([], muted: false),
+            .roleChanged("b", .cofacilitator),
+            .queueChanged(["c", "a"], policy: .leastSpoken),
+            .floorGiven("a", turnLength: .milliseconds(1500)),
+            .floorGiven("b", turnLength: nil),
+            .turnEnded("a", reason: .timeUp),
+            .roundChanged([
+                RoundEntry(participant: "a", status: .done), RoundEntry(participant: "b", status: .passed),
+                RoundEntry(participant: "c", status: .waiting),
+            ]),
+            .roundChanged([]),
+            .phaseChanged(.silence, silence: .seconds(60)),
+            .phaseChanged(.sharing, silence: nil),
+            .pacingChanged(Pacing(turnLength: .seconds(90), nudgeBefore: .seconds(10), autoAdvance: true)),
+            .lockChanged(locked: true),
+            .sessionEnded,
+        ]
+        var log = EventLog(capacity: 256)
+        let sequenced = events.enumerated().map { SequencedEvent(seq: UInt64($0.offset + 1), event: $0.element) }
+        for event in sequenced { log.append(event) }
+        #expect(log.events(after: 0, latest: UInt64(events.count)) == sequenced)
+        #expect(log.events(after: 5, latest: UInt64(events.count)) == Array(sequenced.dropFirst(5)))
+    }
+
     @Test func eventLogCapacityIsAtLeastOne() {
         var log = EventLog(capacity: 0)
         log.append(Self.event(1))
