@@ -57,7 +57,10 @@ extension Room {
         guard payload.count <= state.config.maxSignalBytes else { throw CommandError(.tooLarge, "payload too large") }
         switch target {
         case .everyone:
-            deliver(.signal(from: sender, payload: payload), to: recipients.filter { $0 != connection })
+            othersScratch.removeAll(keepingCapacity: true)
+            othersScratch.reserveCapacity(recipients.count)
+            for recipient in recipients where recipient != connection { othersScratch.append(recipient) }
+            deliver(.signal(from: sender, payload: payload), to: othersScratch)
         case .participant(let id):
             guard id != sender else { throw CommandError(.invalid, "cannot signal yourself") }
             guard let target = state.participants.connection(of: id) else {

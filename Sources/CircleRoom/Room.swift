@@ -17,6 +17,9 @@ public final class Room {
     /// Connected connections, cached so a broadcast hands out the same array without allocating.
     /// (Who owns each is the seat whose `connection` it is: `state.participants.index(of:)`.)
     var recipients: [ConnectionID] = []
+    /// Reused for "everyone but the sender": once the service has drained the effects that held it, it is unique
+    /// again and refilled in place, so relaying to the room allocates nothing.
+    var othersScratch: [ConnectionID] = []
 
     /// A new room in the intro phase.
     public init(id: String, config: RoomConfig = RoomConfig(), now: Instant) {

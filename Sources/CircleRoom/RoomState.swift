@@ -1,13 +1,42 @@
 /// One seat in the room.
+///
+/// The optional connection and grace end are stored as flags beside plain numbers, so the flags pack into the
+/// view's spare bytes instead of padding each optional to two words (a seat is 72 bytes, not 88).
 public struct Participant: Hashable, Sendable, Codable {
     /// What everyone sees.
     public var view: ParticipantView
-    /// The live connection, if connected (node-local).
-    public var connection: ConnectionID?
-    /// While reconnecting: when the seat is given up.
-    public var graceEnds: Instant?
+    private var isConnected = false
+    private var isInGrace = false
+    private var connectionNumber: UInt64 = 0
+    private var graceEndNanoseconds: UInt64 = 0
     /// The per-participant reaction limit.
     public var reactions: TokenBucket
+
+    /// A seat.
+    init(view: ParticipantView, connection: ConnectionID?, graceEnds: Instant?, reactions: TokenBucket) {
+        self.view = view
+        self.reactions = reactions
+        self.connection = connection
+        self.graceEnds = graceEnds
+    }
+
+    /// The live connection, if connected (node-local).
+    public var connection: ConnectionID? {
+        get { isConnected ? ConnectionID(connectionNumber) : nil }
+        set {
+            isConnected = newValue != nil
+            connectionNumber = newValue?.rawValue ?? 0
+        }
+    }
+
+    /// While reconnecting: when the seat is given up.
+    public var graceEnds: Instant? {
+        get { isInGrace ? Instant(nanoseconds: graceEndNanoseconds) : nil }
+        set {
+            isInGrace = newValue != nil
+            graceEndNanoseconds = newValue?.nanoseconds ?? 0
+        }
+    }
 
     /// The participant id.
     public var id: ParticipantID { view.id }
