@@ -1,15 +1,16 @@
 /// A bounded ring of the most recent sequenced events, for resumes.
 ///
 /// Kept compact, since every room holds one: events are logged in sequence order, one apart, so only the newest
-/// sequence number is stored; participant ids are interned into a table of the ids the log has seen, so an event
-/// refers to a participant by a small number and a round or queue is an array of numbers, not of strings; and the
-/// ring grows with the events it holds (nothing reserved up front) up to `capacity`.
+/// sequence number is stored; participants are interned into a table of the ids (and, for joins, display names) the
+/// log has seen, so an event refers to a participant by a small number and a round or queue is an array of
+/// numbers, not of strings; and the ring grows with the events it holds (nothing reserved up front) up to
+/// `capacity`. The table only grows, by the participants the room has ever named — as the room's stats do.
 public struct EventLog: Hashable, Sendable, Codable {
     private var storage: [LoggedEvent] = []
     private var head = 0  // index of the oldest event once the ring is full
     private var newestSeq: UInt64 = 0
-    /// Every participant id an event has named, in order of first mention (a logged event holds an index).
-    private var ids: [ParticipantID] = []
+    /// Every participant an event has named, in order of first mention (a logged event holds an index).
+    private var people: [LoggedPerson] = []
     /// How many events the log keeps.
     public let capacity: Int
 
@@ -67,10 +68,22 @@ public struct EventLog: Hashable, Sendable, Codable {
     // MARK: - Compact form
 
     private mutating func intern(_ id: ParticipantID) -> UInt32 {
-        if let index = ids.firstIndex(of: id) { return UInt32(index) }
-        ids.appendCompactly(id)
-        return UInt32(ids.count - 1)
+        if let index = people.firstIndex(where: { $0.id == id }) { return UInt32(index) }
+        people.appendCompactly(LoggedPerson(id: id, name: nil))
+        return UInt32(people.count - 1)
     }
+
+    /// The entry for an id with this display name (a participant who comes back may carry another name).
+    private mutating func intern(_ id: ParticipantID, name: String) -> UInt32 {
+        if let index = people.firstIndex(where: { $0.id == id && ($0.name == nil || $0.name == name) }) {
+            people[index].name = name
+            return UInt32(index)
+        }
+        people.appendCompactly(LoggedPerson(id: id, name: name))
+        return UInt32(people.count - 1)
+    }
+
+    private func id(_ index: UInt32) -> ParticipantID { people[Int(index)].id }
 
     private mutating func intern(_ list: [ParticipantID]) -> [UInt32] {
         list.map { intern($0) }
@@ -78,7 +91,10 @@ public struct EventLog: Hashable, Sendable, Codable {
 
     private mutating func compact(_ event: RoomEvent) -> LoggedEvent {
         switch event {
-        case .participantJoined(let view): .joined(view)
+        case .participantJoined(let view):
+            .joined(
+                intern(view.id, name: view.name), view.role, view.connection, mic: view.mic, camera: view.camera,
+                muted: view.muted)
         case .participantLeft(let id, let reason): .left(intern(id), reason)
         case .connectionChanged(let id, let state): .connection(intern(id), state)
         case .mediaChanged(let id, let mic, let camera): .media(intern(id), mic: mic, camera: camera)
@@ -94,25 +110,35 @@ public struct EventLog: Hashable, Sendable, Codable {
 
     private func expand(_ event: LoggedEvent) -> RoomEvent {
         switch event {
-        case .joined(let view): .participantJoined(view)
-        case .left(let id, let reason): .participantLeft(ids[Int(id)], reason: reason)
-        case .connection(let id, let state): .connectionChanged(ids[Int(id)], state)
-        case .media(let id, let mic, let camera): .mediaChanged(ids[Int(id)], mic: mic, camera: camera)
-        case .mute(let list, let muted): .muteChanged(list.map { ids[Int($0)] }, muted: muted)
-        case .role(let id, let role): .roleChanged(ids[Int(id)], role)
-        case .queue(let list, let policy): .queueChanged(list.map { ids[Int($0)] }, policy: policy)
-        case .floor(let id, let turnLength): .floorGiven(ids[Int(id)], turnLength: turnLength)
-        case .turnEnded(let id, let reason): .turnEnded(ids[Int(id)], reason: reason)
+        case .joined(let index, let role, let connection, let mic, let camera, let muted):
+            .participantJoined(
+                ParticipantView(
+                    id: id(index), name: people[Int(index)].name ?? "", role: role, connection: connection, mic: mic,
+                    camera: camera, muted: muted))
+        case .left(let index, let reason): .participantLeft(id(index), reason: reason)
+        case .connection(let index, let state): .connectionChanged(id(index), state)
+        case .media(let index, let mic, let camera): .mediaChanged(id(index), mic: mic, camera: camera)
+        case .mute(let list, let muted): .muteChanged(list.map { id($0) }, muted: muted)
+        case .role(let index, let role): .roleChanged(id(index), role)
+        case .queue(let list, let policy): .queueChanged(list.map { id($0) }, policy: policy)
+        case .floor(let index, let turnLength): .floorGiven(id(index), turnLength: turnLength)
+        case .turnEnded(let index, let reason): .turnEnded(id(index), reason: reason)
         case .round(let packed):
-            .roundChanged(packed.map { RoundEntry(participant: ids[Int($0 >> 2)], status: LoggedEvent.status($0)) })
+            .roundChanged(packed.map { RoundEntry(participant: id($0 >> 2), status: LoggedEvent.status($0)) })
         case .room(let event): event
         }
     }
 }
 
-/// A room event as the log keeps it: participants by their index in the log's id table (two words at most).
+/// A participant as the log's events name them: the id, and the display name a join carried.
+private struct LoggedPerson: Hashable, Sendable, Codable {
+    var id: ParticipantID
+    var name: String?
+}
+
+/// A room event as the log keeps it: participants by their index in the log's table (two words at most).
 private enum LoggedEvent: Hashable, Sendable, Codable {
-    indirect case joined(ParticipantView)
+    case joined(UInt32, Role, ConnectionState, mic: Bool, camera: Bool, muted: Bool)
     case left(UInt32, LeaveReason)
     case connection(UInt32, ConnectionState)
     case media(UInt32, mic: Bool, camera: Bool)

@@ -70,6 +70,15 @@ struct PartsTests {
             .phaseChanged(.sharing, silence: nil),
             .pacingChanged(Pacing(turnLength: .seconds(90), nudgeBefore: .seconds(10), autoAdvance: true)),
             .lockChanged(locked: true),
+            .participantLeft("a", reason: .left),
+            .participantJoined(ParticipantView(
+                id: "a", name: "Another name", role: .observer, connection: .reconnecting, mic: false, camera: true,
+                muted: false)),
+            .participantJoined(ParticipantView(
+                id: "c", name: "Name C", role: .facilitator, connection: .connected, mic: false, camera: false,
+                muted: false)),
+            .participantJoined(view),
+            .mediaChanged("a", mic: true, camera: true),
             .sessionEnded,
         ]
         var log = EventLog(capacity: 256)
