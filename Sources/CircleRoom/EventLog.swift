@@ -2,15 +2,20 @@
 ///
 /// Kept compact, since every room holds one: events are logged in sequence order, one apart, so only the newest
 /// sequence number is stored; participants are interned into a table of the ids (and, for joins, display names) the
-/// log has seen, so an event refers to a participant by a small number and a round or queue is an array of
-/// numbers, not of strings; and the ring grows with the events it holds (nothing reserved up front) up to
-/// `capacity`. The table only grows, by the participants the room has ever named — as the room's stats do.
+/// log has seen, so an event refers to a participant by a small number; the lists of rounds, queues and mutes are
+/// runs of numbers in one shared array, not an array of strings each; and the ring grows with the events it holds
+/// (nothing reserved up front) up to `capacity`. The table only grows, by the participants the room has ever
+/// named — as the room's stats do.
 public struct EventLog: Hashable, Sendable, Codable {
     private var storage: [LoggedEvent] = []
     private var head = 0  // index of the oldest event once the ring is full
     private var newestSeq: UInt64 = 0
     /// Every participant an event has named, in order of first mention (a logged event holds an index).
     private var people: [LoggedPerson] = []
+    /// The lists logged events refer to, end to end in sequence order. A run's `start` counts from the first list
+    /// ever logged; `listsBase` is where `lists[0]` is in that count (runs of events that left the ring are cut off).
+    private var lists: [UInt32] = []
+    private var listsBase: UInt64 = 0
     /// How many events the log keeps.
     public let capacity: Int
 
@@ -28,6 +33,8 @@ public struct EventLog: Hashable, Sendable, Codable {
         if !storage.isEmpty, event.seq != newestSeq &+ 1 {
             storage.removeAll(keepingCapacity: true)
             head = 0
+            listsBase += UInt64(lists.count)
+            lists.removeAll(keepingCapacity: true)
         }
         newestSeq = event.seq
         let logged = compact(event.event)
@@ -38,9 +45,30 @@ public struct EventLog: Hashable, Sendable, Codable {
             }
             storage.append(logged)
         } else {
+            let dropped = storage[head]
             storage[head] = logged
             head = (head + 1) % capacity
+            if let run = dropped.run { release(upTo: run.start + UInt64(run.count)) }
         }
+    }
+
+    /// Lists before `end` belong to events no longer held: cut them off once they are half the array.
+    private mutating func release(upTo end: UInt64) {
+        let dead = Int(end - listsBase)
+        guard dead > 0, dead * 2 >= lists.count else { return }
+        lists.removeFirst(dead)
+        listsBase = end
+    }
+
+    private mutating func store(_ values: [UInt32]) -> ListRun {
+        let run = ListRun(start: listsBase + UInt64(lists.count), count: UInt32(values.count))
+        for value in values { lists.appendCompactly(value) }
+        return run
+    }
+
+    private func list(_ run: ListRun) -> ArraySlice<UInt32> {
+        let from = Int(run.start - listsBase)
+        return lists[from..<from + Int(run.count)]
     }
 
     /// The oldest sequence number still held, if any.
@@ -85,8 +113,8 @@ public struct EventLog: Hashable, Sendable, Codable {
 
     private func id(_ index: UInt32) -> ParticipantID { people[Int(index)].id }
 
-    private mutating func intern(_ list: [ParticipantID]) -> [UInt32] {
-        list.map { intern($0) }
+    private mutating func intern(_ list: [ParticipantID]) -> ListRun {
+        store(list.map { intern($0) })
     }
 
     private mutating func compact(_ event: RoomEvent) -> LoggedEvent {
@@ -103,7 +131,7 @@ public struct EventLog: Hashable, Sendable, Codable {
         case .queueChanged(let ids, let policy): .queue(intern(ids), policy)
         case .floorGiven(let id, let turnLength): .floor(intern(id), turnLength: turnLength)
         case .turnEnded(let id, let reason): .turnEnded(intern(id), reason)
-        case .roundChanged(let entries): .round(entries.map { LoggedEvent.pack(intern($0.participant), $0.status) })
+        case .roundChanged(let entries): .round(store(entries.map { LoggedEvent.pack(intern($0.participant), $0.status) }))
         case .phaseChanged, .pacingChanged, .lockChanged, .sessionEnded: .room(event)
         }
     }
@@ -118,16 +146,22 @@ public struct EventLog: Hashable, Sendable, Codable {
         case .left(let index, let reason): .participantLeft(id(index), reason: reason)
         case .connection(let index, let state): .connectionChanged(id(index), state)
         case .media(let index, let mic, let camera): .mediaChanged(id(index), mic: mic, camera: camera)
-        case .mute(let list, let muted): .muteChanged(list.map { id($0) }, muted: muted)
+        case .mute(let run, let muted): .muteChanged(list(run).map { id($0) }, muted: muted)
         case .role(let index, let role): .roleChanged(id(index), role)
-        case .queue(let list, let policy): .queueChanged(list.map { id($0) }, policy: policy)
+        case .queue(let run, let policy): .queueChanged(list(run).map { id($0) }, policy: policy)
         case .floor(let index, let turnLength): .floorGiven(id(index), turnLength: turnLength)
         case .turnEnded(let index, let reason): .turnEnded(id(index), reason: reason)
-        case .round(let packed):
-            .roundChanged(packed.map { RoundEntry(participant: id($0 >> 2), status: LoggedEvent.status($0)) })
+        case .round(let run):
+            .roundChanged(list(run).map { RoundEntry(participant: id($0 >> 2), status: LoggedEvent.status($0)) })
         case .room(let event): event
         }
     }
+}
+
+/// Where a logged list is in the log's shared array of lists.
+private struct ListRun: Hashable, Sendable, Codable {
+    var start: UInt64
+    var count: UInt32
 }
 
 /// A participant as the log's events name them: the id, and the display name a join carried.
@@ -142,15 +176,23 @@ private enum LoggedEvent: Hashable, Sendable, Codable {
     case left(UInt32, LeaveReason)
     case connection(UInt32, ConnectionState)
     case media(UInt32, mic: Bool, camera: Bool)
-    case mute([UInt32], muted: Bool)
+    case mute(ListRun, muted: Bool)
     case role(UInt32, Role)
-    case queue([UInt32], QueuePolicy)
+    case queue(ListRun, QueuePolicy)
     indirect case floor(UInt32, turnLength: Duration?)
     case turnEnded(UInt32, TurnEndReason)
     /// Round entries packed as `index << 2 | status`.
-    case round([UInt32])
+    case round(ListRun)
     /// Events that name no participant (phase, pacing, lock, end), as they are.
     indirect case room(RoomEvent)
+
+    /// The run of lists this event refers to, if any.
+    var run: ListRun? {
+        switch self {
+        case .mute(let run, _), .queue(let run, _), .round(let run): run
+        default: nil
+        }
+    }
 
     static func pack(_ index: UInt32, _ status: RoundStatus) -> UInt32 {
         let bits: UInt32 =

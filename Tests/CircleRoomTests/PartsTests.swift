@@ -88,6 +88,24 @@ struct PartsTests {
         #expect(log.events(after: 5, latest: UInt64(events.count)) == Array(sequenced.dropFirst(5)))
     }
 
+    @Test func eventLogKeepsListsRightAcrossManyWrapsOfTheRing() {
+        var log = EventLog(capacity: 7)
+        var all: [SequencedEvent] = []
+        for seq in 1...500 {
+            let ids = (0..<(seq % 6)).map { "p\(($0 * 7 + seq) % 11)" }
+            let event: RoomEvent =
+                switch seq % 4 {
+                case 0: .queueChanged(ids, policy: .fifo)
+                case 1: .roundChanged(ids.map { RoundEntry(participant: $0, status: seq % 3 == 0 ? .done : .waiting) })
+                case 2: .muteChanged(ids, muted: seq % 5 == 0)
+                default: .connectionChanged("p\(seq % 11)", .connected)
+                }
+            all.append(SequencedEvent(seq: UInt64(seq), event: event))
+            log.append(all.last!)
+            #expect(log.events(after: UInt64(max(0, seq - 7)), latest: UInt64(seq)) == Array(all.suffix(min(seq, 7))))
+        }
+    }
+
     @Test func eventLogCapacityIsAtLeastOne() {
         var log = EventLog(capacity: 0)
         log.append(Self.event(1))
