@@ -95,8 +95,8 @@ public enum MuteReason: String, Sendable, Codable {
 ///
 /// Only `event` carries a sequence number; every other message is direct and unsequenced.
 public enum Outbound: Hashable, Sendable {
-    /// The first message on a joined connection.
-    case welcome(Welcome)
+    /// The first message on a joined connection (boxed: it is large and sent once per join).
+    indirect case welcome(Welcome)
     /// A change of room state.
     case event(SequencedEvent)
     /// The request succeeded.

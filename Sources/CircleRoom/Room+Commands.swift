@@ -57,10 +57,17 @@ extension Room {
         guard payload.count <= state.config.maxSignalBytes else { throw CommandError(.tooLarge, "payload too large") }
         switch target {
         case .everyone:
-            deliver(.signal(from: sender, payload: payload), to: recipients.filter { $0 != connection })
+            // Filled as a local (one access to the room's property, not one per recipient), then kept for next time.
+            var others: [ConnectionID] = []
+            swap(&others, &othersScratch)
+            others.removeAll(keepingCapacity: true)
+            others.reserveCapacity(recipients.count)
+            for recipient in recipients where recipient != connection { others.append(recipient) }
+            othersScratch = others
+            deliver(.signal(from: sender, payload: payload), to: others)
         case .participant(let id):
             guard id != sender else { throw CommandError(.invalid, "cannot signal yourself") }
-            guard let target = state.participants[id]?.connection else {
+            guard let target = state.participants.connection(of: id) else {
                 throw CommandError(.notFound, "participant not connected")
             }
             deliver(.signal(from: sender, payload: payload), to: target)

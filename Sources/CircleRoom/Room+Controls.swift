@@ -64,10 +64,10 @@ extension Room {
             state.participants[id]?.view.muted = false
             emit(.muteChanged([id], muted: false))
         case .muteAllButSpeaker:
-            let targets = state.joinOrder.filter { id in
-                guard let seat = state.participants[id] else { return false }
-                return seat.role.canTakePart && seat.role.rank < role.rank && !seat.view.muted
-                    && state.floor?.speaker != id
+            let speaker = state.floor?.speaker
+            let targets = state.participants.inJoinOrder.compactMap { seat -> ParticipantID? in
+                seat.role.canTakePart && seat.role.rank < role.rank && !seat.view.muted && speaker != seat.id
+                    ? seat.id : nil
             }
             if !targets.isEmpty { hold(targets) }
         case .lock, .unlock:

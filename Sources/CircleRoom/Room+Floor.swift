@@ -99,8 +99,8 @@ extension Room {
         switch target {
         case .intro, .close:
             if !returning {
-                state.round = state.joinOrder.compactMap { id in
-                    state.participants[id]?.role == .member ? RoundEntry(participant: id, status: .waiting) : nil
+                state.round = state.participants.inJoinOrder.compactMap { seat in
+                    seat.role == .member ? RoundEntry(participant: seat.id, status: .waiting) : nil
                 }
                 emit(.roundChanged(state.round))
             }
@@ -112,7 +112,9 @@ extension Room {
         case .silence:
             var asked: [ConnectionID] = []
             for connection in recipients {
-                if let id = owners[connection], state.participants[id]?.role.canTakePart == true {
+                if let position = state.participants.index(of: connection),
+                    state.participants[at: position].role.canTakePart
+                {
                     asked.append(connection)
                 }
             }
@@ -145,9 +147,6 @@ extension Room {
             emit(.roundChanged(state.round))
         }
         state.participants[id] = nil
-        if let index = state.joinOrder.firstIndex(of: id) {
-            state.joinOrder.remove(at: index)
-        }
         if reason == .removed {
             state.removed.insert(id)
         }

@@ -7,15 +7,13 @@ extension Room {
         state.participants[identity.sub] = Participant(
             view: view, connection: nil, graceEnds: nil,
             reactions: TokenBucket(burst: state.config.reactionBurst, now: state.now))
-        state.joinOrder.append(identity.sub)
         if state.stats[identity.sub] == nil {
             state.stats[identity.sub] = SpeakingStats(participant: identity.sub)
-            state.statsOrder.append(identity.sub)
         }
         attach(connection, to: identity.sub)
         emit(.participantJoined(view))
         if roundIsOpen, identity.role == .member {
-            state.round.append(RoundEntry(participant: identity.sub, status: .waiting))
+            state.round.appendCompactly(RoundEntry(participant: identity.sub, status: .waiting))
             emit(.roundChanged(state.round))
         }
     }
@@ -53,7 +51,7 @@ extension Room {
         Snapshot(
             phase: state.phase,
             silenceReturnsTo: state.silence?.returnsTo,
-            participants: state.joinOrder.compactMap { state.participants[$0]?.view },
+            participants: state.participants.inJoinOrder.map(\.view),
             queue: state.queue,
             queuePolicy: state.queuePolicy,
             floor: state.floor?.speaker,
@@ -79,9 +77,9 @@ extension Room {
 
     /// Speaking time and turns per participant this session (the current turn included), in first-join order.
     public func speakingStats() -> [SpeakingStats] {
-        state.statsOrder.compactMap { id in
-            guard var stats = state.stats[id] else { return nil }
-            if let floor = state.floor, floor.speaker == id {
+        state.stats.inFirstJoinOrder.map { entry in
+            var stats = entry
+            if let floor = state.floor, floor.speaker == entry.participant {
                 stats.spoken += state.now - floor.startedAt
             }
             return stats

@@ -16,7 +16,7 @@ extension Room {
         if let at = state.floor?.endsAt, best == nil || at < best!.at { best = (at, .turnEnd) }
         if let at = state.silence?.endsAt, best == nil || at < best!.at { best = (at, .silenceEnd) }
         var grace: (at: Instant, id: ParticipantID)?
-        for participant in state.participants.values {
+        for participant in state.participants.inJoinOrder {
             guard let at = participant.graceEnds else { continue }
             if grace == nil || (at, participant.id) < (grace!.at, grace!.id) { grace = (at, participant.id) }
         }

@@ -15,24 +15,22 @@ public final class Room {
     public var effects: [RoomEffect] = []
 
     /// Connected connections, cached so a broadcast hands out the same array without allocating.
+    /// (Who owns each is the seat whose `connection` it is: `state.participants.index(of:)`.)
     var recipients: [ConnectionID] = []
-    /// Who owns each connected connection.
-    var owners: [ConnectionID: ParticipantID] = [:]
+    /// Reused for "everyone but the sender": once the service has drained the effects that held it, it is unique
+    /// again and refilled in place, so relaying to the room allocates nothing.
+    var othersScratch: [ConnectionID] = []
 
     /// A new room in the intro phase.
     public init(id: String, config: RoomConfig = RoomConfig(), now: Instant) {
         state = RoomState(id: id, config: config, now: now)
-        effects.reserveCapacity(16)
     }
 
     /// A room rebuilt from a saved state (its connection ids must be valid for the caller).
     public init(restoring state: RoomState) {
         self.state = state
-        for id in state.joinOrder {
-            if let connection = state.participants[id]?.connection {
-                recipients.append(connection)
-                owners[connection] = id
-            }
+        for seat in state.participants.inJoinOrder {
+            if let connection = seat.connection { recipients.appendCompactly(connection) }
         }
     }
 
@@ -53,7 +51,7 @@ public final class Room {
 
     /// The participant a connection belongs to, if it is live in this room.
     public func participant(for connection: ConnectionID) -> ParticipantID? {
-        owners[connection]
+        state.participants.index(of: connection).map { state.participants[at: $0].id }
     }
 
     /// The earliest instant at which `tick(now:)` has something to do, if any.
@@ -77,7 +75,7 @@ public final class Room {
         if state.phase == .ended {
             return refuse(connection, .sessionEnded, closeCode: CloseCode.sessionEnded)
         }
-        if owners[connection] != nil {
+        if state.participants.index(of: connection) != nil {
             deliver(.error(nil, .conflict, message: "connection already joined"), to: connection)
             return .refused(.conflict)
         }
@@ -116,9 +114,10 @@ public final class Room {
         guard state.phase != .ended else {
             return fail(connection, requestID, CommandError(.sessionEnded))
         }
-        guard let sender = owners[connection], let role = state.participants[sender]?.role else {
+        guard let position = state.participants.index(of: connection) else {
             return fail(connection, requestID, CommandError(.invalid, "not joined"))
         }
+        let (sender, role) = (state.participants[at: position].id, state.participants[at: position].role)
         guard command.permission.allows(role) else {
             return fail(connection, requestID, CommandError(.forbidden))
         }
@@ -145,7 +144,8 @@ public final class Room {
     /// Unknown or replaced connections are ignored.
     public func disconnected(connection: ConnectionID, now: Instant) {
         runTimers(until: now, inclusive: false)
-        guard state.phase != .ended, let id = owners[connection] else { return }
+        guard state.phase != .ended, let position = state.participants.index(of: connection) else { return }
+        let id = state.participants[at: position].id
         detach(connection)
         if state.config.grace <= .zero {
             removeParticipant(id, reason: .timedOut)
@@ -199,28 +199,25 @@ public final class Room {
         for connection in recipients {
             effects.append(.close(connection, code: CloseCode.normal, reason: "session ended"))
         }
-        for id in state.joinOrder {
-            state.participants[id]?.connection = nil
+        for position in 0..<state.participants.count {
+            state.participants[at: position].connection = nil
         }
         recipients.removeAll()
-        owners.removeAll()
         effects.append(.ended)
     }
 
     // MARK: - Connections
 
     func attach(_ connection: ConnectionID, to id: ParticipantID) {
-        state.participants[id]?.connection = connection
-        state.participants[id]?.graceEnds = nil
-        owners[connection] = id
-        recipients.append(connection)
+        guard let position = state.participants.index(of: id) else { return }
+        state.participants[at: position].connection = connection
+        state.participants[at: position].graceEnds = nil
+        recipients.appendCompactly(connection)
     }
 
     func detach(_ connection: ConnectionID) {
-        guard let id = owners.removeValue(forKey: connection) else { return }
-        if state.participants[id]?.connection == connection {
-            state.participants[id]?.connection = nil
-        }
+        guard let position = state.participants.index(of: connection) else { return }
+        state.participants[at: position].connection = nil
         if let index = recipients.firstIndex(of: connection) {
             recipients.remove(at: index)
         }
@@ -229,8 +226,8 @@ public final class Room {
     /// Live connections of facilitators and co-facilitators, in join order.
     func facilitatorConnections(excluding excluded: ParticipantID? = nil) -> [ConnectionID] {
         var result: [ConnectionID] = []
-        for id in state.joinOrder where id != excluded {
-            if let seat = state.participants[id], seat.role.canFacilitate, let connection = seat.connection {
+        for seat in state.participants.inJoinOrder where seat.id != excluded {
+            if seat.role.canFacilitate, let connection = seat.connection {
                 result.append(connection)
             }
         }
@@ -238,7 +235,7 @@ public final class Room {
     }
 
     func isConnected(_ id: ParticipantID) -> Bool {
-        state.participants[id]?.connection != nil
+        state.participants.connection(of: id) != nil
     }
 }
 

@@ -90,9 +90,11 @@ public enum LeaveReason: String, Sendable, Codable {
 }
 
 /// A change of room state. Each one gets the room's next sequence number and goes to everyone connected, in order.
+///
+/// The larger payloads are boxed (`indirect`) so an event is three words: the room keeps hundreds in its log.
 public enum RoomEvent: Hashable, Sendable, Codable {
     /// Someone took a seat.
-    case participantJoined(ParticipantView)
+    indirect case participantJoined(ParticipantView)
     /// Someone left for good.
     case participantLeft(ParticipantID, reason: LeaveReason)
     /// Someone's connection dropped or came back.
@@ -106,15 +108,15 @@ public enum RoomEvent: Hashable, Sendable, Codable {
     /// The queue's order or policy changed (a raised hand is a place in it).
     case queueChanged([ParticipantID], policy: QueuePolicy)
     /// Someone got the floor; `turnLength` is the length of this turn when paced.
-    case floorGiven(ParticipantID, turnLength: Duration?)
+    indirect case floorGiven(ParticipantID, turnLength: Duration?)
     /// The current turn ended; the floor is free.
     case turnEnded(ParticipantID, reason: TurnEndReason)
     /// The round (intro or close) changed; empty outside those phases.
     case roundChanged([RoundEntry])
     /// The phase changed; `silence` is the silence's length when entering silence.
-    case phaseChanged(Phase, silence: Duration?)
+    indirect case phaseChanged(Phase, silence: Duration?)
     /// Pacing changed (applies to the next turn).
-    case pacingChanged(Pacing)
+    indirect case pacingChanged(Pacing)
     /// The room was locked or unlocked.
     case lockChanged(locked: Bool)
     /// The session is over.

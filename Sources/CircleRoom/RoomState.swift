@@ -1,13 +1,42 @@
 /// One seat in the room.
+///
+/// The optional connection and grace end are stored as flags beside plain numbers, so the flags pack into the
+/// view's spare bytes instead of padding each optional to two words (a seat is 72 bytes, not 88).
 public struct Participant: Hashable, Sendable, Codable {
     /// What everyone sees.
     public var view: ParticipantView
-    /// The live connection, if connected (node-local).
-    public var connection: ConnectionID?
-    /// While reconnecting: when the seat is given up.
-    public var graceEnds: Instant?
+    private var isConnected = false
+    private var isInGrace = false
+    private var connectionNumber: UInt64 = 0
+    private var graceEndNanoseconds: UInt64 = 0
     /// The per-participant reaction limit.
     public var reactions: TokenBucket
+
+    /// A seat.
+    init(view: ParticipantView, connection: ConnectionID?, graceEnds: Instant?, reactions: TokenBucket) {
+        self.view = view
+        self.reactions = reactions
+        self.connection = connection
+        self.graceEnds = graceEnds
+    }
+
+    /// The live connection, if connected (node-local).
+    public var connection: ConnectionID? {
+        get { isConnected ? ConnectionID(connectionNumber) : nil }
+        set {
+            isConnected = newValue != nil
+            connectionNumber = newValue?.rawValue ?? 0
+        }
+    }
+
+    /// While reconnecting: when the seat is given up.
+    public var graceEnds: Instant? {
+        get { isInGrace ? Instant(nanoseconds: graceEndNanoseconds) : nil }
+        set {
+            isInGrace = newValue != nil
+            graceEndNanoseconds = newValue?.nanoseconds ?? 0
+        }
+    }
 
     /// The participant id.
     public var id: ParticipantID { view.id }
@@ -50,10 +79,8 @@ public struct RoomState: Hashable, Sendable, Codable {
     public var phase: Phase = .intro
     /// The running silence, if any.
     public var silence: Silence?
-    /// Seats by participant id.
-    public var participants: [ParticipantID: Participant] = [:]
-    /// Participant ids in join order.
-    public var joinOrder: [ParticipantID] = []
+    /// Seats in join order, by participant id.
+    public var participants = Seats()
     /// The raise-hand queue, head first.
     public var queue: [ParticipantID] = []
     /// The queue policy.
@@ -68,10 +95,8 @@ public struct RoomState: Hashable, Sendable, Codable {
     public var locked = false
     /// Participants removed this session (cannot rejoin).
     public var removed: Set<ParticipantID> = []
-    /// Speaking stats by participant, kept after they leave.
-    public var stats: [ParticipantID: SpeakingStats] = [:]
-    /// Participant ids in first-join order (for stats).
-    public var statsOrder: [ParticipantID] = []
+    /// Speaking stats in first-join order, by participant id, kept after they leave.
+    public var stats = StatsTable()
     /// Recent events for resumes.
     public var log: EventLog
     /// The latest instant the room has seen (time never runs backwards inside).
@@ -85,5 +110,83 @@ public struct RoomState: Hashable, Sendable, Codable {
         self.pacing = config.pacing
         self.log = EventLog(capacity: config.logCapacity)
         self.now = now
+    }
+}
+
+/// A room's seats in join order, found by participant id or live connection.
+///
+/// One contiguous array instead of a dictionary per key: rooms hold tens of seats and there are many rooms, so a
+/// scan of a few records costs less than hashing a string, and nothing is reserved for seats not taken.
+public struct Seats: Hashable, Sendable, Codable {
+    /// The seats, in join order.
+    public private(set) var inJoinOrder: [Participant] = []
+
+    /// No seats.
+    public init() {}
+
+    /// Seats taken.
+    public var count: Int { inJoinOrder.count }
+
+    /// Where a participant's seat is in join order.
+    public func index(of id: ParticipantID) -> Int? {
+        inJoinOrder.firstIndex { $0.view.id == id }
+    }
+
+    /// Where the seat of a live connection is in join order.
+    public func index(of connection: ConnectionID) -> Int? {
+        inJoinOrder.firstIndex { $0.connection == connection }
+    }
+
+    /// A participant's live connection, if they have a seat and are connected.
+    public func connection(of id: ParticipantID) -> ConnectionID? {
+        index(of: id).flatMap { inJoinOrder[$0].connection }
+    }
+
+    /// A participant's seat. Setting `nil` gives it up; setting one for a participant without a seat appends it.
+    public subscript(id: ParticipantID) -> Participant? {
+        get { index(of: id).map { inJoinOrder[$0] } }
+        set {
+            if let index = index(of: id) {
+                if let newValue { inJoinOrder[index] = newValue } else { inJoinOrder.remove(at: index) }
+            } else if let newValue {
+                inJoinOrder.appendCompactly(newValue)
+            }
+        }
+    }
+
+    /// The seat at a position in join order.
+    subscript(at position: Int) -> Participant {
+        get { inJoinOrder[position] }
+        _modify { yield &inJoinOrder[position] }
+    }
+}
+
+/// Speaking stats in first-join order, found by participant id; an entry stays after its participant leaves.
+public struct StatsTable: Hashable, Sendable, Codable {
+    /// The stats, in first-join order.
+    public private(set) var inFirstJoinOrder: [SpeakingStats] = []
+
+    /// No stats.
+    public init() {}
+
+    /// One participant's stats. Setting `nil` drops them; setting them for a new participant appends them.
+    public subscript(id: ParticipantID) -> SpeakingStats? {
+        get { inFirstJoinOrder.firstIndex { $0.participant == id }.map { inFirstJoinOrder[$0] } }
+        set {
+            if let index = inFirstJoinOrder.firstIndex(where: { $0.participant == id }) {
+                if let newValue { inFirstJoinOrder[index] = newValue } else { inFirstJoinOrder.remove(at: index) }
+            } else if let newValue {
+                inFirstJoinOrder.appendCompactly(newValue)
+            }
+        }
+    }
+}
+
+extension Array {
+    /// Appends, growing the storage by a quarter (at least four) instead of doubling it: a room holds small arrays
+    /// and a server holds many rooms, so capacity nobody uses adds up.
+    mutating func appendCompactly(_ element: Element) {
+        if count == capacity { reserveCapacity(count + Swift.max(4, count / 4)) }
+        append(element)
     }
 }

@@ -31,6 +31,30 @@ struct RelayTests {
         #expect(h.messages("a") == [.ack("r")])
     }
 
+    @Test func signalsToEveryoneFromSeveralSendersEachSkipOnlyTheirSender() {
+        // The recipient list is a reused buffer: each delivery must keep its own list, drained or not.
+        let h = Self.room()
+        let senders = ["a", "b", "f", "a"]
+        for (index, sender) in senders.enumerated() {
+            h.room.handle(
+                connection: h.connection(sender), command: .signal(to: .everyone, payload: [UInt8(index)]), now: h.now)
+        }
+        var lists: [[ConnectionID]] = []
+        for effect in h.room.effects {
+            if case .deliver(.signal, let recipients) = effect { lists.append(recipients) }
+        }
+        let everyone = h.room.connections
+        #expect(lists == senders.map { sender in everyone.filter { $0 != h.connection(sender) } })
+        h.room.effects.removeAll(keepingCapacity: true)
+        h.send("o", .signal(to: .everyone, payload: Self.offer), id: nil)
+        h.send("c", .signal(to: .everyone, payload: Self.offer), id: nil)
+        for sub in ["f", "a", "b"] {
+            #expect(h.messages(sub) == [.signal(from: "o", payload: Self.offer), .signal(from: "c", payload: Self.offer)])
+        }
+        #expect(h.messages("o") == [.signal(from: "c", payload: Self.offer)])
+        #expect(h.messages("c") == [.signal(from: "o", payload: Self.offer)])
+    }
+
     @Test func signalToSomeoneNotHereIsNotFound() {
         let h = Self.room()
         h.send("a", .signal(to: .participant("someone-in-another-room"), payload: Self.offer))
