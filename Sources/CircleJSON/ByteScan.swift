@@ -14,6 +14,23 @@ enum ByteScan {
         return (below20 | quote | backslash) & highs != 0
     }
 
+    /// Whether none of `bytes` needs escaping in a JSON string (non-ASCII bytes need none).
+    @inline(__always)
+    static func needsNoEscape(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        var i = 0
+        while i + 8 <= bytes.count {
+            if needsEscape(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { return false }
+            i += 8
+        }
+        while i < bytes.count {
+            let byte = bytes[i]
+            if byte < 0x20 || byte == Byte.quote || byte == Byte.backslash { return false }
+            i += 1
+        }
+        return true
+    }
+
     /// Whether any byte of `word` needs escaping or is not ASCII: the bytes a string scan must look at one by one.
     @inline(__always)
     static func needsAttention(_ word: UInt64) -> Bool {
