@@ -27,7 +27,7 @@ extension JSONParser {
         case Byte.n:
             try expectLiteral("null")
         case Byte.minus, Byte.zero...Byte.nine:
-            _ = try parseNumber()
+            _ = try parseNumber(validateOnly: true)
         default:
             throw fail("expected a value")
         }

@@ -11,7 +11,7 @@ enum Field: Int, CaseIterable {
     case turnLengthMs, nudgeBeforeMs, autoAdvance
 
     /// The member's name on the wire.
-    var name: String {
+    var name: StaticString {
         switch self {
         case .type: "type"
         case .id: "id"
@@ -64,8 +64,7 @@ enum Field: Int, CaseIterable {
     }
 
     private func nameBytesEqual(_ key: UnsafeRawBufferPointer) -> Bool {
-        var name = name
-        return name.withUTF8 { expected in
+        name.withUTF8Buffer { expected in
             guard expected.count == key.count else { return false }
             for k in 0..<expected.count where expected[k] != key[k] { return false }
             return true
@@ -74,7 +73,7 @@ enum Field: Int, CaseIterable {
 
     /// The field named by a key string, compared as Swift strings (for keys with escapes or non-ASCII bytes).
     static func named(_ key: String) -> Field? {
-        allCases.first { $0.name == key }
+        allCases.first { $0.name.description == key }
     }
 }
 

@@ -117,6 +117,21 @@ struct JSONValidateTests {
         }
     }
 
+    /// The skip mode leaves out the conversion of numbers that cannot overflow; the boundary must not move.
+    @Test func bigNumbersGetTheSameVerdict() {
+        for digits in [15, 16, 19, 299, 300, 301, 308, 309, 310, 400] {
+            for text in [
+                String(repeating: "9", count: digits), "-" + String(repeating: "9", count: digits),
+                "1" + String(repeating: "0", count: digits - 1), String(repeating: "9", count: digits) + ".5",
+                "0." + String(repeating: "9", count: digits), String(repeating: "9", count: digits) + "e0",
+                "1e" + String(digits), "1e-" + String(digits), "0." + String(repeating: "0", count: digits) + "1e-400",
+            ] {
+                expectSame(Array(text.utf8))
+                expectSame(Array("{\"payload\":[\(text)]}".utf8))
+            }
+        }
+    }
+
     @Test func hostileDeepNestingFailsWithoutExhaustingTheStack() {
         #expect(skipVerdict(Array(String(repeating: "[", count: 1_000_000).utf8), .init())?.message == "nesting too deep")
     }
