@@ -1,4 +1,4 @@
-import CircleJSON
+@testable import CircleJSON
 import Testing
 
 /// The validating skip mode (`JSON.validate`, `JSON.scanTopObject`) must accept and reject exactly what the tree
@@ -114,6 +114,23 @@ struct JSONValidateTests {
                 expectSame(Array(text.utf8), limits)
                 expectSame(Array("{\"payload\":\(text)}".utf8), limits)
             }
+        }
+    }
+
+    /// The word scan stops exactly at the first byte that needs escaping or is not ASCII (whole words), for every
+    /// position and every kind of such byte, whatever follows it.
+    @Test func wordScanFindsTheFirstAttentionByteExactly() {
+        var rng = SplitMix(seed: 7)
+        let special: [UInt8] = [0x22, 0x5C, 0x00, 0x1F, 0x0A, 0x80, 0xC3, 0xFF, 0x7F, 0x20, 0x21, 0x5B, 0x5D]
+        for _ in 0..<20_000 {
+            var bytes = (0..<24).map { _ in UInt8(0x20 + rng.next() % 0x5F) }
+            for _ in 0..<Int(rng.next() % 4) { bytes[Int(rng.next() % 24)] = special[Int(rng.next() % UInt64(special.count))] }
+            let from = Int(rng.next() % 8)
+            let found = bytes.withUnsafeBytes { ByteScan.skipPlainASCII($0, from: from, to: 24) }
+            let expected = bytes[from...].firstIndex { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 >= 0x80 } ?? 24
+            // Exact within whole words; in the last partial word, the scan stops at that word's start.
+            let wholeWordsEnd = from + (24 - from) / 8 * 8
+            #expect(found == (expected < wholeWordsEnd ? expected : wholeWordsEnd), "\(bytes) from \(from)")
         }
     }
 
