@@ -3,7 +3,11 @@ extension JSONParser {
     ///
     /// The grammar is checked here; the value comes from `Double(String)` on the validated text, which rounds
     /// correctly. Integers of at most 15 digits (exact in a double) skip that conversion.
-    mutating func parseNumber() throws(JSONError) -> Double {
+    ///
+    /// With `validateOnly` (the skip mode) the value is not needed, only whether it is in range: a number without an
+    /// exponent whose integer part has at most 300 digits is always finite, so its conversion is skipped (and 0
+    /// returned); anything else is converted exactly as when parsing, so both modes reject the same numbers.
+    mutating func parseNumber(validateOnly: Bool = false) throws(JSONError) -> Double {
         let start = pos
         let count = input.count
         var i = pos
@@ -25,6 +29,7 @@ extension JSONParser {
         }
 
         var isInteger = true
+        var hasExponent = false
         if i < count, input[i] == Byte.dot {
             isInteger = false
             i += 1
@@ -33,6 +38,7 @@ extension JSONParser {
         }
         if i < count, input[i] == Byte.e || input[i] == Byte.upperE {
             isInteger = false
+            hasExponent = true
             i += 1
             if i < count, input[i] == Byte.plus || input[i] == Byte.minus { i += 1 }
             guard i < count, isDigit(input[i]) else { throw fail("invalid number", at: i) }
@@ -40,6 +46,7 @@ extension JSONParser {
         }
         pos = i
 
+        if validateOnly && !hasExponent && digits <= 300 { return 0 }
         if isInteger && digits <= 15 {
             let magnitude = Double(integer)
             return negative ? -magnitude : magnitude

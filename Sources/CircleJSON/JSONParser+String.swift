@@ -1,74 +1,110 @@
 extension JSONParser {
     /// Parses a string; `pos` is at the opening quote.
+    mutating func parseString() throws(JSONError) -> String {
+        switch try scanString(unescape: true) {
+        case .raw(let range, _): return string(input, range)
+        case .escaped: return scratch.withUnsafeBytes { string($0, 0..<$0.count) }
+        }
+    }
+
+    /// Validates a string without building it; `pos` is at the opening quote. Same rules, limits and errors as
+    /// `parseString`.
+    @inline(__always)
+    mutating func skipString() throws(JSONError) -> StringScan {
+        try scanString(unescape: false)
+    }
+
+    /// Scans a string; `pos` is at the opening quote and ends after the closing one.
     ///
     /// The fast path scans a string without escapes once (eight bytes at a time through plain ASCII, validating
-    /// UTF-8 and rejecting control characters) and copies it straight out of the input; a string with escapes
-    /// continues in `parseEscapedString`.
-    mutating func parseString() throws(JSONError) -> String {
+    /// UTF-8 and rejecting control characters); its text is then the input between the quotes. A string with
+    /// escapes continues in `scanEscapedString`, which unescapes into `scratch` when `unescape` is set and
+    /// otherwise only counts the unescaped length (for the limit) — one code path, so validating and parsing accept
+    /// and reject exactly the same strings.
+    mutating func scanString(unescape: Bool) throws(JSONError) -> StringScan {
         let open = pos
         let count = input.count
         // The closing quote of a string within the byte limit sits before `scanEnd`.
         let scanEnd = limits.maxStringBytes < count ? min(count, open + 2 + limits.maxStringBytes) : count
         var i = open + 1
+        var ascii = true
         while i < scanEnd {
             i = ByteScan.skipPlainASCII(input, from: i, to: scanEnd)
             guard i < scanEnd else { break }
             let byte = input[i]
             if byte == Byte.quote {
                 pos = i + 1
-                return string(input, (open + 1)..<i)
+                return .raw((open + 1)..<i, ascii: ascii)
             }
-            if byte == Byte.backslash { return try parseEscapedString(open: open, escapeAt: i) }
+            if byte == Byte.backslash {
+                try scanEscapedString(open: open, escapeAt: i, unescape: unescape)
+                return .escaped
+            }
             if byte < 0x20 { throw fail("control character in string", at: i) }
-            i += byte < 0x80 ? 1 : try utf8SequenceLength(at: i)
+            if byte < 0x80 {
+                i += 1
+            } else {
+                ascii = false
+                i += try utf8SequenceLength(at: i)
+            }
         }
         if i >= count { throw fail("unterminated string", at: count) }
         throw fail("string too long", at: open)
     }
 
-    /// Continues a string from its first escape at `escapeAt`, unescaping into `scratch`.
-    private mutating func parseEscapedString(open: Int, escapeAt: Int) throws(JSONError) -> String {
-        scratch.removeAll(keepingCapacity: true)
-        if scratch.capacity == 0 {
-            // Usually the one allocation for all escaped strings of a document; longer strings grow it.
-            scratch.reserveCapacity(min(input.count - open, 1024))
+    /// Continues a string from its first escape at `escapeAt`, unescaping into `scratch` if `unescape` is set;
+    /// `length` counts the unescaped bytes either way.
+    private mutating func scanEscapedString(open: Int, escapeAt: Int, unescape: Bool) throws(JSONError) {
+        if unescape {
+            scratch.removeAll(keepingCapacity: true)
+            if scratch.capacity == 0 {
+                // Usually the one allocation for all escaped strings of a document; longer strings grow it.
+                scratch.reserveCapacity(min(input.count - open, 1024))
+            }
+            scratch.appendBytes(UnsafeRawBufferPointer(rebasing: input[(open + 1)..<escapeAt]))
         }
-        scratch.appendBytes(UnsafeRawBufferPointer(rebasing: input[(open + 1)..<escapeAt]))
+        var length = escapeAt - open - 1
         let count = input.count
         var i = escapeAt
         while i < count {
-            // Copy a run of plain ASCII at once, never past the byte limit by more than a word.
-            let room = limits.maxStringBytes - scratch.count
+            // Take a run of plain ASCII at once, never past the byte limit by more than a word.
+            let room = limits.maxStringBytes - length
             let runEnd = ByteScan.skipPlainASCII(input, from: i, to: room < count - i ? i + room + 1 : count)
             if runEnd > i {
-                scratch.appendBytes(UnsafeRawBufferPointer(rebasing: input[i..<runEnd]))
+                if unescape { scratch.appendBytes(UnsafeRawBufferPointer(rebasing: input[i..<runEnd])) }
+                length += runEnd - i
                 i = runEnd
-                if scratch.count > limits.maxStringBytes { throw fail("string too long", at: open) }
+                if length > limits.maxStringBytes { throw fail("string too long", at: open) }
                 continue
             }
             let byte = input[i]
             if byte == Byte.quote {
                 pos = i + 1
-                return scratch.withUnsafeBytes { string($0, 0..<$0.count) }
+                return
             } else if byte == Byte.backslash {
-                i += try unescape(at: i)
+                let (consumed, produced) = try unescapeCharacter(at: i, store: unescape)
+                i += consumed
+                length += produced
             } else if byte < 0x20 {
                 throw fail("control character in string", at: i)
             } else if byte < 0x80 {
-                scratch.append(byte)
+                if unescape { scratch.append(byte) }
+                length += 1
                 i += 1
             } else {
-                let length = try utf8SequenceLength(at: i)
-                scratch.appendBytes(UnsafeRawBufferPointer(rebasing: input[i..<(i + length)]))
-                i += length
+                let sequence = try utf8SequenceLength(at: i)
+                if unescape { scratch.appendBytes(UnsafeRawBufferPointer(rebasing: input[i..<(i + sequence)])) }
+                length += sequence
+                i += sequence
             }
-            if scratch.count > limits.maxStringBytes { throw fail("string too long", at: open) }
+            if length > limits.maxStringBytes { throw fail("string too long", at: open) }
         }
         throw fail("unterminated string", at: count)
     }
 
-    /// Appends the character escaped at `i` (a backslash) to `scratch`; returns the escape's length in bytes.
-    private mutating func unescape(at i: Int) throws(JSONError) -> Int {
+    /// Reads the escape at `i` (a backslash), appending its character to `scratch` if `store` is set; returns the
+    /// escape's length in the input and the character's length in UTF-8.
+    private mutating func unescapeCharacter(at i: Int, store: Bool) throws(JSONError) -> (consumed: Int, produced: Int) {
         guard i + 1 < input.count else { throw fail("unterminated string", at: input.count) }
         let replacement: UInt8
         switch input[i + 1] {
@@ -80,15 +116,16 @@ extension JSONParser {
         case Byte.n: replacement = Byte.newline
         case Byte.r: replacement = Byte.carriageReturn
         case Byte.t: replacement = Byte.tab
-        case Byte.u: return try unescapeUnicode(at: i)
+        case Byte.u: return try unescapeUnicode(at: i, store: store)
         default: throw fail("invalid escape", at: i)
         }
-        scratch.append(replacement)
-        return 2
+        if store { scratch.append(replacement) }
+        return (2, 1)
     }
 
-    /// Appends the scalar of a `\uXXXX` escape (or a `\uXXXX\uXXXX` surrogate pair) at `i`; returns its length.
-    private mutating func unescapeUnicode(at i: Int) throws(JSONError) -> Int {
+    /// Reads a `\uXXXX` escape (or a `\uXXXX\uXXXX` surrogate pair) at `i`, appending its scalar to `scratch` if
+    /// `store` is set; returns the escape's length and the scalar's length in UTF-8.
+    private mutating func unescapeUnicode(at i: Int, store: Bool) throws(JSONError) -> (consumed: Int, produced: Int) {
         let unit = try hex4(at: i + 2)
         var scalar = unit
         var length = 6
@@ -106,8 +143,9 @@ extension JSONParser {
         default:
             break
         }
-        appendUTF8(scalar)
-        return length
+        if store { appendUTF8(scalar) }
+        let produced = scalar < 0x80 ? 1 : scalar < 0x800 ? 2 : scalar < 0x10000 ? 3 : 4
+        return (length, produced)
     }
 
     /// Reads four hex digits at `i`.
@@ -182,4 +220,12 @@ extension JSONParser {
         }
         throw fail("invalid UTF-8", at: i)
     }
+}
+
+/// What `JSONParser.scanString` found.
+enum StringScan {
+    /// No escapes: the string is the input in `range` (between the quotes); `ascii` if every byte is below 0x80.
+    case raw(Range<Int>, ascii: Bool)
+    /// Escapes: the unescaped text is in `scratch` (when unescaping).
+    case escaped
 }

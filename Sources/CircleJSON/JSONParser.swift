@@ -103,7 +103,7 @@ struct JSONParser {
     }
 
     /// After a member or element: skips whitespace and consumes `,` (more follow: false) or `close` (true).
-    private mutating func endsAfterItem(close: UInt8, expected: String) throws(JSONError) -> Bool {
+    mutating func endsAfterItem(close: UInt8, expected: String) throws(JSONError) -> Bool {
         skipWhitespace()
         guard pos < input.count else { throw fail("unexpected end of input") }
         switch input[pos] {

@@ -41,7 +41,7 @@ public struct JSONWriter: Sendable {
     /// Writes an object member's key and colon.
     public mutating func key(_ k: StaticString) {
         separate()
-        k.withUTF8Buffer { jsonEscape(utf8: UnsafeRawBufferPointer($0), into: &bytes) }
+        appendLiteral(k)
         bytes.append(Byte.colon)
     }
 
@@ -56,6 +56,28 @@ public struct JSONWriter: Sendable {
     public mutating func string(_ s: String) {
         separate()
         jsonEscape(s, into: &bytes)
+    }
+
+    /// Writes a string value, escaped (a constant: the same bytes as ``string(_:)-(String)`` writes for it).
+    public mutating func string(_ s: StaticString) {
+        separate()
+        appendLiteral(s)
+    }
+
+    /// Appends a constant as a JSON string literal: copied between quotes in one append when it needs no escape
+    /// (the usual case for keys and wire names), else escaped.
+    @inline(__always)
+    private mutating func appendLiteral(_ s: StaticString) {
+        s.withUTF8Buffer { utf8 in
+            let raw = UnsafeRawBufferPointer(utf8)
+            if ByteScan.needsNoEscape(raw) {
+                bytes.append(Byte.quote)
+                bytes.appendBytes(raw)
+                bytes.append(Byte.quote)
+            } else {
+                jsonEscape(utf8: raw, into: &bytes)
+            }
+        }
     }
 
     /// Writes a number (see ``jsonNumber(_:into:)``: NaN and infinities become `null`).

@@ -24,7 +24,7 @@ extension LoadRunner {
                 measured(now &- min(now, sender.lastReactionSentAt))
             }
         } else {
-            guard let message = try? JSON.parse(text), let type = message["type"]?.stringValue else {
+            guard let message = ReceivedMessage(text), let type = message.type else {
                 metrics.error("unparsable_message")
                 return
             }
@@ -84,18 +84,25 @@ extension LoadRunner {
         if configuration.scenario == .fanout { fanoutSend(client, now: now) }
     }
 
-    private func receivedMessage(_ type: String, _ message: JSON, by client: LoadClient, now: UInt64) {
-        if type != "welcome", let seq = message["seq"]?.intValue {
-            applyEvent(type, message, seq: UInt64(seq), by: client, now: now)
+    private func receivedMessage(_ type: String, _ message: ReceivedMessage, by client: LoadClient, now: UInt64) {
+        if type != "welcome", let seq = message.seq {
+            if client.lastSeq != 0 && UInt64(seq) != client.lastSeq + 1 { metrics.error("seq_gap") }
+            client.lastSeq = UInt64(seq)
+            apply(type, message.event, to: client, now: now, live: true)
             return
         }
         switch type {
         case "welcome":
-            welcomed(message, by: client, now: now)
+            // Rare (one per join): read whole.
+            guard let tree = message.tree() else {
+                metrics.error("unparsable_message")
+                return
+            }
+            welcomed(tree, by: client, now: now)
         case "error":
-            let code = message["code"]?.stringValue ?? "unknown"
+            let code = message.string("code") ?? "unknown"
             metrics.error(code)
-            if let id = message["id"]?.stringValue, id.hasPrefix("c"), let request = Int(id.dropFirst()) {
+            if let id = message.string("id"), id.hasPrefix("c"), let request = Int(id.dropFirst()) {
                 client.outstanding[request] = nil
                 if client.stateRequest == request { client.stateRequest = 0 }
                 if configuration.scenario == .fanout { fanoutSend(client, now: now) }
@@ -109,15 +116,9 @@ extension LoadRunner {
 
     // MARK: Room events
 
-    private func applyEvent(_ type: String, _ message: JSON, seq: UInt64, by client: LoadClient, now: UInt64) {
-        if client.lastSeq != 0 && seq != client.lastSeq + 1 { metrics.error("seq_gap") }
-        client.lastSeq = seq
-        apply(type, message, to: client, now: now, live: true)
-    }
-
     /// Updates what `client` knows of its room; `live` events (not replayed) are measured.
-    func apply(_ type: String, _ message: JSON, to client: LoadClient, now: UInt64, live: Bool) {
-        let participant = message["participant"]?.stringValue
+    func apply(_ type: String, _ message: EventFields, to client: LoadClient, now: UInt64, live: Bool) {
+        let participant = message.participant
         switch type {
         case "participant_joined":
             if let p = participant, p != client.participant, let peer = sender(in: client.room, p) {
@@ -127,7 +128,7 @@ extension LoadRunner {
             if let p = participant, let peer = sender(in: client.room, p) { client.connectedPeers.remove(peer.seat) }
         case "connection_changed":
             if let p = participant, p != client.participant, let peer = sender(in: client.room, p) {
-                if message["connection"]?.stringValue == "connected" {
+                if message.connection == "connected" {
                     client.connectedPeers.insert(peer.seat)
                 } else {
                     client.connectedPeers.remove(peer.seat)
@@ -138,14 +139,14 @@ extension LoadRunner {
                 measured(now &- min(now, sender.lastMediaSentAt))
             }
         case "queue_changed":
-            client.queue = message["queue"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            client.queue = message.queue ?? []
         case "floor_given":
             client.floor = participant
             if participant == client.participant { client.spokeThisRound = true }
         case "turn_ended":
             client.floor = nil
         case "phase_changed":
-            let phase = message["phase"]?.stringValue ?? client.phase
+            let phase = message.phase ?? client.phase
             if phase != client.phase && (phase == "intro" || phase == "close") && client.phase != "silence" {
                 client.spokeThisRound = false
                 client.passedThisRound = false
@@ -177,5 +178,97 @@ extension LoadRunner {
         while i < text.count && text[i] != UInt8(ascii: "\"") { i += 1 }
         defer { i += 1 }
         return text[start..<i]
+    }
+}
+
+/// The few members of a room event the load clients act on.
+struct EventFields {
+    var participant: String?
+    var connection: String?
+    var phase: String?
+    var queue: [String]?
+
+    /// The fields of an event inside a welcome's `replay`.
+    init(_ event: JSON) {
+        participant = event["participant"]?.stringValue
+        connection = event["connection"]?.stringValue
+        phase = event["phase"]?.stringValue
+        queue = event["queue"]?.arrayValue?.compactMap(\.stringValue)
+    }
+
+    init(participant: String?, connection: String?, phase: String?, queue: [String]?) {
+        self.participant = participant
+        self.connection = connection
+        self.phase = phase
+        self.queue = queue
+    }
+}
+
+/// A received message other than the fast-pathed `signal`, `ack` and `reaction`: validated as strictly as the tree
+/// parser would, but only the members the clients read are noted; strings are built when asked for.
+struct ReceivedMessage {
+    let text: [UInt8]
+    private var type_, seq_, participant, connection, phase, queue, code, id: JSONSpan?
+
+    /// Nil unless `text` is one valid JSON object.
+    init?(_ text: [UInt8]) {
+        self.text = text
+        var spans = Spans()
+        let valid = text.withUnsafeBytes { raw in
+            (try? JSON.scanTopObject(raw) { member in spans.note(member, in: raw) }) != nil
+        }
+        guard valid else { return nil }
+        type_ = spans.type; seq_ = spans.seq; participant = spans.participant; connection = spans.connection
+        phase = spans.phase; queue = spans.queue; code = spans.code; id = spans.id
+    }
+
+    var type: String? { string(type_) }
+
+    /// `seq`, when it is an exact integer.
+    var seq: Int? {
+        guard let seq_ else { return nil }
+        return text.withUnsafeBytes { seq_.intValue(in: $0) }
+    }
+
+    /// The members an event's handling reads.
+    var event: EventFields {
+        EventFields(
+            participant: string(participant), connection: string(connection), phase: string(phase),
+            queue: queue.flatMap { span in
+                text.withUnsafeBytes { span.json(in: $0)?.arrayValue?.compactMap(\.stringValue) }
+            })
+    }
+
+    /// `code` or `id` of an error.
+    func string(_ name: StaticString) -> String? {
+        switch name.description {
+        case "code": string(code)
+        case "id": string(id)
+        default: nil
+        }
+    }
+
+    /// The whole message as a tree.
+    func tree() -> JSON? { try? JSON.parse(text) }
+
+    private func string(_ span: JSONSpan?) -> String? {
+        guard let span else { return nil }
+        return text.withUnsafeBytes { span.stringValue(in: $0) }
+    }
+
+    private struct Spans {
+        var type, seq, participant, connection, phase, queue, code, id: JSONSpan?
+
+        mutating func note(_ member: JSONMemberSpan, in raw: UnsafeRawBufferPointer) {
+            let key = member.key
+            if key.equals("type", in: raw) { type = member.value }
+            else if key.equals("seq", in: raw) { seq = member.value }
+            else if key.equals("participant", in: raw) { participant = member.value }
+            else if key.equals("connection", in: raw) { connection = member.value }
+            else if key.equals("phase", in: raw) { phase = member.value }
+            else if key.equals("queue", in: raw) { queue = member.value }
+            else if key.equals("code", in: raw) { code = member.value }
+            else if key.equals("id", in: raw) { id = member.value }
+        }
     }
 }

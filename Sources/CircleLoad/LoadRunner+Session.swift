@@ -38,7 +38,7 @@ extension LoadRunner {
                 guard let s = event["seq"]?.intValue, let type = event["type"]?.stringValue else { continue }
                 if UInt64(s) != client.lastSeq + 1 { metrics.error("seq_gap") }
                 client.lastSeq = UInt64(s)
-                apply(type, event, to: client, now: now, live: false)
+                apply(type, EventFields(event), to: client, now: now, live: false)
             }
         } else if let snapshot = message["snapshot"]?.objectValue {
             load(snapshot, into: client)

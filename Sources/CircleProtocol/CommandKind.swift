@@ -1,3 +1,5 @@
+import CircleJSON
+
 /// Every client message `type`, with the fields each may carry besides `type` and `id`.
 enum CommandKind: String, CaseIterable {
     case leave
@@ -29,34 +31,37 @@ enum CommandKind: String, CaseIterable {
     case endSession = "end_session"
     case requestStats = "request_stats"
 
-    /// The fields this command may carry besides `type` and `id`; any other member makes the message `invalid`.
-    var fields: [String] {
+    /// The fields this command may carry besides `type` and `id` (one bit per ``Field``); any other member makes
+    /// the message `invalid`.
+    var fields: UInt32 {
         switch self {
         case .leave, .raiseHand, .lowerHand, .pass, .endTurn, .advanceRound, .endSilence, .clearQueue,
             .muteAllButSpeaker, .lock, .unlock, .endSession, .requestStats:
-            Self.noFields
-        case .signal: Self.signalFields
-        case .media: Self.mediaFields
-        case .reaction: Self.reactionFields
-        case .privateWord: Self.privateWordFields
-        case .setPhase: Self.setPhaseFields
-        case .startSilence: Self.startSilenceFields
-        case .giveFloor, .removeFromQueue, .mute, .unmute, .remove, .promote: Self.participantFields
-        case .moveInQueue: Self.moveInQueueFields
-        case .setQueuePolicy: Self.setQueuePolicyFields
-        case .setPacing: Self.setPacingFields
+            0
+        case .signal: Field.to.bit | Field.toAll.bit | Field.payload.bit
+        case .media: Field.mic.bit | Field.camera.bit
+        case .reaction: Field.kind.bit
+        case .privateWord: Field.text.bit
+        case .setPhase: Field.phase.bit
+        case .startSilence: Field.silenceMs.bit
+        case .giveFloor, .removeFromQueue, .mute, .unmute, .remove, .promote: Field.participant.bit
+        case .moveInQueue: Field.participant.bit | Field.position.bit
+        case .setQueuePolicy: Field.policy.bit
+        case .setPacing: Field.turnLengthMs.bit | Field.nudgeBeforeMs.bit | Field.autoAdvance.bit
         }
     }
 
-    private static let noFields: [String] = []
-    private static let signalFields = ["to", "to_all", "payload"]
-    private static let mediaFields = ["mic", "camera"]
-    private static let reactionFields = ["kind"]
-    private static let privateWordFields = ["text"]
-    private static let setPhaseFields = ["phase"]
-    private static let startSilenceFields = ["silence_ms"]
-    private static let participantFields = ["participant"]
-    private static let moveInQueueFields = ["participant", "position"]
-    private static let setQueuePolicyFields = ["policy"]
-    private static let setPacingFields = ["turn_length_ms", "nudge_before_ms", "auto_advance"]
+    /// The command whose `type` is the string `value` (a validated JSON string in `text`), compared as Swift
+    /// strings — plain ASCII literals by their bytes, which is the same thing for them.
+    static func named(_ value: JSONSpan, in text: UnsafeRawBufferPointer) -> CommandKind? {
+        guard value.isPlain else { return value.stringValue(in: text).flatMap { CommandKind(rawValue: $0) } }
+        let start = value.range.lowerBound + 1, count = value.range.count - 2
+        search: for entry in wireBytes where entry.bytes.count == count {
+            for k in 0..<count where entry.bytes[k] != text[start + k] { continue search }
+            return entry.kind
+        }
+        return nil
+    }
+
+    private static let wireBytes: [(kind: CommandKind, bytes: [UInt8])] = allCases.map { ($0, Array($0.rawValue.utf8)) }
 }

@@ -8,6 +8,13 @@ extension JSONWriter {
         string(value)
     }
 
+    /// A member whose value is a constant string (a wire name): no `String` is built.
+    @inline(__always)
+    mutating func member(_ key: StaticString, literal value: StaticString) {
+        self.key(key)
+        string(value)
+    }
+
     @inline(__always)
     mutating func member(_ key: StaticString, _ value: Bool) {
         self.key(key)

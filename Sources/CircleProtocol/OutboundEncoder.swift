@@ -12,19 +12,19 @@ enum OutboundEncoder {
             EventEncoder.write(event, into: &w)
         case .ack(let id):
             w.beginObject()
-            w.member("type", "ack")
+            w.member("type", literal: "ack")
             w.member("id", id)
             w.endObject()
         case .error(let id, let code, let message):
             w.beginObject()
-            w.member("type", "error")
+            w.member("type", literal: "error")
             w.member("id", id)
             w.member("code", code.wireName)
             w.member("message", message)
             w.endObject()
         case .signal(let from, let payload):
             w.beginObject()
-            w.member("type", "signal")
+            w.member("type", literal: "signal")
             w.member("from", from)
             w.key("payload")
             // The decoder only ever produces a complete JSON value; an empty payload can only come from a caller
@@ -33,35 +33,35 @@ enum OutboundEncoder {
             w.endObject()
         case .reaction(let from, let kind):
             w.beginObject()
-            w.member("type", "reaction")
+            w.member("type", literal: "reaction")
             w.member("from", from)
             w.member("kind", kind.wireName)
             w.endObject()
         case .privateWord(let from, let text):
             w.beginObject()
-            w.member("type", "private_word")
+            w.member("type", literal: "private_word")
             w.member("from", from)
             w.member("text", text)
             w.endObject()
         case .turnNudge(let speaker, let timeLeft):
             w.beginObject()
-            w.member("type", "turn_nudge")
+            w.member("type", literal: "turn_nudge")
             w.member("speaker", speaker)
             w.member("time_left_ms", milliseconds: timeLeft)
             w.endObject()
         case .turnTimeUp(let speaker):
             w.beginObject()
-            w.member("type", "turn_time_up")
+            w.member("type", literal: "turn_time_up")
             w.member("speaker", speaker)
             w.endObject()
         case .muteRequest(let reason):
             w.beginObject()
-            w.member("type", "mute_request")
+            w.member("type", literal: "mute_request")
             w.member("reason", reason.wireName)
             w.endObject()
         case .stats(let stats):
             w.beginObject()
-            w.member("type", "stats")
+            w.member("type", literal: "stats")
             w.key("stats")
             w.beginArray()
             for entry in stats {

@@ -5,7 +5,7 @@ import CircleRoom
 enum WelcomeEncoder {
     static func write(_ welcome: Welcome, into w: inout JSONWriter) {
         w.beginObject()
-        w.member("type", "welcome")
+        w.member("type", literal: "welcome")
         w.member("participant", welcome.participant)
         w.member("role", welcome.role.rawValue)
         w.member("seq", welcome.seq)

@@ -80,3 +80,22 @@ struct JSONWriterTests {
         #expect(parsed["3"]?.doubleValue == 1)
     }
 }
+
+@Suite("JSON writer constants")
+struct JSONWriterConstantTests {
+    /// Constant keys and strings (the one-append path) write the same bytes as the escaping path for `String`s.
+    @Test func constantsWriteWhatStringsWrite() {
+        var a = JSONWriter(), b = JSONWriter()
+        a.beginObject(); b.beginObject()
+        a.key("type"); b.key(String("type"))
+        a.string("signal"); b.string(String("signal"))
+        a.key("quo\"te"); b.key(String("quo\"te"))
+        a.string("back\\slash\nline\u{1}é"); b.string(String("back\\slash\nline\u{1}é"))
+        a.key("a long key with no escapes at all"); b.key(String("a long key with no escapes at all"))
+        a.string(""); b.string(String(""))
+        a.endObject(); b.endObject()
+        #expect(a.bytes == b.bytes)
+        #expect(String(decoding: a.bytes, as: UTF8.self)
+            == #"{"type":"signal","quo\"te":"back\\slash\nline\u0001é","a long key with no escapes at all":""}"#)
+    }
+}

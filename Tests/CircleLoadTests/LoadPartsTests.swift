@@ -81,3 +81,26 @@ import Testing
         #expect(taken == [true, true, false, false, true])
     }
 }
+
+@Suite struct ReceivedMessageTests {
+    @Test func readsTheMembersAnEventNeeds() {
+        let text = Array(#"{"type":"queue_changed","seq":42,"queue":["m1","m\u0032"],"policy":"fifo"}"#.utf8)
+        let message = ReceivedMessage(text)
+        #expect(message?.type == "queue_changed")
+        #expect(message?.seq == 42)
+        #expect(message?.event.queue == ["m1", "m2"])
+        #expect(message?.event.participant == nil)
+        let joined = ReceivedMessage(Array(#"{"type":"participant_joined","seq":1,"participant":"m3","name":"x"}"#.utf8))
+        #expect(joined?.event.participant == "m3")
+        let error = ReceivedMessage(Array(#"{"type":"error","id":"c7","code":"invalid","message":"m"}"#.utf8))
+        #expect(error?.string("code") == "invalid" && error?.string("id") == "c7" && error?.seq == nil)
+    }
+
+    @Test func refusesWhatTheTreeParserRefuses() {
+        for text in [#"{"type":"x","type":"y"}"#, #"{"type":"x""#, "[1]", #"{"type":"x"} x"#, #"{"type":"\uD800"}"#, ""] {
+            #expect(ReceivedMessage(Array(text.utf8)) == nil, "\(text)")
+        }
+        #expect(ReceivedMessage(Array("[1]".utf8)) == nil)
+        #expect(ReceivedMessage(Array(#"{"seq":1}"#.utf8))?.type == nil)
+    }
+}
