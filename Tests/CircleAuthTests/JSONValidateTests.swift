@@ -120,7 +120,7 @@ struct JSONValidateTests {
     /// The word scan stops exactly at the first byte that needs escaping or is not ASCII (whole words), for every
     /// position and every kind of such byte, whatever follows it.
     @Test func wordScanFindsTheFirstAttentionByteExactly() {
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMix64(seed: 7)
         let special: [UInt8] = [0x22, 0x5C, 0x00, 0x1F, 0x0A, 0x80, 0xC3, 0xFF, 0x7F, 0x20, 0x21, 0x5B, 0x5D]
         for _ in 0..<20_000 {
             var bytes = (0..<24).map { _ in UInt8(0x20 + rng.next() % 0x5F) }
@@ -184,7 +184,7 @@ struct JSONValidateTests {
 
     /// Random texts built from JSON's own tokens and hostile bytes, with a fixed seed: both modes must agree on each.
     @Test func randomTextsGetTheSameVerdict() {
-        var rng = SplitMix(seed: 0x5EED_C1C1E)
+        var rng = SplitMix64(seed: 0x5EED_C1C1E)
         let tokens: [[UInt8]] = [
             "{", "}", "[", "]", ",", ":", " ", "\n", "\"", "\"a\"", "\"b\"", "\"\\u0061\"", "\"K\"", "\"\u{212A}\"",
             "\"é\"", "\"e\u{301}\"", "1", "-", "0", "12", ".5", "e9", "1e400", "true", "false", "null", "nul", "\\",
@@ -219,7 +219,7 @@ struct JSONValidateTests {
         #expect(agreed > 1_000)  // the generator does reach valid texts
     }
 
-    private func randomValue(_ rng: inout SplitMix, depth: Int, into text: inout [UInt8]) {
+    private func randomValue(_ rng: inout SplitMix64, depth: Int, into text: inout [UInt8]) {
         let keys = [#""a""#, #""b""#, #""c""#, #""\u0062""#, #""payload""#, #""é""#, #""e\u0301""#, #""d""#, #""\u00e9""#]
         switch rng.next() % (depth > 3 ? 4 : 6) {
         case 0: text += Array(["1", "-2.5e3", "0", "true", "false", "null", "123456789012345678"][Int(rng.next() % 7)].utf8)
@@ -245,15 +245,3 @@ struct JSONValidateTests {
     }
 }
 
-/// A small deterministic generator (SplitMix64).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

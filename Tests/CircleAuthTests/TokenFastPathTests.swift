@@ -56,16 +56,6 @@ private struct ReferenceVerifier {
     }
 }
 
-private struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite struct TokenFastPathTests {
     private let reference = ReferenceVerifier(secret: Fixture.secret, leeway: 0)
@@ -107,7 +97,7 @@ private struct SplitMix: RandomNumberGenerator {
     /// Random damage to valid tokens — flipped, inserted, deleted and swapped bytes — is judged exactly as the
     /// reference judges it, including which error comes first.
     @Test func randomlyDamagedTokensAgreeWithTheReference() {
-        var rng = SplitMix(state: 2026)
+        var rng = SplitMix64(seed: 2026)
         let alphabet = Array("ABCxyz019-_.=+/ %\u{0}".utf8) + [0xC3, 0xA9]
         let seeds = [
             TokenMinter.mint(Fixture.claims, secret: Fixture.secret),
