@@ -32,6 +32,16 @@ public final class EventLoop {
     /// Connections with bytes queued this turn.
     private var dirty: [TCPConnection] = []
     private var flushing: [TCPConnection] = []
+    /// Reads handed to delegates since the last flush.
+    private(set) var readsSinceFlush = 0
+    /// The most reads handled between two flushes of the dirty connections.
+    ///
+    /// Writes are coalesced per loop turn, but one turn may read hundreds of sockets (libuv takes up to 1024 ready
+    /// descriptors per poll), and without a bound every write made while reading waits for the last read of the
+    /// turn. After this many reads the loop flushes what is queued and goes on reading: the delay a write can add is
+    /// bounded by the work of `flushAfterReads` reads, while a burst that reaches one recipient from fewer reads than
+    /// that still goes out in one write. 0 flushes only at the end of the turn.
+    public var flushAfterReads = 8
     private var closed = false
     /// One read buffer shared by every connection on this loop: reads are consumed synchronously in the read
     /// callback, so an idle connection holds no read buffer at all.
@@ -39,6 +49,8 @@ public final class EventLoop {
     let readBufferSize = 64 * 1024
     /// Buffers lent to filtered (TLS) connections while they decrypt a read or seal a turn's writes.
     var scratch = ScratchBuffers()
+    /// Write buffers lent to connections' queues while they hold bytes.
+    var buffers = BufferPool()
 
     public init() throws(LoopError) {
         uv = .allocate(capacity: 1)
@@ -93,8 +105,16 @@ public final class EventLoop {
 
     func markDirty(_ connection: TCPConnection) { dirty.append(connection) }
 
+    /// A read has been handed to its delegate: flushes the dirty connections every `flushAfterReads` reads.
+    @inline(__always)
+    func didHandleRead() {
+        readsSinceFlush &+= 1
+        if readsSinceFlush >= flushAfterReads && flushAfterReads > 0 { flushDirty() }
+    }
+
     /// Writes out everything queued during this turn: one write (or writev) per connection.
     public func flushDirty() {
+        readsSinceFlush = 0
         guard !dirty.isEmpty else { return }
         // Flushing may mark more connections dirty (never the same ones); loop until quiet.
         while !dirty.isEmpty {
@@ -123,6 +143,7 @@ public final class EventLoop {
         if rc == 0 {
             uv.deallocate()
             readBuffer.deallocate()
+            buffers.drain()
         }
         return rc
     }

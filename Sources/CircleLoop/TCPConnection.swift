@@ -12,7 +12,8 @@ public protocol TCPConnectionDelegate: AnyObject {
 /// One TCP socket on a loop.
 ///
 /// Writes are queued, not sent: bytes queued during a loop turn go out in one `write` in that turn's prepare or check
-/// phase (write coalescing). The first attempt is a non-blocking `uv_try_write` straight from the queue; whatever the
+/// phase (write coalescing), or sooner when the loop has handled ``EventLoop/flushAfterReads`` reads since its last
+/// flush (a bound on how long one busy turn holds writes back). The first attempt is a non-blocking `uv_try_write` straight from the queue; whatever the
 /// kernel doesn't take moves to an in-flight buffer owned by one `uv_write`. The queue is bounded by
 /// `maxQueuedBytes`: `write` refuses bytes beyond it so that the owner can apply its slow-consumer policy.
 ///
@@ -148,6 +149,7 @@ public final class TCPConnection {
             if flags.contains(.finishing) { return }  // draining towards close: input is no longer wanted
             let bytes = UnsafeRawBufferPointer(start: base, count: nread)
             if let filter { readFiltered(bytes, through: filter) } else { delegate?.connection(self, didRead: bytes) }
+            loop.didHandleRead()
         } else if nread == Int(UV_EOF.rawValue) {
             peerFinished()
         } else if nread < 0 {
@@ -167,7 +169,7 @@ public final class TCPConnection {
     public func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard flags.isDisjoint(with: [.closing, .shutdownSent, .filterDone]) else { return false }
         guard queuedBytes + bytes.count <= maxQueuedBytes else { return false }
-        pending.append(bytes)
+        pending.append(bytes, pool: &loop.buffers)
         markDirty()
         return true
     }
@@ -194,7 +196,7 @@ public final class TCPConnection {
             writeCalls += 1
             let n = Int(uv_try_write(asStream(handle), &buf, 1))
             if n == pending.count {
-                pending.release()
+                pending.release(to: &loop.buffers)
             } else if n < 0 && n != Int(UV_EAGAIN.rawValue) {
                 fail(LoopError(Int32(n), "write"))
                 return
@@ -226,7 +228,7 @@ public final class TCPConnection {
 
     private func didWrite(_ status: Int32) {
         flags.remove(.writing)
-        inflight.release()
+        inflight.release(to: &loop.buffers)
         inflightOffset = 0
         if status == UV_ECANCELED.rawValue { return }  // closing
         if status < 0 { fail(LoopError(status, "write")); return }
@@ -283,9 +285,9 @@ public final class TCPConnection {
 
     private func didClose() {
         // Pending write and shutdown callbacks have run (with UV_ECANCELED) before this one.
-        pending.release()
-        sealed.release()
-        inflight.release()
+        pending.release(to: &loop.buffers)
+        sealed.release(to: &loop.buffers)
+        inflight.release(to: &loop.buffers)
         filter = nil
         writeRequest?.deallocate()
         writeRequest = nil
@@ -312,7 +314,7 @@ extension TCPConnection {
         let result = filter.inbound(bytes, plaintext: &plaintext, output: &output)
         if !output.isEmpty {
             // Made before anything the delegate writes in answer, so it goes out first.
-            output.withUnsafeBytes { sealed.append($0) }
+            output.withUnsafeBytes { sealed.append($0, pool: &loop.buffers) }
             markDirty()
         }
         if !plaintext.isEmpty, !flags.contains(.closing) {
@@ -334,12 +336,12 @@ extension TCPConnection {
         defer { loop.scratch.giveBack(&out) }
         if sealed.count > 0 {
             out.append(contentsOf: UnsafeRawBufferPointer(start: sealed.base, count: sealed.count))
-            sealed.release()
+            sealed.release(to: &loop.buffers)
         }
         var refused = false
         if pending.count > 0 {
             refused = !filter.outbound(UnsafeRawBufferPointer(start: pending.base, count: pending.count), output: &out)
-            pending.release()
+            pending.release(to: &loop.buffers)
             if refused { flags.insert(.filterDone) }
         }
         if flags.contains(.finishing) && !flags.contains(.filterDone) {
@@ -357,7 +359,7 @@ extension TCPConnection {
                 return
             }
             if n < out.count {
-                out[max(n, 0)...].withUnsafeBytes { inflight.append($0) }
+                out[max(n, 0)...].withUnsafeBytes { inflight.append($0, pool: &loop.buffers) }
                 inflightOffset = 0
                 writeInflight()
                 if refused { finish() }
