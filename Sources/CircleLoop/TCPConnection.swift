@@ -12,8 +12,8 @@ public protocol TCPConnectionDelegate: AnyObject {
 /// One TCP socket on a loop.
 ///
 /// Writes are queued, not sent: bytes queued during a loop turn go out in one `write` in that turn's prepare or check
-/// phase (write coalescing), or sooner when the loop has handled ``EventLoop/flushAfterReads`` reads since its last
-/// flush (a bound on how long one busy turn holds writes back). The first attempt is a non-blocking `uv_try_write` straight from the queue; whatever the
+/// phase (write coalescing), or sooner when they have waited ``EventLoop/flushAfterNanoseconds`` while the loop went
+/// on reading other sockets (a bound on how long one busy turn holds writes back). The first attempt is a non-blocking `uv_try_write` straight from the queue; whatever the
 /// kernel doesn't take moves to an in-flight buffer owned by one `uv_write`. The queue is bounded by
 /// `maxQueuedBytes`: `write` refuses bytes beyond it so that the owner can apply its slow-consumer policy.
 ///

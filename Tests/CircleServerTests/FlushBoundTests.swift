@@ -1,9 +1,9 @@
 @testable import CircleLoop
 import Testing
 
-/// The loop flushes queued writes every `flushAfterReads` reads, not only at the end of a turn: one turn that reads
-/// many sockets must not hold every write back until its last read, and whatever it flushes early or late must still
-/// reach each peer complete and in order.
+/// The loop flushes queued writes inside a busy turn (once the oldest has waited `flushAfterNanoseconds`, or every
+/// `flushAfterReads` reads), not only at its end: one turn that reads many sockets must not hold every write back
+/// until its last read, and whatever it flushes early or late must still reach each peer complete and in order.
 @Suite struct FlushBoundTests {
     final class Recorder: TCPConnectionDelegate {
         var received: [UInt8] = []
@@ -39,9 +39,10 @@ import Testing
         var forwarded: [UInt8] = []
         var readsSinceFlushSeen: [Int] = []
 
-        init(senders count: Int, flushAfterReads: Int) throws {
+        init(senders count: Int, flushAfterReads: Int = 0, flushAfterNanoseconds: UInt64 = 0) throws {
             loop = try EventLoop()
             loop.flushAfterReads = flushAfterReads
+            loop.flushAfterNanoseconds = flushAfterNanoseconds
             listener = try TCPListener(loop: loop, host: "127.0.0.1", port: 0)
             port = listener.port
             listener.onConnection = { [unowned self] tcp in
@@ -104,9 +105,34 @@ import Testing
         hub.close()
     }
 
+    @Test func aBoundInTimeFlushesAsSoonAsTheOldestWriteHasWaitedLongEnough() throws {
+        let count = 20
+        // 1 ns: any queued write has waited long enough by the end of the next read.
+        let hub = try Hub(senders: count, flushAfterNanoseconds: 1)
+        for (i, sender) in hub.senders.enumerated() { sender.write(Array("<m\(i)>".utf8)) }
+        let total = hub.senders.indices.reduce(0) { $0 + "<m\($1)>".utf8.count }
+        #expect(hub.run { hub.sinkRecorder.received.count == total })
+        #expect(hub.readsSinceFlushSeen.count == count && hub.readsSinceFlushSeen.allSatisfy { $0 == 0 })
+        #expect(hub.sinkRecorder.received == hub.forwarded)
+        hub.close()
+    }
+
+    @Test func theDefaultBoundKeepsEveryByteInOrder() throws {
+        let loop = try EventLoop()
+        #expect(loop.flushAfterNanoseconds == 250_000 && loop.flushAfterReads == 0)
+        #expect(loop.close() == 0)
+        let count = 30
+        let hub = try Hub(senders: count, flushAfterNanoseconds: 250_000)
+        for (i, sender) in hub.senders.enumerated() { sender.write(Array("<m\(i)>".utf8)) }
+        let total = hub.senders.indices.reduce(0) { $0 + "<m\($1)>".utf8.count }
+        #expect(hub.run { hub.sinkRecorder.received.count == total })
+        #expect(hub.sinkRecorder.received == hub.forwarded)
+        hub.close()
+    }
+
     @Test func withoutABoundATurnsWritesToOnePeerStillGoOutTogetherAndInOrder() throws {
         let count = 20
-        let hub = try Hub(senders: count, flushAfterReads: 0)
+        let hub = try Hub(senders: count)
         for (i, sender) in hub.senders.enumerated() { sender.write(Array("<m\(i)>".utf8)) }
         let total = hub.senders.indices.reduce(0) { $0 + "<m\($1)>".utf8.count }
         #expect(hub.run { hub.sinkRecorder.received.count == total })
@@ -131,7 +157,7 @@ import Testing
     }
 
     @Test func writeBuffersAreReusedAndBigOnesStillWork() throws {
-        let hub = try Hub(senders: 0, flushAfterReads: 8)
+        let hub = try Hub(senders: 0)
         let server = try #require(hub.sinkServerSide)
         var expected: [UInt8] = []
         // Small turns (a pooled buffer each), then a turn larger than a pooled buffer, then small ones again.
