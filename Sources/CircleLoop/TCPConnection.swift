@@ -40,16 +40,32 @@ public final class TCPConnection {
     /// Bytes queued this turn: with a filter, plaintext not yet encoded.
     private var pending = ByteQueue()
     /// With a filter: encoded bytes waiting for the socket (handshake flights and alerts made while reading).
-    private var sealed = ByteQueue()
-    private var inflight = ByteQueue()
-    private var inflightOffset = 0
-    private var writeRequest: UnsafeMutablePointer<uv_write_t>?
-    private var shutdownRequest: UnsafeMutablePointer<uv_shutdown_t>?
-    private var drainTimer: LoopTimer?
-    private var closeError: LoopError?
+    /// What only some connections ever need (a partial write, TLS, a close), made on first use: an idle connection
+    /// is only the fields above and below.
+    private var spill: Spill?
     private var flags: Flags = []
     /// How many write system calls (`uv_try_write` or `uv_write`) this connection has issued: coalescing shows here.
     public private(set) var writeCalls = 0
+
+    private final class Spill {
+        /// With a filter: encoded bytes waiting for the socket (handshake flights and alerts made while reading).
+        var sealed = ByteQueue()
+        var inflight = ByteQueue()
+        var inflightOffset = 0
+        var writeRequest: UnsafeMutablePointer<uv_write_t>?
+        var shutdownRequest: UnsafeMutablePointer<uv_shutdown_t>?
+        var drainTimer: LoopTimer?
+        var closeError: LoopError?
+
+        var queuedBytes: Int { sealed.count + inflight.count - inflightOffset }
+    }
+
+    private var cold: Spill {
+        if let spill { return spill }
+        let made = Spill()
+        spill = made
+        return made
+    }
 
     private struct Flags: OptionSet {
         let rawValue: UInt16
@@ -111,7 +127,7 @@ public final class TCPConnection {
     public var isClosed: Bool { flags.contains(.closing) }
 
     /// Bytes queued or in flight.
-    public var queuedBytes: Int { pending.count + sealed.count + inflight.count - inflightOffset }
+    public var queuedBytes: Int { pending.count + (spill?.queuedBytes ?? 0) }
 
     /// The peer's address, if still known.
     public var peerAddress: SocketAddress? {
@@ -202,8 +218,9 @@ public final class TCPConnection {
                 return
             } else {
                 // The kernel took part (or none): the rest goes out through one uv_write.
-                swap(&pending, &inflight)
-                inflightOffset = max(n, 0)
+                let cold = self.cold
+                swap(&pending, &cold.inflight)
+                cold.inflightOffset = max(n, 0)
                 return writeInflight()
             }
         }
@@ -212,14 +229,15 @@ public final class TCPConnection {
 
     /// Starts one `uv_write` of what is in flight, from `inflightOffset`.
     private func writeInflight() {
-        if writeRequest == nil {
-            writeRequest = .allocate(capacity: 1)
-            writeRequest!.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        let cold = self.cold
+        if cold.writeRequest == nil {
+            cold.writeRequest = .allocate(capacity: 1)
+            cold.writeRequest!.pointee.data = Unmanaged.passUnretained(self).toOpaque()
         }
-        var rest = uv_buf_init((inflight.base! + inflightOffset).assumingMemoryBound(to: CChar.self),
-                               UInt32(inflight.count - inflightOffset))
+        var rest = uv_buf_init((cold.inflight.base! + cold.inflightOffset).assumingMemoryBound(to: CChar.self),
+                               UInt32(cold.inflight.count - cold.inflightOffset))
         writeCalls += 1
-        let rc = uv_write(writeRequest, asStream(handle), &rest, 1) { req, status in
+        let rc = uv_write(cold.writeRequest, asStream(handle), &rest, 1) { req, status in
             Unmanaged<TCPConnection>.fromOpaque(req!.pointee.data).takeUnretainedValue().didWrite(status)
         }
         if rc < 0 { fail(LoopError(rc, "write")); return }
@@ -228,8 +246,10 @@ public final class TCPConnection {
 
     private func didWrite(_ status: Int32) {
         flags.remove(.writing)
-        inflight.release(to: &loop.buffers)
-        inflightOffset = 0
+        if let spill {
+            spill.inflight.release(to: &loop.buffers)
+            spill.inflightOffset = 0
+        }
         if status == UV_ECANCELED.rawValue { return }  // closing
         if status < 0 { fail(LoopError(status, "write")); return }
         flush()
@@ -243,7 +263,7 @@ public final class TCPConnection {
         flags.insert(.finishing)
         if !flags.contains(.reading) { startReading() }  // to see the peer's EOF
         let timer = LoopTimer(loop: loop)
-        drainTimer = timer
+        cold.drainTimer = timer
         timer.start(afterMilliseconds: timeoutMilliseconds) { [unowned self] in self.close() }
         if !flags.contains(.writing) && !flags.contains(.dirty) { flush() }
     }
@@ -251,24 +271,24 @@ public final class TCPConnection {
     private func sendShutdown() {
         flags.insert(.shutdownSent)
         let request = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
-        shutdownRequest = request
+        cold.shutdownRequest = request
         request.pointee.data = Unmanaged.passUnretained(self).toOpaque()
         let rc = uv_shutdown(request, asStream(handle)) { req, status in
             let c = Unmanaged<TCPConnection>.fromOpaque(req!.pointee.data).takeUnretainedValue()
-            c.shutdownRequest = nil
+            c.spill?.shutdownRequest = nil
             req!.deallocate()
             if status == UV_ECANCELED.rawValue { return }
             if status < 0 || c.flags.contains(.eof) { c.close() }
         }
         if rc < 0 {
-            shutdownRequest = nil
+            spill?.shutdownRequest = nil
             request.deallocate()
             close()
         }
     }
 
     private func fail(_ error: LoopError) {
-        if closeError == nil { closeError = error }
+        if spill?.closeError == nil { cold.closeError = error }
         close()
     }
 
@@ -276,8 +296,8 @@ public final class TCPConnection {
     public func close() {
         guard !flags.contains(.closing) else { return }
         flags.insert(.closing)
-        drainTimer?.close()
-        drainTimer = nil
+        spill?.drainTimer?.close()
+        spill?.drainTimer = nil
         uv_close(asHandle(handle)) { h in
             Unmanaged<TCPConnection>.fromOpaque(h!.pointee.data).takeUnretainedValue().didClose()
         }
@@ -286,15 +306,17 @@ public final class TCPConnection {
     private func didClose() {
         // Pending write and shutdown callbacks have run (with UV_ECANCELED) before this one.
         pending.release(to: &loop.buffers)
-        sealed.release(to: &loop.buffers)
-        inflight.release(to: &loop.buffers)
+        if let spill {
+            spill.sealed.release(to: &loop.buffers)
+            spill.inflight.release(to: &loop.buffers)
+            spill.writeRequest?.deallocate()
+            spill.writeRequest = nil
+        }
         filter = nil
-        writeRequest?.deallocate()
-        writeRequest = nil
         handle.deallocate()
         let delegate = self.delegate
         self.delegate = nil
-        delegate?.connectionDidClose(self, error: closeError)
+        delegate?.connectionDidClose(self, error: spill?.closeError)
         selfRetain?.release()
         selfRetain = nil
     }
@@ -314,7 +336,8 @@ extension TCPConnection {
         let result = filter.inbound(bytes, plaintext: &plaintext, output: &output)
         if !output.isEmpty {
             // Made before anything the delegate writes in answer, so it goes out first.
-            output.withUnsafeBytes { sealed.append($0, pool: &loop.buffers) }
+            let cold = self.cold
+            output.withUnsafeBytes { cold.sealed.append($0, pool: &loop.buffers) }
             markDirty()
         }
         if !plaintext.isEmpty, !flags.contains(.closing) {
@@ -334,9 +357,9 @@ extension TCPConnection {
     private func flushFiltered(through filter: any TransportFilter) {
         var out = loop.scratch.borrow()
         defer { loop.scratch.giveBack(&out) }
-        if sealed.count > 0 {
-            out.append(contentsOf: UnsafeRawBufferPointer(start: sealed.base, count: sealed.count))
-            sealed.release(to: &loop.buffers)
+        if let spill, spill.sealed.count > 0 {
+            out.append(contentsOf: UnsafeRawBufferPointer(start: spill.sealed.base, count: spill.sealed.count))
+            spill.sealed.release(to: &loop.buffers)
         }
         var refused = false
         if pending.count > 0 {
@@ -359,8 +382,9 @@ extension TCPConnection {
                 return
             }
             if n < out.count {
-                out[max(n, 0)...].withUnsafeBytes { inflight.append($0, pool: &loop.buffers) }
-                inflightOffset = 0
+                let cold = self.cold
+                out[max(n, 0)...].withUnsafeBytes { cold.inflight.append($0, pool: &loop.buffers) }
+                cold.inflightOffset = 0
                 writeInflight()
                 if refused { finish() }
                 return

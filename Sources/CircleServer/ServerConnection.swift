@@ -20,8 +20,6 @@ public final class ServerConnection: TCPConnectionDelegate {
     private(set) var endpoint: WebSocketEndpoint?
     /// Whatever the application attached at routing time (e.g. the verified identity and room).
     public var context: AnyObject?
-    /// Accepted on the private operations port: only `/metrics`, `/healthz` and `/readyz` are served.
-    var isOperations = false
     /// Index in the server's connection list (swap-remove).
     var slot = -1
     /// Loop time (ms) of the last byte received, or of the accept.
@@ -32,6 +30,8 @@ public final class ServerConnection: TCPConnectionDelegate {
     var pingSentAt: UInt64 = 0
     /// Loop time (ms) after which a close handshake we started is cut short; 0 when none.
     var closeDeadline: UInt64 = 0
+    /// Accepted on the private operations port: only `/metrics`, `/healthz` and `/readyz` are served.
+    var isOperations = false
     private var endpointNotified = false
     /// Whether the WebSocket session is open (upgraded, and no close sent, received or failed): kept beside `phase`
     /// so that the send path tests a flag instead of copying the session out of the enum.
