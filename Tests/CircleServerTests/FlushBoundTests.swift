@@ -119,10 +119,10 @@ import Testing
 
     @Test func theDefaultBoundKeepsEveryByteInOrder() throws {
         let loop = try EventLoop()
-        #expect(loop.flushAfterNanoseconds == 250_000 && loop.flushAfterReads == 0)
+        #expect(loop.flushAfterNanoseconds == 500_000 && loop.flushAfterReads == 0)
         #expect(loop.close() == 0)
         let count = 30
-        let hub = try Hub(senders: count, flushAfterNanoseconds: 250_000)
+        let hub = try Hub(senders: count, flushAfterNanoseconds: 500_000)
         for (i, sender) in hub.senders.enumerated() { sender.write(Array("<m\(i)>".utf8)) }
         let total = hub.senders.indices.reduce(0) { $0 + "<m\($1)>".utf8.count }
         #expect(hub.run { hub.sinkRecorder.received.count == total })
