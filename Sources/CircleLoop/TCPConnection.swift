@@ -12,7 +12,8 @@ public protocol TCPConnectionDelegate: AnyObject {
 /// One TCP socket on a loop.
 ///
 /// Writes are queued, not sent: bytes queued during a loop turn go out in one `write` in that turn's prepare or check
-/// phase (write coalescing). The first attempt is a non-blocking `uv_try_write` straight from the queue; whatever the
+/// phase (write coalescing), or sooner when they have waited ``EventLoop/flushAfterNanoseconds`` while the loop went
+/// on reading other sockets (a bound on how long one busy turn holds writes back). The first attempt is a non-blocking `uv_try_write` straight from the queue; whatever the
 /// kernel doesn't take moves to an in-flight buffer owned by one `uv_write`. The queue is bounded by
 /// `maxQueuedBytes`: `write` refuses bytes beyond it so that the owner can apply its slow-consumer policy.
 ///
@@ -39,16 +40,32 @@ public final class TCPConnection {
     /// Bytes queued this turn: with a filter, plaintext not yet encoded.
     private var pending = ByteQueue()
     /// With a filter: encoded bytes waiting for the socket (handshake flights and alerts made while reading).
-    private var sealed = ByteQueue()
-    private var inflight = ByteQueue()
-    private var inflightOffset = 0
-    private var writeRequest: UnsafeMutablePointer<uv_write_t>?
-    private var shutdownRequest: UnsafeMutablePointer<uv_shutdown_t>?
-    private var drainTimer: LoopTimer?
-    private var closeError: LoopError?
+    /// What only some connections ever need (a partial write, TLS, a close), made on first use: an idle connection
+    /// is only the fields above and below.
+    private var spill: Spill?
     private var flags: Flags = []
     /// How many write system calls (`uv_try_write` or `uv_write`) this connection has issued: coalescing shows here.
     public private(set) var writeCalls = 0
+
+    private final class Spill {
+        /// With a filter: encoded bytes waiting for the socket (handshake flights and alerts made while reading).
+        var sealed = ByteQueue()
+        var inflight = ByteQueue()
+        var inflightOffset = 0
+        var writeRequest: UnsafeMutablePointer<uv_write_t>?
+        var shutdownRequest: UnsafeMutablePointer<uv_shutdown_t>?
+        var drainTimer: LoopTimer?
+        var closeError: LoopError?
+
+        var queuedBytes: Int { sealed.count + inflight.count - inflightOffset }
+    }
+
+    private var cold: Spill {
+        if let spill { return spill }
+        let made = Spill()
+        spill = made
+        return made
+    }
 
     private struct Flags: OptionSet {
         let rawValue: UInt16
@@ -110,7 +127,7 @@ public final class TCPConnection {
     public var isClosed: Bool { flags.contains(.closing) }
 
     /// Bytes queued or in flight.
-    public var queuedBytes: Int { pending.count + sealed.count + inflight.count - inflightOffset }
+    public var queuedBytes: Int { pending.count + (spill?.queuedBytes ?? 0) }
 
     /// The peer's address, if still known.
     public var peerAddress: SocketAddress? {
@@ -148,6 +165,7 @@ public final class TCPConnection {
             if flags.contains(.finishing) { return }  // draining towards close: input is no longer wanted
             let bytes = UnsafeRawBufferPointer(start: base, count: nread)
             if let filter { readFiltered(bytes, through: filter) } else { delegate?.connection(self, didRead: bytes) }
+            loop.didHandleRead()
         } else if nread == Int(UV_EOF.rawValue) {
             peerFinished()
         } else if nread < 0 {
@@ -167,7 +185,7 @@ public final class TCPConnection {
     public func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard flags.isDisjoint(with: [.closing, .shutdownSent, .filterDone]) else { return false }
         guard queuedBytes + bytes.count <= maxQueuedBytes else { return false }
-        pending.append(bytes)
+        pending.append(bytes, pool: &loop.buffers)
         markDirty()
         return true
     }
@@ -194,14 +212,15 @@ public final class TCPConnection {
             writeCalls += 1
             let n = Int(uv_try_write(asStream(handle), &buf, 1))
             if n == pending.count {
-                pending.release()
+                pending.release(to: &loop.buffers)
             } else if n < 0 && n != Int(UV_EAGAIN.rawValue) {
                 fail(LoopError(Int32(n), "write"))
                 return
             } else {
                 // The kernel took part (or none): the rest goes out through one uv_write.
-                swap(&pending, &inflight)
-                inflightOffset = max(n, 0)
+                let cold = self.cold
+                swap(&pending, &cold.inflight)
+                cold.inflightOffset = max(n, 0)
                 return writeInflight()
             }
         }
@@ -210,14 +229,15 @@ public final class TCPConnection {
 
     /// Starts one `uv_write` of what is in flight, from `inflightOffset`.
     private func writeInflight() {
-        if writeRequest == nil {
-            writeRequest = .allocate(capacity: 1)
-            writeRequest!.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        let cold = self.cold
+        if cold.writeRequest == nil {
+            cold.writeRequest = .allocate(capacity: 1)
+            cold.writeRequest!.pointee.data = Unmanaged.passUnretained(self).toOpaque()
         }
-        var rest = uv_buf_init((inflight.base! + inflightOffset).assumingMemoryBound(to: CChar.self),
-                               UInt32(inflight.count - inflightOffset))
+        var rest = uv_buf_init((cold.inflight.base! + cold.inflightOffset).assumingMemoryBound(to: CChar.self),
+                               UInt32(cold.inflight.count - cold.inflightOffset))
         writeCalls += 1
-        let rc = uv_write(writeRequest, asStream(handle), &rest, 1) { req, status in
+        let rc = uv_write(cold.writeRequest, asStream(handle), &rest, 1) { req, status in
             Unmanaged<TCPConnection>.fromOpaque(req!.pointee.data).takeUnretainedValue().didWrite(status)
         }
         if rc < 0 { fail(LoopError(rc, "write")); return }
@@ -226,8 +246,10 @@ public final class TCPConnection {
 
     private func didWrite(_ status: Int32) {
         flags.remove(.writing)
-        inflight.release()
-        inflightOffset = 0
+        if let spill {
+            spill.inflight.release(to: &loop.buffers)
+            spill.inflightOffset = 0
+        }
         if status == UV_ECANCELED.rawValue { return }  // closing
         if status < 0 { fail(LoopError(status, "write")); return }
         flush()
@@ -241,7 +263,7 @@ public final class TCPConnection {
         flags.insert(.finishing)
         if !flags.contains(.reading) { startReading() }  // to see the peer's EOF
         let timer = LoopTimer(loop: loop)
-        drainTimer = timer
+        cold.drainTimer = timer
         timer.start(afterMilliseconds: timeoutMilliseconds) { [unowned self] in self.close() }
         if !flags.contains(.writing) && !flags.contains(.dirty) { flush() }
     }
@@ -249,24 +271,24 @@ public final class TCPConnection {
     private func sendShutdown() {
         flags.insert(.shutdownSent)
         let request = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
-        shutdownRequest = request
+        cold.shutdownRequest = request
         request.pointee.data = Unmanaged.passUnretained(self).toOpaque()
         let rc = uv_shutdown(request, asStream(handle)) { req, status in
             let c = Unmanaged<TCPConnection>.fromOpaque(req!.pointee.data).takeUnretainedValue()
-            c.shutdownRequest = nil
+            c.spill?.shutdownRequest = nil
             req!.deallocate()
             if status == UV_ECANCELED.rawValue { return }
             if status < 0 || c.flags.contains(.eof) { c.close() }
         }
         if rc < 0 {
-            shutdownRequest = nil
+            spill?.shutdownRequest = nil
             request.deallocate()
             close()
         }
     }
 
     private func fail(_ error: LoopError) {
-        if closeError == nil { closeError = error }
+        if spill?.closeError == nil { cold.closeError = error }
         close()
     }
 
@@ -274,8 +296,8 @@ public final class TCPConnection {
     public func close() {
         guard !flags.contains(.closing) else { return }
         flags.insert(.closing)
-        drainTimer?.close()
-        drainTimer = nil
+        spill?.drainTimer?.close()
+        spill?.drainTimer = nil
         uv_close(asHandle(handle)) { h in
             Unmanaged<TCPConnection>.fromOpaque(h!.pointee.data).takeUnretainedValue().didClose()
         }
@@ -283,16 +305,18 @@ public final class TCPConnection {
 
     private func didClose() {
         // Pending write and shutdown callbacks have run (with UV_ECANCELED) before this one.
-        pending.release()
-        sealed.release()
-        inflight.release()
+        pending.release(to: &loop.buffers)
+        if let spill {
+            spill.sealed.release(to: &loop.buffers)
+            spill.inflight.release(to: &loop.buffers)
+            spill.writeRequest?.deallocate()
+            spill.writeRequest = nil
+        }
         filter = nil
-        writeRequest?.deallocate()
-        writeRequest = nil
         handle.deallocate()
         let delegate = self.delegate
         self.delegate = nil
-        delegate?.connectionDidClose(self, error: closeError)
+        delegate?.connectionDidClose(self, error: spill?.closeError)
         selfRetain?.release()
         selfRetain = nil
     }
@@ -312,7 +336,8 @@ extension TCPConnection {
         let result = filter.inbound(bytes, plaintext: &plaintext, output: &output)
         if !output.isEmpty {
             // Made before anything the delegate writes in answer, so it goes out first.
-            output.withUnsafeBytes { sealed.append($0) }
+            let cold = self.cold
+            output.withUnsafeBytes { cold.sealed.append($0, pool: &loop.buffers) }
             markDirty()
         }
         if !plaintext.isEmpty, !flags.contains(.closing) {
@@ -332,14 +357,14 @@ extension TCPConnection {
     private func flushFiltered(through filter: any TransportFilter) {
         var out = loop.scratch.borrow()
         defer { loop.scratch.giveBack(&out) }
-        if sealed.count > 0 {
-            out.append(contentsOf: UnsafeRawBufferPointer(start: sealed.base, count: sealed.count))
-            sealed.release()
+        if let spill, spill.sealed.count > 0 {
+            out.append(contentsOf: UnsafeRawBufferPointer(start: spill.sealed.base, count: spill.sealed.count))
+            spill.sealed.release(to: &loop.buffers)
         }
         var refused = false
         if pending.count > 0 {
             refused = !filter.outbound(UnsafeRawBufferPointer(start: pending.base, count: pending.count), output: &out)
-            pending.release()
+            pending.release(to: &loop.buffers)
             if refused { flags.insert(.filterDone) }
         }
         if flags.contains(.finishing) && !flags.contains(.filterDone) {
@@ -357,8 +382,9 @@ extension TCPConnection {
                 return
             }
             if n < out.count {
-                out[max(n, 0)...].withUnsafeBytes { inflight.append($0) }
-                inflightOffset = 0
+                let cold = self.cold
+                out[max(n, 0)...].withUnsafeBytes { cold.inflight.append($0, pool: &loop.buffers) }
+                cold.inflightOffset = 0
                 writeInflight()
                 if refused { finish() }
                 return

@@ -34,6 +34,10 @@ final class RoomSession {
     let resumeFrom: UInt64?
     var bucket: TokenBucket
     var strikes = 0
+    /// Set when the WebSocket opens: this connection's number in its room and the room it joined, so that a message
+    /// finds both without a lookup.
+    var connectionID = ConnectionID(0)
+    var hosted: HostedRoom?
 
     init(roomID: String, identity: Identity, resumeFrom: UInt64?, bucket: TokenBucket) {
         self.roomID = roomID
@@ -47,6 +51,8 @@ final class RoomSession {
 final class HostedRoom {
     let room: Room
     let timer: LoopTimer
+    /// Whether the service still holds this room (`rooms[room.id] === self`); false once it is dropped.
+    var isLive = true
     init(room: Room, timer: LoopTimer) {
         self.room = room
         self.timer = timer
@@ -62,7 +68,16 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     private var logger: Logger { server.logger }
     private var metrics: ServerMetrics? { server.metrics }
     private var rooms: [String: HostedRoom] = [:]
-    private var connections: [ConnectionID: ServerConnection] = [:]
+    /// Open room connections by slot: a `ConnectionID` is `serial << 32 | slot`, so that a recipient is found by
+    /// indexing, not hashing. The serial (one per open) makes every id unique even when a slot is reused.
+    private var slots: [Slot] = []
+    private var freeSlots: [UInt32] = []
+    private var nextSerial: UInt64 = 1
+    private var connectionCount = 0
+    private struct Slot {
+        var id: ConnectionID
+        var connection: ServerConnection?
+    }
     /// Scratch buffer for encoding frames, reused across broadcasts.
     private var frame: [UInt8] = []
 
@@ -141,9 +156,10 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     public func webSocketDidOpen(_ connection: ServerConnection) {
         guard let session = connection.context as? RoomSession else { return }
         let hosted = host(session.roomID)
-        let id = ConnectionID(connection.id)
-        connections[id] = connection
-        metrics?.participants.record(connections.count)
+        let id = attach(connection)
+        session.connectionID = id
+        session.hosted = hosted
+        metrics?.participants.record(connectionCount)
         let outcome = hosted.room.join(connection: id, identity: session.identity, resumeFrom: session.resumeFrom, now: now)
         logger.info("join", metadata: [
             "room": "\(session.roomID)", "participant": "\(session.identity.sub)", "conn": "\(connection.id)",
@@ -153,8 +169,8 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     }
 
     public func webSocket(_ connection: ServerConnection, didReceiveText text: [UInt8]) {
-        guard let session = connection.context as? RoomSession, let hosted = rooms[session.roomID] else { return }
-        let id = ConnectionID(connection.id)
+        guard let session = connection.context as? RoomSession, let hosted = hostedRoom(of: session) else { return }
+        let id = session.connectionID
         let t = now
         guard session.bucket.take(now: t, burst: configuration.messageBurst,
                                   refill: .nanoseconds(1_000_000_000 / max(1, configuration.messagesPerSecond))) else {
@@ -189,10 +205,11 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     }
 
     public func webSocketDidClose(_ connection: ServerConnection, reason: DisconnectReason) {
-        let id = ConnectionID(connection.id)
-        connections[id] = nil
-        metrics?.participants.record(connections.count)
-        guard let session = connection.context as? RoomSession, let hosted = rooms[session.roomID] else { return }
+        guard let session = connection.context as? RoomSession else { return }
+        let id = session.connectionID
+        detach(id)
+        metrics?.participants.record(connectionCount)
+        guard let hosted = hostedRoom(of: session) else { return }
         if hosted.room.participant(for: id) != nil {
             logger.info("connection lost", metadata: [
                 "room": "\(session.roomID)", "participant": "\(session.identity.sub)", "conn": "\(connection.id)",
@@ -205,9 +222,50 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
 
     public func serverWillShutDown() {
         // Rooms are kept in memory only; connections get 1001 from the server and clients resume elsewhere.
-        for hosted in rooms.values { hosted.timer.close() }
+        for hosted in rooms.values {
+            hosted.timer.close()
+            hosted.isLive = false
+        }
         rooms.removeAll()
         metrics?.rooms.record(0)
+    }
+
+    // MARK: Connections by slot
+
+    private func attach(_ connection: ServerConnection) -> ConnectionID {
+        let slot: Int
+        if let free = freeSlots.popLast() { slot = Int(free) } else {
+            slot = slots.count
+            slots.append(Slot(id: ConnectionID(0), connection: nil))
+        }
+        let id = ConnectionID(nextSerial << 32 | UInt64(slot))
+        nextSerial += 1
+        slots[slot] = Slot(id: id, connection: connection)
+        connectionCount += 1
+        return id
+    }
+
+    private func detach(_ id: ConnectionID) {
+        let slot = Int(truncatingIfNeeded: id.rawValue & 0xFFFF_FFFF)
+        guard slot < slots.count, slots[slot].id == id, slots[slot].connection != nil else { return }
+        slots[slot] = Slot(id: ConnectionID(0), connection: nil)
+        freeSlots.append(UInt32(slot))
+        connectionCount -= 1
+    }
+
+    @inline(__always)
+    private func connection(_ id: ConnectionID) -> ServerConnection? {
+        let slot = Int(truncatingIfNeeded: id.rawValue & 0xFFFF_FFFF)
+        guard slot < slots.count, slots[slot].id == id else { return nil }
+        return slots[slot].connection
+    }
+
+    /// The room a session joined, while the service holds it; else whatever room now has its id (as a lookup by id
+    /// would find).
+    @inline(__always)
+    private func hostedRoom(of session: RoomSession) -> HostedRoom? {
+        if let hosted = session.hosted, hosted.isLive { return hosted }
+        return rooms[session.roomID]
     }
 
     // MARK: Rooms and effects
@@ -231,9 +289,11 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
             case .deliver(let message, let recipients):
                 encodeFrame(message)
                 metrics?.sent(message, recipients: recipients.count)
-                for id in recipients { connections[id]?.send(encodedFrame: frame) }
+                frame.withUnsafeBytes { frame in
+                    for id in recipients { connection(id)?.send(encodedFrame: frame) }
+                }
             case .close(let id, let code, let reason):
-                connections[id]?.close(code: code, reason: reason)
+                connection(id)?.close(code: code, reason: reason)
             case .ended:
                 ended = true
             }
@@ -257,6 +317,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
 
     private func drop(_ hosted: HostedRoom, ended: Bool) {
         hosted.timer.close()
+        hosted.isLive = false
         if rooms[hosted.room.id] === hosted { rooms[hosted.room.id] = nil }
         metrics?.rooms.record(rooms.count)
         logger.info(ended ? "session ended" : "room closed, empty", metadata: ["room": "\(hosted.room.id)", "rooms": "\(rooms.count)"])

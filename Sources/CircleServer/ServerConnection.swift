@@ -20,8 +20,6 @@ public final class ServerConnection: TCPConnectionDelegate {
     private(set) var endpoint: WebSocketEndpoint?
     /// Whatever the application attached at routing time (e.g. the verified identity and room).
     public var context: AnyObject?
-    /// Accepted on the private operations port: only `/metrics`, `/healthz` and `/readyz` are served.
-    var isOperations = false
     /// Index in the server's connection list (swap-remove).
     var slot = -1
     /// Loop time (ms) of the last byte received, or of the accept.
@@ -32,7 +30,12 @@ public final class ServerConnection: TCPConnectionDelegate {
     var pingSentAt: UInt64 = 0
     /// Loop time (ms) after which a close handshake we started is cut short; 0 when none.
     var closeDeadline: UInt64 = 0
+    /// Accepted on the private operations port: only `/metrics`, `/healthz` and `/readyz` are served.
+    var isOperations = false
     private var endpointNotified = false
+    /// Whether the WebSocket session is open (upgraded, and no close sent, received or failed): kept beside `phase`
+    /// so that the send path tests a flag instead of copying the session out of the enum.
+    private var sessionOpen = false
 
     init(id: UInt64, tcp: TCPConnection, server: Server, now: UInt64) {
         self.id = id
@@ -44,10 +47,7 @@ public final class ServerConnection: TCPConnectionDelegate {
     }
 
     /// Whether the WebSocket is open for sending.
-    public var isOpen: Bool {
-        if case .webSocket(let s) = phase { return s.state == .open && !tcp.isClosed }
-        return false
-    }
+    public var isOpen: Bool { sessionOpen && !tcp.isClosed }
 
     // MARK: Sending
 
@@ -67,6 +67,11 @@ public final class ServerConnection: TCPConnectionDelegate {
 
     /// Sends a frame already encoded (a broadcast encodes once and sends the same bytes to every recipient).
     public func send(encodedFrame frame: [UInt8]) {
+        frame.withUnsafeBytes { send(encodedFrame: $0) }
+    }
+
+    /// Sends a frame already encoded, copied from `frame` into the outbound queue.
+    func send(encodedFrame frame: UnsafeRawBufferPointer) {
         guard isOpen else { return }
         // Only a full queue makes a slow consumer; a write refused because the socket is already finishing is not one.
         guard tcp.queuedBytes + frame.count <= tcp.maxQueuedBytes else { return slowConsumer() }
@@ -88,11 +93,12 @@ public final class ServerConnection: TCPConnectionDelegate {
         case .webSocket(var session):
             guard let frame = session.startClose(code: code, reason: reason) else { return }
             phase = .webSocket(session)
+            sessionOpen = false
             if force { tcp.maxQueuedBytes = tcp.queuedBytes + frame.count }
             tcp.write(frame)
             closeDeadline = tcp.loop.nowMilliseconds + server.configuration.closeTimeoutMilliseconds
         case .head:
-            phase = .done
+            setDone()
             tcp.finish(timeoutMilliseconds: server.configuration.closeTimeoutMilliseconds)
         case .done:
             break
@@ -102,12 +108,12 @@ public final class ServerConnection: TCPConnectionDelegate {
     /// Cuts the TCP connection now.
     func abort(_ reason: DisconnectReason) {
         notifyEndpoint(reason)
-        phase = .done
+        setDone()
         tcp.close()
     }
 
     func sendPing() {
-        guard case .webSocket(let s) = phase, s.state == .open else { return }
+        guard sessionOpen else { return }
         var frame: [UInt8] = []
         WebSocketFrame.encode(opcode: .ping, payload: [], into: &frame)
         tcp.write(frame)
@@ -126,7 +132,7 @@ public final class ServerConnection: TCPConnectionDelegate {
             case .failure(let error):
                 respond(HTTPResponse.error(error))
             case .complete(let head, let consumed):
-                phase = .done
+                setDone()
                 server.route(head, connection: self)
                 if consumed < bytes.count, case .webSocket = phase {
                     receiveWebSocket(UnsafeRawBufferPointer(rebasing: bytes[consumed...]))
@@ -141,7 +147,7 @@ public final class ServerConnection: TCPConnectionDelegate {
 
     /// Writes a complete HTTP response and closes after it.
     func respond(_ response: [UInt8]) {
-        phase = .done
+        setDone()
         tcp.write(response)
         tcp.finish(timeoutMilliseconds: server.configuration.closeTimeoutMilliseconds)
     }
@@ -151,6 +157,7 @@ public final class ServerConnection: TCPConnectionDelegate {
         tcp.maxQueuedBytes = maxQueuedBytes
         tcp.write(response)
         phase = .webSocket(WebSocketSession(role: .server, limits: limits))
+        sessionOpen = true
         self.endpoint = endpoint
         endpoint.webSocketDidOpen(self)
     }
@@ -162,6 +169,7 @@ public final class ServerConnection: TCPConnectionDelegate {
         var actions: [WebSocketAction] = []
         session.receive(bytes) { actions.append($0) }
         phase = .webSocket(session)
+        sessionOpen = session.state == .open
         for action in actions { perform(action) }
     }
 
@@ -183,9 +191,14 @@ public final class ServerConnection: TCPConnectionDelegate {
             notifyEndpoint(.dropped)
         case .closeConnection:
             notifyEndpoint(.dropped)
-            phase = .done
+            setDone()
             tcp.finish(timeoutMilliseconds: server.configuration.closeTimeoutMilliseconds)
         }
+    }
+
+    private func setDone() {
+        phase = .done
+        sessionOpen = false
     }
 
     private func notifyEndpoint(_ reason: DisconnectReason) {
@@ -196,7 +209,7 @@ public final class ServerConnection: TCPConnectionDelegate {
 
     public func connectionDidClose(_ connection: TCPConnection, error: LoopError?) {
         notifyEndpoint(.dropped)
-        phase = .done
+        setDone()
         endpoint = nil
         context = nil
         server.remove(self)

@@ -35,6 +35,10 @@ public final class ServerMetrics {
     private let messagesOut: [String: CoreMetrics.Counter]
     private let messagesOutOther: CoreMetrics.Counter
     private let errors: [String: CoreMetrics.Counter]
+    /// The counters last looked up, by type: traffic runs in streaks of one type (a room relaying `signal`s), and
+    /// comparing a type name with the last one (usually the same literal) is cheaper than hashing it.
+    private var lastIn: (type: String, counter: CoreMetrics.Counter)?
+    private var lastOut: (type: String, counter: CoreMetrics.Counter)?
     private let exposition: (() -> [UInt8])?
 
     /// Metrics made by `factory` (e.g. a `PrometheusMetricsFactory`, or `MetricsSystem.factory`). `exposition`
@@ -91,7 +95,10 @@ public final class ServerMetrics {
     /// One client message of `type` (a command's wire name) received.
     @inline(__always)
     func received(_ type: String) {
-        (messagesIn[type] ?? messagesInOther).increment()
+        if let last = lastIn, last.type == type { return last.counter.increment() }
+        let counter = messagesIn[type] ?? messagesInOther
+        lastIn = (type, counter)
+        counter.increment()
     }
 
     /// One client message that is not a known command (undecodable, or binary).
@@ -103,7 +110,14 @@ public final class ServerMetrics {
     /// One message delivered to `recipients` connections (a broadcast counts once per recipient).
     @inline(__always)
     func sent(_ message: Outbound, recipients: Int) {
-        (messagesOut[message.wireName] ?? messagesOutOther).increment(by: recipients)
+        let type = message.wireName
+        if let last = lastOut, last.type == type {
+            last.counter.increment(by: recipients)
+        } else {
+            let counter = messagesOut[type] ?? messagesOutOther
+            lastOut = (type, counter)
+            counter.increment(by: recipients)
+        }
         if case .error(_, let code, _) = message { errors[code.wireName]?.increment(by: recipients) }
     }
 }
