@@ -22,6 +22,9 @@ struct DirectJSONWriter {
     @inline(__always)
     static func bound(_ s: String) -> Int { 2 + 6 * s.utf8.count }
 
+    /// The most bytes ``wireName(_:)`` writes: every wire name (an enum's raw value) is under 30 plain bytes.
+    static let wireNameBound = 32
+
     /// The most bytes ``int(_:)`` writes.
     static let intBound = 20
 
@@ -47,6 +50,27 @@ struct DirectJSONWriter {
     mutating func string(_ s: String) {
         var s = s
         s.withUTF8 { utf8 in string(utf8: utf8) }
+    }
+
+    /// A wire name (an enum's raw value: a few plain ASCII bytes, reserved at ``wireNameBound``), quoted. Anything
+    /// else stops the process rather than write unescaped text.
+    @inline(__always)
+    mutating func wireName(_ s: String) {
+        var s = s
+        s.withUTF8 { utf8 in
+            precondition(utf8.count + 2 <= Self.wireNameBound && count + 2 + utf8.count <= capacity,
+                         "DirectJSONWriter: bound exceeded")
+            var i = count
+            base[i] = 0x22
+            i += 1
+            for b in utf8 {
+                precondition(b >= 0x20 && b < 0x80 && b != 0x22 && b != 0x5C, "DirectJSONWriter: not a wire name")
+                base[i] = b
+                i += 1
+            }
+            base[i] = 0x22
+            count = i + 1
+        }
     }
 
     mutating func string(utf8: UnsafeBufferPointer<UInt8>) {

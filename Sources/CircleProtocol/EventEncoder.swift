@@ -102,9 +102,9 @@ enum EventEncoder {
         d.raw(#","name":"#)
         d.string(view.name)
         d.raw(#","role":"#)
-        d.string(view.role.rawValue)
+        d.wireName(view.role.rawValue)
         d.raw(#","connection":"#)
-        d.string(view.connection.wireName)
+        d.wireName(view.connection.wireName)
         d.raw(#","mic":"#)
         d.bool(view.mic)
         d.raw(#","camera":"#)
@@ -116,8 +116,7 @@ enum EventEncoder {
     /// An upper bound of what ``writeFields(of:into:)-(_,DirectJSONWriter)`` writes (constant text: 86 bytes).
     static func fieldsBound(_ view: ParticipantView) -> Int {
         typealias D = DirectJSONWriter
-        return 112 + D.bound(view.id) + D.bound(view.name) + D.bound(view.role.rawValue)
-            + D.bound(view.connection.wireName)
+        return 112 + D.bound(view.id) + D.bound(view.name) + 2 * D.wireNameBound
     }
 
     /// ``write(_:into:)-([RoundEntry],JSONWriter)`` for the direct writer.
@@ -129,7 +128,7 @@ enum EventEncoder {
             d.raw(#"{"participant":"#)
             d.string(entry.participant)
             d.raw(#","status":"#)
-            d.string(entry.status.wireName)
+            d.wireName(entry.status.wireName)
             d.raw("}")
         }
         d.raw("]")
@@ -139,7 +138,7 @@ enum EventEncoder {
     static func roundBound(_ round: [RoundEntry]) -> Int {
         var n = 2
         for entry in round {
-            n += 40 + DirectJSONWriter.bound(entry.participant) + DirectJSONWriter.bound(entry.status.wireName)
+            n += 40 + DirectJSONWriter.bound(entry.participant) + DirectJSONWriter.wireNameBound
         }
         return n
     }

@@ -12,7 +12,7 @@ enum WelcomeEncoder {
             d.raw(#"{"type":"welcome","participant":"#)
             d.string(welcome.participant)
             d.raw(#","role":"#)
-            d.string(welcome.role.rawValue)
+            d.wireName(welcome.role.rawValue)
             d.raw(#","seq":"#)
             d.int(Int(clamping: welcome.seq))
             d.raw(#","resumed":"#)
@@ -36,10 +36,10 @@ enum WelcomeEncoder {
     /// The snapshot, as ``write(_:into:)-(Snapshot,JSONWriter)`` writes it.
     static func write(_ snapshot: Snapshot, into d: inout DirectJSONWriter) {
         d.raw(#"{"phase":"#)
-        d.string(snapshot.phase.wireName)
+        d.wireName(snapshot.phase.wireName)
         if let returnsTo = snapshot.silenceReturnsTo {
             d.raw(#","silence_returns_to":"#)
-            d.string(returnsTo.wireName)
+            d.wireName(returnsTo.wireName)
         }
         d.raw(#","participants":["#)
         var first = true
@@ -56,7 +56,7 @@ enum WelcomeEncoder {
             d.string(id)
         }
         d.raw(#"],"queue_policy":"#)
-        d.string(snapshot.queuePolicy.wireName)
+        d.wireName(snapshot.queuePolicy.wireName)
         if let floor = snapshot.floor {
             d.raw(#","floor":"#)
             d.string(floor)
@@ -78,9 +78,7 @@ enum WelcomeEncoder {
     static func directBound(_ welcome: Welcome, _ snapshot: Snapshot) -> Int {
         typealias D = DirectJSONWriter
         // Constant text and numbers of the welcome and the snapshot (about 450 bytes at most), then what varies.
-        var n = 640 + D.bound(welcome.participant) + D.bound(welcome.role.rawValue)
-        n += D.bound(snapshot.phase.wireName) + D.bound(snapshot.queuePolicy.wireName)
-        if let returnsTo = snapshot.silenceReturnsTo { n += D.bound(returnsTo.wireName) }
+        var n = 640 + D.bound(welcome.participant) + 4 * D.wireNameBound  // role, phase, returns to, policy
         if let floor = snapshot.floor { n += D.bound(floor) }
         for view in snapshot.participants { n += 2 + EventEncoder.fieldsBound(view) }
         for id in snapshot.queue { n += 1 + D.bound(id) }

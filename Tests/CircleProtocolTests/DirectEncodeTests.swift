@@ -144,6 +144,23 @@ import Testing
         #expect(w.bytes == reference)
     }
 
+    /// Wire names are written unescaped within a fixed reservation: every one must be short plain ASCII.
+    @Test func everyWireNameFitsItsReservation() {
+        let names = [Role.facilitator, .cofacilitator, .member, .observer].map(\.rawValue)
+            + [Phase.intro, .sharing, .silence, .close, .ended].map(\.wireName)
+            + [QueuePolicy.fifo, .leastSpoken].map(\.wireName)
+            + [ConnectionState.connected, .reconnecting].map(\.wireName)
+            + [RoundStatus.waiting, .done, .passed].map(\.wireName)
+        for name in names {
+            #expect(name.utf8.count + 2 <= DirectJSONWriter.wireNameBound)
+            var w = JSONWriter()
+            w.writeDirect(bound: DirectJSONWriter.wireNameBound) { $0.wireName(name) }
+            var reference = JSONWriter()
+            reference.string(name)
+            #expect(w.bytes == reference.bytes)
+        }
+    }
+
     @Test func integersAreExact() {
         for value in [0, 1, 9, 10, 99, 100, -1, -10, 1_234_567_890, Int.max, Int.min + 1, Int.min] {
             var w = JSONWriter()
