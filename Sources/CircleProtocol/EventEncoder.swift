@@ -5,7 +5,7 @@ import CircleRoom
 /// `replay`.
 enum EventEncoder {
     static func write(_ sequenced: SequencedEvent, into w: inout JSONWriter) {
-        // The two events every join broadcasts, written in runs of constant text.
+        // The events every join and leave broadcasts, written in runs of constant text.
         switch sequenced.event {
         case .participantJoined(let view):
             let comma = w.needsSeparator
@@ -25,6 +25,18 @@ enum EventEncoder {
                 d.int(Int(clamping: sequenced.seq))
                 d.raw(#","round":"#)
                 write(round, into: &d)
+                d.raw("}")
+            }
+        case .participantLeft(let id, let reason):
+            let comma = w.needsSeparator
+            w.writeDirect(bound: 96 + DirectJSONWriter.bound(id)) { d in
+                if comma { d.raw(",") }
+                d.raw(#"{"type":"participant_left","seq":"#)
+                d.int(Int(clamping: sequenced.seq))
+                d.raw(#","participant":"#)
+                d.string(id)
+                d.raw(#","reason":"#)
+                d.wireName(reason.wireName)
                 d.raw("}")
             }
         default:
@@ -182,6 +194,7 @@ enum EventEncoder {
     static func estimatedSize(of event: RoomEvent) -> Int {
         switch event {
         case .participantJoined(let view): 64 + fieldsBound(view)
+        case .participantLeft(let id, _): 96 + DirectJSONWriter.bound(id)
         case .muteChanged(let ids, _): 64 + 40 * ids.count
         case .queueChanged(let queue, _): 80 + 40 * queue.count
         case .roundChanged(let round): 64 + roundBound(round)

@@ -93,7 +93,9 @@ import Testing
         var rng = Rng(state: 7)
         for _ in 0..<400 {
             let seq = rng.seq()
-            for event in [RoomEvent.participantJoined(rng.view()), .roundChanged(rng.round())] {
+            let reason = [LeaveReason.left, .timedOut, .removed][rng.int(3)]
+            for event in [RoomEvent.participantJoined(rng.view()), .roundChanged(rng.round()),
+                          .participantLeft(rng.string(), reason: reason)] {
                 let sequenced = SequencedEvent(seq: seq, event: event)
                 let direct = WireProtocol.encode(.event(sequenced))
                 #expect(direct == Self.tokens(sequenced))
@@ -107,9 +109,10 @@ import Testing
         var rng = Rng(state: 99)
         for _ in 0..<100 {
             let events = (0..<rng.int(6)).map { i -> SequencedEvent in
-                let event: RoomEvent = switch rng.int(3) {
+                let event: RoomEvent = switch rng.int(4) {
                 case 0: .participantJoined(rng.view())
                 case 1: .roundChanged(rng.round())
+                case 2: .participantLeft(rng.string(), reason: .timedOut)
                 default: .lockChanged(locked: rng.bool())
                 }
                 return SequencedEvent(seq: UInt64(i + 1), event: event)
@@ -151,6 +154,7 @@ import Testing
             + [QueuePolicy.fifo, .leastSpoken].map(\.wireName)
             + [ConnectionState.connected, .reconnecting].map(\.wireName)
             + [RoundStatus.waiting, .done, .passed].map(\.wireName)
+            + [LeaveReason.left, .timedOut, .removed].map(\.wireName)
         for name in names {
             #expect(name.utf8.count + 2 <= DirectJSONWriter.wireNameBound)
             var w = JSONWriter()
