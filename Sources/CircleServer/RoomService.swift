@@ -40,20 +40,15 @@ final class RoomJoin {
     }
 }
 
-/// What an open room connection keeps while it lives: its number in its room and the room (so that a message finds
-/// both without a lookup) and its rate limit. Kept small, one per joined participant: the room id and the identity
-/// live in the room.
-final class RoomSession {
+/// What an open room connection keeps while it lives (inline in its ``ServerConnection``): its number in its room
+/// and the room, so that a message finds both without a lookup, and its rate limit. Kept small, one per joined
+/// participant: the room id and the identity live in the room.
+struct RoomSession {
     let hosted: HostedRoom
     let connectionID: ConnectionID
     var bucket: TokenBucket
-    var strikes = 0
-
-    init(hosted: HostedRoom, connectionID: ConnectionID, bucket: TokenBucket) {
-        self.hosted = hosted
-        self.connectionID = connectionID
-        self.bucket = bucket
-    }
+    /// Messages refused in a row by the rate limit.
+    var strikes: Int32 = 0
 }
 
 /// A room on this loop, with the timer armed at its next deadline.
@@ -166,8 +161,9 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         let hosted = host(join.roomID)
         let id = attach(connection)
         let t = now
-        connection.context = RoomSession(hosted: hosted, connectionID: id,
-                                         bucket: TokenBucket(burst: configuration.messageBurst, now: t))
+        connection.context = nil
+        connection.room = RoomSession(hosted: hosted, connectionID: id,
+                                      bucket: TokenBucket(burst: configuration.messageBurst, now: t))
         metrics?.participants.record(connectionCount)
         let outcome = hosted.room.join(connection: id, identity: join.identity, resumeFrom: join.resumeFrom, now: t)
         logger.info("join", metadata: [
@@ -178,13 +174,16 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     }
 
     public func webSocket(_ connection: ServerConnection, didReceiveText text: [UInt8]) {
-        guard let session = connection.context as? RoomSession, let hosted = hostedRoom(of: session) else { return }
+        guard let session = connection.room, let hosted = hostedRoom(of: session) else { return }
         let id = session.connectionID
         let t = now
-        guard session.bucket.take(now: t, burst: configuration.messageBurst,
-                                  refill: .nanoseconds(1_000_000_000 / max(1, configuration.messagesPerSecond))) else {
-            session.strikes += 1
-            if session.strikes >= configuration.floodCloseAfter {
+        let allowed = connection.room?.bucket.take(
+            now: t, burst: configuration.messageBurst,
+            refill: .nanoseconds(1_000_000_000 / max(1, configuration.messagesPerSecond)))
+        guard allowed == true else {
+            let strikes = session.strikes == .max ? .max : session.strikes + 1
+            connection.room?.strikes = strikes
+            if Int(strikes) >= configuration.floodCloseAfter {
                 logger.warning("flood closed", metadata: ["room": "\(hosted.room.id)", "conn": "\(connection.id)"])
                 connection.close(code: WebSocketCloseCode.policyViolation, reason: "message rate exceeded")
             } else {
@@ -192,7 +191,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
             }
             return
         }
-        session.strikes = 0
+        if session.strikes != 0 { connection.room?.strikes = 0 }
         switch WireProtocol.decode(text) {
         case .failure(let failure):
             metrics?.receivedUnknown()
@@ -214,7 +213,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     }
 
     public func webSocketDidClose(_ connection: ServerConnection, reason: DisconnectReason) {
-        guard let session = connection.context as? RoomSession else { return }
+        guard let session = connection.room else { return }
         let id = session.connectionID
         detach(id)
         metrics?.participants.record(connectionCount)

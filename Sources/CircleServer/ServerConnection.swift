@@ -12,11 +12,23 @@ public final class ServerConnection: TCPConnectionDelegate {
         case done
     }
 
+    // One of these per connection, joined participants included: stored properties are laid out in declaration
+    // order, so the small ones sit right after `phase` (in the padding its tag leaves) to keep the object in a
+    // smaller malloc size class.
+
     /// Unique per server, never reused.
     public let id: UInt64
     let tcp: TCPConnection
     unowned let server: Server
     var phase: Phase
+    /// Accepted on the private operations port: only `/metrics`, `/healthz` and `/readyz` are served.
+    var isOperations = false
+    private var endpointNotified = false
+    /// Whether the WebSocket session is open (upgraded, and no close sent, received or failed): kept beside `phase`
+    /// so that the send path tests a flag instead of copying the session out of the enum.
+    private var sessionOpen = false
+    /// Index in the server's connection list (swap-remove); -1 when not in it.
+    var slot: Int32 = -1
     /// The endpoint serving this WebSocket, once upgraded.
     private(set) var endpoint: WebSocketEndpoint?
     /// Whatever the application attached at routing time (e.g. the verified identity and room).
@@ -27,15 +39,9 @@ public final class ServerConnection: TCPConnectionDelegate {
     var pingSentAt: UInt64 = 0
     /// Loop time (ms) after which a close handshake we started is cut short; 0 when none.
     var closeDeadline: UInt64 = 0
-    /// Index in the server's connection list (swap-remove); -1 when not in it. 32 bits, beside the flags below, so
-    /// that the object stays in a smaller malloc size class (one per connection).
-    var slot: Int32 = -1
-    /// Accepted on the private operations port: only `/metrics`, `/healthz` and `/readyz` are served.
-    var isOperations = false
-    private var endpointNotified = false
-    /// Whether the WebSocket session is open (upgraded, and no close sent, received or failed): kept beside `phase`
-    /// so that the send path tests a flag instead of copying the session out of the enum.
-    private var sessionOpen = false
+    /// The room this WebSocket joined, set by the ``RoomService`` when it opens: inline rather than a separate
+    /// object, since every joined participant has one.
+    var room: RoomSession?
 
     init(id: UInt64, tcp: TCPConnection, server: Server, now: UInt64) {
         self.id = id
@@ -211,6 +217,7 @@ public final class ServerConnection: TCPConnectionDelegate {
         setDone()
         endpoint = nil
         context = nil
+        room = nil
         server.remove(self)
     }
 }
