@@ -27,24 +27,28 @@ public struct RoomServiceConfiguration: Sendable {
     public init(secret: [UInt8]) { self.secret = secret }
 }
 
-/// What a WebSocket on `/rooms/{id}` carries from the upgrade on.
-final class RoomSession {
+/// What routing learned about a WebSocket on `/rooms/{id}`, held from the upgrade until it opens (the same call).
+final class RoomJoin {
     let roomID: String
     let identity: Identity
     let resumeFrom: UInt64?
-    var bucket: TokenBucket
-    var strikes = 0
-    /// Set when the WebSocket opens: this connection's number in its room and the room it joined, so that a message
-    /// finds both without a lookup.
-    var connectionID = ConnectionID(0)
-    var hosted: HostedRoom?
 
-    init(roomID: String, identity: Identity, resumeFrom: UInt64?, bucket: TokenBucket) {
+    init(roomID: String, identity: Identity, resumeFrom: UInt64?) {
         self.roomID = roomID
         self.identity = identity
         self.resumeFrom = resumeFrom
-        self.bucket = bucket
     }
+}
+
+/// What an open room connection keeps while it lives (inline in its ``ServerConnection``): its number in its room
+/// and the room, so that a message finds both without a lookup, and its rate limit. Kept small, one per joined
+/// participant: the room id and the identity live in the room.
+struct RoomSession {
+    let hosted: HostedRoom
+    let connectionID: ConnectionID
+    var bucket: TokenBucket
+    /// Messages refused in a row by the rate limit.
+    var strikes: Int32 = 0
 }
 
 /// A room on this loop, with the timer armed at its next deadline.
@@ -129,9 +133,8 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
             resumeFrom = value
         }
         let identity = Identity(sub: claims.sub, name: claims.name, role: Role(rawValue: claims.role.rawValue)!)
-        let session = RoomSession(roomID: roomID, identity: identity, resumeFrom: resumeFrom,
-                                  bucket: TokenBucket(burst: configuration.messageBurst, now: now))
-        return .webSocket(endpoint: self, context: session, limits: nil, maxQueuedBytes: nil)
+        let join = RoomJoin(roomID: roomID, identity: identity, resumeFrom: resumeFrom)
+        return .webSocket(endpoint: self, context: join, limits: nil, maxQueuedBytes: nil)
     }
 
     /// Room ids: 1–64 characters of `A-Z a-z 0-9 - _ .`.
@@ -154,36 +157,41 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     // MARK: WebSocket events
 
     public func webSocketDidOpen(_ connection: ServerConnection) {
-        guard let session = connection.context as? RoomSession else { return }
-        let hosted = host(session.roomID)
+        guard let join = connection.context as? RoomJoin else { return }
+        let hosted = host(join.roomID)
         let id = attach(connection)
-        session.connectionID = id
-        session.hosted = hosted
+        let t = now
+        connection.context = nil
+        connection.room = RoomSession(hosted: hosted, connectionID: id,
+                                      bucket: TokenBucket(burst: configuration.messageBurst, now: t))
         metrics?.participants.record(connectionCount)
-        let outcome = hosted.room.join(connection: id, identity: session.identity, resumeFrom: session.resumeFrom, now: now)
+        let outcome = hosted.room.join(connection: id, identity: join.identity, resumeFrom: join.resumeFrom, now: t)
         logger.info("join", metadata: [
-            "room": "\(session.roomID)", "participant": "\(session.identity.sub)", "conn": "\(connection.id)",
-            "role": "\(session.identity.role.rawValue)", "outcome": "\(outcome)",
+            "room": "\(join.roomID)", "participant": "\(join.identity.sub)", "conn": "\(connection.id)",
+            "role": "\(join.identity.role.rawValue)", "outcome": "\(outcome)",
         ])
         carryOut(hosted)
     }
 
     public func webSocket(_ connection: ServerConnection, didReceiveText text: [UInt8]) {
-        guard let session = connection.context as? RoomSession, let hosted = hostedRoom(of: session) else { return }
+        guard let session = connection.room, let hosted = hostedRoom(of: session) else { return }
         let id = session.connectionID
         let t = now
-        guard session.bucket.take(now: t, burst: configuration.messageBurst,
-                                  refill: .nanoseconds(1_000_000_000 / max(1, configuration.messagesPerSecond))) else {
-            session.strikes += 1
-            if session.strikes >= configuration.floodCloseAfter {
-                logger.warning("flood closed", metadata: ["room": "\(session.roomID)", "conn": "\(connection.id)"])
+        let allowed = connection.room?.bucket.take(
+            now: t, burst: configuration.messageBurst,
+            refill: .nanoseconds(1_000_000_000 / max(1, configuration.messagesPerSecond)))
+        guard allowed == true else {
+            let strikes = session.strikes == .max ? .max : session.strikes + 1
+            connection.room?.strikes = strikes
+            if Int(strikes) >= configuration.floodCloseAfter {
+                logger.warning("flood closed", metadata: ["room": "\(hosted.room.id)", "conn": "\(connection.id)"])
                 connection.close(code: WebSocketCloseCode.policyViolation, reason: "message rate exceeded")
             } else {
                 send(.error(nil, .rateLimited, message: "too many messages; slow down"), to: connection)
             }
             return
         }
-        session.strikes = 0
+        if session.strikes != 0 { connection.room?.strikes = 0 }
         switch WireProtocol.decode(text) {
         case .failure(let failure):
             metrics?.receivedUnknown()
@@ -205,14 +213,14 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     }
 
     public func webSocketDidClose(_ connection: ServerConnection, reason: DisconnectReason) {
-        guard let session = connection.context as? RoomSession else { return }
+        guard let session = connection.room else { return }
         let id = session.connectionID
         detach(id)
         metrics?.participants.record(connectionCount)
         guard let hosted = hostedRoom(of: session) else { return }
-        if hosted.room.participant(for: id) != nil {
+        if let participant = hosted.room.participant(for: id) {
             logger.info("connection lost", metadata: [
-                "room": "\(session.roomID)", "participant": "\(session.identity.sub)", "conn": "\(connection.id)",
+                "room": "\(hosted.room.id)", "participant": "\(participant)", "conn": "\(connection.id)",
                 "reason": "\(reason)",
             ])
         }
@@ -264,8 +272,9 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     /// would find).
     @inline(__always)
     private func hostedRoom(of session: RoomSession) -> HostedRoom? {
-        if let hosted = session.hosted, hosted.isLive { return hosted }
-        return rooms[session.roomID]
+        let hosted = session.hosted
+        if hosted.isLive { return hosted }
+        return rooms[hosted.room.id]
     }
 
     // MARK: Rooms and effects

@@ -119,7 +119,7 @@ public final class Server {
         let connection = ServerConnection(id: nextConnectionID, tcp: tcp, server: self, now: loop.nowMilliseconds)
         nextConnectionID += 1
         tcp.delegate = connection
-        connection.slot = connections.count
+        connection.slot = Int32(connections.count)
         connections.append(connection)
         if operations {
             connection.isOperations = true  // private port: answered while draining and at capacity
@@ -167,12 +167,12 @@ public final class Server {
     }
 
     func remove(_ connection: ServerConnection) {
-        let slot = connection.slot
+        let slot = Int(connection.slot)
         guard slot >= 0, slot < connections.count, connections[slot] === connection else { return }
         let last = connections.removeLast()
         if slot < connections.count {
             connections[slot] = last
-            last.slot = slot
+            last.slot = Int32(slot)
         }
         connection.slot = -1
         if isDraining && connections.isEmpty { finishShutdown() }
@@ -245,9 +245,9 @@ public final class Server {
             let connection = connections[i]
             i += 1
             switch connection.phase {
-            case .head:
+            case .head(_, let acceptedAt):
                 // Counted from the accept: a trickle of bytes doesn't extend it.
-                if now - connection.acceptedAt >= c.headTimeoutMilliseconds {
+                if now - acceptedAt >= c.headTimeoutMilliseconds {
                     logger.debug("request head timed out", metadata: ["conn": "\(connection.id)"])
                     connection.abort(.dropped)
                 }

@@ -5,45 +5,50 @@ import CircleWebSocket
 /// One client connection on the server: first an HTTP request head, then (usually) a WebSocket.
 public final class ServerConnection: TCPConnectionDelegate {
     enum Phase {
-        // Boxed: the parser is needed only until the head is complete, so an open WebSocket doesn't carry its size.
-        indirect case head(HTTPHeadParser)
+        // Boxed: the parser is needed only until the head is complete, so an open WebSocket doesn't carry its size;
+        // with it the loop time (ms) of the accept, which only the head's deadline needs.
+        indirect case head(HTTPHeadParser, acceptedAt: UInt64)
         case webSocket(WebSocketSession)
         case done
     }
+
+    // One of these per connection, joined participants included: stored properties are laid out in declaration
+    // order, so the small ones sit right after `phase` (in the padding its tag leaves) to keep the object in a
+    // smaller malloc size class.
 
     /// Unique per server, never reused.
     public let id: UInt64
     let tcp: TCPConnection
     unowned let server: Server
     var phase: Phase
-    /// The endpoint serving this WebSocket, once upgraded.
-    private(set) var endpoint: WebSocketEndpoint?
-    /// Whatever the application attached at routing time (e.g. the verified identity and room).
-    public var context: AnyObject?
-    /// Index in the server's connection list (swap-remove).
-    var slot = -1
-    /// Loop time (ms) of the last byte received, or of the accept.
-    var lastActivity: UInt64
-    /// Loop time (ms) of the accept.
-    let acceptedAt: UInt64
-    /// Loop time (ms) a keepalive ping was sent and not yet answered; 0 when none is outstanding.
-    var pingSentAt: UInt64 = 0
-    /// Loop time (ms) after which a close handshake we started is cut short; 0 when none.
-    var closeDeadline: UInt64 = 0
     /// Accepted on the private operations port: only `/metrics`, `/healthz` and `/readyz` are served.
     var isOperations = false
     private var endpointNotified = false
     /// Whether the WebSocket session is open (upgraded, and no close sent, received or failed): kept beside `phase`
     /// so that the send path tests a flag instead of copying the session out of the enum.
     private var sessionOpen = false
+    /// Index in the server's connection list (swap-remove); -1 when not in it.
+    var slot: Int32 = -1
+    /// The endpoint serving this WebSocket, once upgraded.
+    private(set) var endpoint: WebSocketEndpoint?
+    /// Whatever the application attached at routing time (e.g. the verified identity and room).
+    public var context: AnyObject?
+    /// Loop time (ms) of the last byte received, or of the accept.
+    var lastActivity: UInt64
+    /// Loop time (ms) a keepalive ping was sent and not yet answered; 0 when none is outstanding.
+    var pingSentAt: UInt64 = 0
+    /// Loop time (ms) after which a close handshake we started is cut short; 0 when none.
+    var closeDeadline: UInt64 = 0
+    /// The room this WebSocket joined, set by the ``RoomService`` when it opens: inline rather than a separate
+    /// object, since every joined participant has one.
+    var room: RoomSession?
 
     init(id: UInt64, tcp: TCPConnection, server: Server, now: UInt64) {
         self.id = id
         self.tcp = tcp
         self.server = server
         self.lastActivity = now
-        self.acceptedAt = now
-        self.phase = .head(HTTPHeadParser(limits: server.configuration.httpLimits))
+        self.phase = .head(HTTPHeadParser(limits: server.configuration.httpLimits), acceptedAt: now)
     }
 
     /// Whether the WebSocket is open for sending.
@@ -125,10 +130,10 @@ public final class ServerConnection: TCPConnectionDelegate {
         lastActivity = tcp.loop.nowMilliseconds
         pingSentAt = 0
         switch phase {
-        case .head(var parser):
+        case .head(var parser, let acceptedAt):
             switch parser.feed(bytes) {
             case .needMore:
-                phase = .head(parser)
+                phase = .head(parser, acceptedAt: acceptedAt)
             case .failure(let error):
                 respond(HTTPResponse.error(error))
             case .complete(let head, let consumed):
@@ -212,6 +217,7 @@ public final class ServerConnection: TCPConnectionDelegate {
         setDone()
         endpoint = nil
         context = nil
+        room = nil
         server.remove(self)
     }
 }

@@ -33,27 +33,30 @@ public struct WebSocketSession: Sendable {
         case payload
     }
 
-    /// The side of the connection this session plays.
-    public let role: WebSocketRole
+    // Stored properties are laid out in declaration order: words first, then the bytes packed together (a session
+    // is kept per connection, so every idle one pays for each word and each hole here).
+
     /// The caps applied to incoming frames and messages.
     public let limits: WebSocketLimits
+    /// The payload length while its bytes are read, then the payload bytes still to come.
+    private var remaining = 0
+    // The message being reassembled, and the control frame being collected.
+    private var message: [UInt8] = []
+    private var control: [UInt8] = []
+    private var maskKey: UInt32 = 0
+    private var utf8 = Utf8Validator()
+
+    /// The side of the connection this session plays.
+    public let role: WebSocketRole
     /// The close handshake's progress.
     public private(set) var state: State = .open
-
     // The frame being decoded.
     private var phase: Phase = .first
     private var fin = false
     private var opcode: WebSocketOpcode = .continuation
-    private var length: UInt64 = 0
-    private var remaining = 0
-    private var payloadOffset = 0
-    private var maskKey: UInt32 = 0
-
-    // The message being reassembled, and the control frame being collected.
+    /// The position within the masking key of the next payload byte (the payload offset modulo 4).
+    private var maskOffset: UInt8 = 0
     private var messageOpcode: WebSocketOpcode?
-    private var message: [UInt8] = []
-    private var utf8 = Utf8Validator()
-    private var control: [UInt8] = []
 
     /// A session in state `.open`, as after a successful handshake.
     public init(role: WebSocketRole, limits: WebSocketLimits = .init()) {
@@ -135,24 +138,25 @@ public struct WebSocketSession: Sendable {
             guard !opcode.isControl || short <= 125 else {
                 return fail(1002, "Control frame payload over 125 bytes", emit)
             }
-            length = 0
+            remaining = 0
             switch short {
             case 126: phase = .length(total: 2, left: 2)
             case 127: phase = .length(total: 8, left: 8)
             default:
-                length = UInt64(short)
+                remaining = Int(short)
                 lengthKnown(emit)
             }
         case .length(let total, let left):
             if total == 8 && left == 8 && b & 0x80 != 0 {
                 return fail(1002, "Payload length with the most significant bit set", emit)
             }
-            length = length << 8 | UInt64(b)
+            // Below 2^63 (the top bit was refused above), so it fits an Int.
+            remaining = remaining << 8 | Int(b)
             guard left == 1 else {
                 phase = .length(total: total, left: left - 1)
                 return
             }
-            guard length > (total == 2 ? 125 : 0xFFFF) else {
+            guard remaining > (total == 2 ? 125 : 0xFFFF) else {
                 return fail(1002, "Payload length not minimally encoded", emit)
             }
             lengthKnown(emit)
@@ -169,13 +173,13 @@ public struct WebSocketSession: Sendable {
     }
 
     private mutating func lengthKnown(_ emit: (WebSocketAction) -> Void) {
-        guard length <= UInt64(limits.maxFrameSize) else {
+        guard remaining <= limits.maxFrameSize else {
             return fail(1009, "Frame exceeds the size limit", emit)
         }
-        if !opcode.isControl && UInt64(message.count) + length > UInt64(limits.maxMessageSize) {
+        // `message.count` never exceeds the limit (checked frame by frame), so this cannot overflow.
+        if !opcode.isControl && remaining > limits.maxMessageSize - message.count {
             return fail(1009, "Message exceeds the size limit", emit)
         }
-        remaining = Int(length)
         if role == .server {
             phase = .mask(left: 4)
         } else {
@@ -185,7 +189,7 @@ public struct WebSocketSession: Sendable {
 
     private mutating func startPayload(_ emit: (WebSocketAction) -> Void) {
         phase = .payload
-        payloadOffset = 0
+        maskOffset = 0
         if remaining == 0 { finishFrame(emit) }
     }
 
@@ -194,16 +198,16 @@ public struct WebSocketSession: Sendable {
     private mutating func takePayload(_ chunk: UnsafeRawBufferPointer, _ emit: (WebSocketAction) -> Void) {
         let key: UInt32? = role == .server ? maskKey : nil
         if opcode.isControl {
-            Self.append(chunk, to: &control, frameRemaining: remaining, key: key, offset: payloadOffset)
+            Self.append(chunk, to: &control, frameRemaining: remaining, key: key, offset: Int(maskOffset))
         } else {
             let start = message.count
-            Self.append(chunk, to: &message, frameRemaining: remaining, key: key, offset: payloadOffset)
+            Self.append(chunk, to: &message, frameRemaining: remaining, key: key, offset: Int(maskOffset))
             if messageOpcode == .text {
                 let valid = message.withUnsafeBytes { utf8.feed(UnsafeRawBufferPointer(rebasing: $0[start...])) }
                 guard valid else { return fail(1007, "Text message is not valid UTF-8", emit) }
             }
         }
-        payloadOffset += chunk.count
+        maskOffset = UInt8(truncatingIfNeeded: (Int(maskOffset) + chunk.count) & 3)
         remaining -= chunk.count
         if remaining == 0 { finishFrame(emit) }
     }

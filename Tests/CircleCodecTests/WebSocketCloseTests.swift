@@ -100,6 +100,6 @@ import Testing
     }
 
     @Test func idleSessionIsSmall() {
-        #expect(MemoryLayout<WebSocketSession>.size <= 128)
+        #expect(MemoryLayout<WebSocketSession>.size <= 64)
     }
 }
