@@ -1,0 +1,36 @@
+import Foundation
+import Testing
+
+/// `circle load --spawn` end to end: the binary starts its own `circle serve` with the arguments the scenario needs,
+/// plays the scenario against it and reports. A spawned server that refuses its arguments fails the whole run, which
+/// in-process load tests (they build their server themselves) cannot see.
+@Suite(.serialized) struct LoadSpawnProcessTests {
+    /// Runs `circle load --spawn …` and returns its exit status and the JSON object on its last line.
+    static func load(_ arguments: [String]) throws -> (status: Int32, report: [String: Any]) {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("circle-load-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let process = Process()
+        process.executableURL = CircleProcess.binary
+        process.arguments = ["load", "--spawn", "--quiet", "--out", out.path] + arguments
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = stdout.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let last = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+        let report = (try? JSONSerialization.jsonObject(with: Data(last.utf8))) as? [String: Any] ?? [:]
+        return (process.terminationStatus, report)
+    }
+
+    @Test(arguments: ["fanout", "session"])
+    func spawnedServerRunsTheScenario(scenario: String) throws {
+        let (status, report) = try Self.load(["--scenario", scenario, "--rooms", "2", "--members", "3",
+                                              "--ramp", "0.5", "--duration", "3"])
+        #expect(status == 0)
+        #expect(report["connections"] as? Int == 8)
+        #expect(report["error_total"] as? Int == 0)
+        #expect((report["delivered_per_s"] as? Double ?? 0) > 0)
+        #expect((report["server_peak_rss_kb"] as? Int ?? 0) > 0, "the spawned server was measured")
+    }
+}
