@@ -52,7 +52,8 @@ public final class LoadRunner {
 
     private var tick: LoopTimer?
     private var secondTimer: LoopTimer?
-    private var lastSweep: UInt64 = 0
+    /// The slice of the rooms the next tick sweeps (see `onTick`).
+    private var sweepSlice = 0
     var facilitatorSteps: [Int] = []
     private var atSteady: (sent: UInt64, delivered: UInt64)?
     private var atStop: (sent: UInt64, delivered: UInt64)?
@@ -126,7 +127,7 @@ public final class LoadRunner {
         deadline = endAt + UInt64(c.drainSeconds * 1e9)
 
         let tick = LoopTimer(loop: loop)
-        tick.start(afterMilliseconds: 1, repeatMilliseconds: 5) { [unowned self] in self.onTick() }
+        tick.start(afterMilliseconds: 1, repeatMilliseconds: 1) { [unowned self] in self.onTick() }
         self.tick = tick
         let second = LoopTimer(loop: loop)
         second.start(afterMilliseconds: 1000, repeatMilliseconds: 1000) { [unowned self] in self.onSecondTimer() }
@@ -154,10 +155,13 @@ public final class LoadRunner {
         }
         if atSteady == nil && now >= steadyAt { atSteady = (metrics.sent, metrics.delivered) }
         if atStop == nil && now >= stopAt { atStop = (metrics.sent, metrics.delivered) }
-        if now &- lastSweep >= (configuration.scenario == .fanout ? 5_000_000 : 20_000_000) {
-            lastSweep = now
-            sweep(now: now)
-        }
+        // Every client is looked at once per sweep (5 ms in fanout, 20 ms in sessions), but a tick (1 ms) sweeps
+        // only its slice of the rooms: clients then act spread over time, as real ones do, instead of all at
+        // once every sweep — a burst the server and this process would queue, and latency would measure.
+        let slices = configuration.scenario == .fanout ? 5 : 20
+        let slice = sweepSlice
+        sweepSlice = (sweepSlice + 1) % slices
+        sweep(rooms: rooms.count * slice / slices ..< rooms.count * (slice + 1) / slices, now: now)
         if now >= endAt && !ended {
             ended = true
             endSessions()
@@ -165,9 +169,9 @@ public final class LoadRunner {
         if ended && (now >= deadline || clients.allSatisfy({ $0.tcp == nil })) { finish() }
     }
 
-    private func sweep(now: UInt64) {
+    private func sweep(rooms slice: Range<Int>, now: UInt64) {
         let timeout = UInt64(configuration.joinTimeoutSeconds * 1e9)
-        for client in clients {
+        for room in slice { for client in rooms[room] {
             switch client.stage {
             case .open where client.welcomed:
                 if now >= client.nextActionAt { act(client, now: now) }
@@ -183,8 +187,8 @@ public final class LoadRunner {
             case .idle, .closed:
                 break
             }
-        }
-        for room in 0..<rooms.count { stepFacilitator(room, now: now) }
+        } }
+        for room in slice { stepFacilitator(room, now: now) }
     }
 
     private func onSecondTimer() {
