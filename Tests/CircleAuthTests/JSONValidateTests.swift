@@ -1,4 +1,5 @@
 @testable import CircleJSON
+import CircleTestSupport
 import Testing
 
 /// The validating skip mode (`JSON.validate`, `JSON.scanTopObject`) must accept and reject exactly what the tree

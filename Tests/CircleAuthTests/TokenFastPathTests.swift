@@ -1,6 +1,7 @@
 @testable import CircleAuth
 import CircleCrypto
 import CircleJSON
+import CircleTestSupport
 import Testing
 
 /// The verifier before its fast paths (one copy of the token, a JSON parse of every header, the one-shot HMAC),

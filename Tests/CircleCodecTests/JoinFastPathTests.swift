@@ -1,19 +1,8 @@
 @testable import CircleCrypto
 @testable import CircleHTTP
 @testable import CircleWebSocket
+import CircleTestSupport
 import Testing
-
-/// A small deterministic generator (SplitMix64), so every run checks the same inputs.
-private struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 private func hex(_ bytes: [UInt8]) -> String {
     bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
@@ -27,14 +16,14 @@ private func hex(_ bytes: [UInt8]) -> String {
     private static let queryAlphabet: [Character] = ["a", "b", "=", "&", "%", "+", "2", "0", "4", "1", "C", "3", "A",
                                                      "9", "g", "_", "é", "\u{301}", "K", "\u{212A}", "~", "\r", "\n"]
 
-    private static func randomQuery(_ rng: inout SplitMix, asciiOnly: Bool) -> String {
+    private static func randomQuery(_ rng: inout SplitMix64, asciiOnly: Bool) -> String {
         let alphabet = asciiOnly ? queryAlphabet.filter(\.isASCII) : queryAlphabet
         let length = Int(rng.next() % 24)
         return String((0..<length).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] })
     }
 
     @Test func queryScanMatchesTheCharacterSplit() {
-        var rng = SplitMix(state: 42)
+        var rng = SplitMix64(seed: 42)
         let names = ["a", "b", "ab", "a b", "", "%", "é", "K", "\u{212A}", "a\u{301}", "access_token", "since"]
         for round in 0..<20_000 {
             let query = Self.randomQuery(&rng, asciiOnly: round % 2 == 0)
@@ -75,7 +64,7 @@ private func hex(_ bytes: [UInt8]) -> String {
     // MARK: header lists
 
     @Test func asciiListScanMatchesListElements() {
-        var rng = SplitMix(state: 7)
+        var rng = SplitMix64(seed: 7)
         let alphabet: [Character] = ["u", "p", "U", ",", " ", "\t", "x", "é", "\u{301}"]
         let tokens = ["up", "UP", "u", "", "p,u", "upx", "é", "up\u{301}"]
         for round in 0..<20_000 {
@@ -106,7 +95,7 @@ private func hex(_ bytes: [UInt8]) -> String {
     // MARK: byte scans
 
     @Test func wordScansAgreeWithByteLoops() {
-        var rng = SplitMix(state: 9)
+        var rng = SplitMix64(seed: 9)
         let interesting: [UInt8] = [0x00, 0x0A, 0x0D, 0x20, 0x21, 0x26, 0x3D, 0x7E, 0x7F, 0x80, 0xFF, 0x41, 0x61]
         for _ in 0..<20_000 {
             let bytes = (0..<Int(rng.next() % 40)).map { _ in
@@ -128,7 +117,7 @@ private func hex(_ bytes: [UInt8]) -> String {
     // MARK: base64
 
     @Test func decodedCountAgreesWithDecode() {
-        var rng = SplitMix(state: 3)
+        var rng = SplitMix64(seed: 3)
         let symbols = Array("AQgw+/=-_.Zz09 ".utf8)
         for _ in 0..<50_000 {
             let text = (0..<Int(rng.next() % 30)).map { _ in symbols[Int(rng.next() % UInt64(symbols.count))] }
@@ -145,7 +134,7 @@ private func hex(_ bytes: [UInt8]) -> String {
     }
 
     @Test func decodeURLIntoABufferAgreesWithDecodeURL() {
-        var rng = SplitMix(state: 5)
+        var rng = SplitMix64(seed: 5)
         let symbols = Array("AQgw-_+/=Zz09.".utf8)
         for round in 0..<50_000 {
             let text: [UInt8]
@@ -226,7 +215,7 @@ private func hex(_ bytes: [UInt8]) -> String {
     // MARK: the 101
 
     @Test func switchingResponseIsWhatHTTPResponseMakes() {
-        var rng = SplitMix(state: 11)
+        var rng = SplitMix64(seed: 11)
         for _ in 0..<200 {
             let key = Base64.encode((0..<16).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
             let general = HTTPResponse.make(status: 101, headers: [

@@ -1,4 +1,5 @@
 import CircleJSON
+import CircleTestSupport
 @testable import CircleProtocol
 @testable import CircleRoom
 import Testing
@@ -13,15 +14,11 @@ import Testing
         String(repeating: "x", count: 5000), "</script>", "é" + String(repeating: "\u{10}", count: 64),
     ]
 
+    /// Random welcomes and events from the hostile strings, on the shared seeded generator.
     struct Rng {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var generator: SplitMix64
+        init(state: UInt64) { generator = SplitMix64(seed: state) }
+        mutating func next() -> UInt64 { generator.next() }
         mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
         mutating func bool() -> Bool { next() & 1 == 1 }
         mutating func string() -> String { DirectEncodeTests.hostile[int(DirectEncodeTests.hostile.count)] }
