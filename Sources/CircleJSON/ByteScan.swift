@@ -3,16 +3,23 @@
 /// Each test is exact: it is true if and only if at least one of the eight bytes of the word matches, whatever the
 /// other bytes hold (see "Determine if a word has a byte less than n" in Bit Twiddling Hacks).
 enum ByteScan {
-    /// Whether any byte of `word` is below 0x20, `"` or `\`: the bytes a JSON string cannot hold raw.
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// The high bit of each byte of `word` below 0x20, `"` or `\` (the bytes a JSON string cannot hold raw),
+    /// possibly with false positives above a true one; zero exactly when there is none.
     @inline(__always)
-    static func needsEscape(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+    private static func escapeMask(_ word: UInt64) -> UInt64 {
         let quotes = word ^ (ones &* 0x22), backslashes = word ^ (ones &* 0x5C)
         let below20 = (word &- ones &* 0x20) & ~word
         let quote = (quotes &- ones) & ~quotes
         let backslash = (backslashes &- ones) & ~backslashes
-        return (below20 | quote | backslash) & highs != 0
+        return (below20 | quote | backslash) & highs
     }
+
+    /// Whether any byte of `word` is below 0x20, `"` or `\`: the bytes a JSON string cannot hold raw.
+    @inline(__always)
+    static func needsEscape(_ word: UInt64) -> Bool { escapeMask(word) != 0 }
 
     /// Whether none of `bytes` needs escaping in a JSON string (non-ASCII bytes need none).
     @inline(__always)
@@ -35,14 +42,7 @@ enum ByteScan {
     /// only above a true one, so the lowest set bit (if any) marks exactly the first byte that needs attention (a
     /// borrow in the subtractions only propagates upward from a byte that really matched).
     @inline(__always)
-    static func attentionMask(_ word: UInt64) -> UInt64 {
-        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-        let quotes = word ^ (ones &* 0x22), backslashes = word ^ (ones &* 0x5C)
-        let below20 = (word &- ones &* 0x20) & ~word
-        let quote = (quotes &- ones) & ~quotes
-        let backslash = (backslashes &- ones) & ~backslashes
-        return (below20 | quote | backslash | word) & highs
-    }
+    static func attentionMask(_ word: UInt64) -> UInt64 { escapeMask(word) | word & highs }
 
     /// The first index in `from..<to` of a byte that may need attention, skipping whole words of plain ASCII: within
     /// whole words the result is exactly the first byte that needs escaping or is not ASCII; the result is `to`

@@ -128,7 +128,13 @@ public struct JSONWriter: Sendable {
     /// Appends a comma if the previous token ended a value.
     @inline(__always)
     private mutating func separate() {
-        guard let last = bytes.last else { return }
-        if last != Byte.openBracket && last != Byte.openBrace && last != Byte.colon { bytes.append(Byte.comma) }
+        if needsSeparator { bytes.append(Byte.comma) }
+    }
+
+    /// Whether a value or key written now must be preceded by a comma: the text so far is not empty and does not
+    /// end with `[`, `{` or `:`. (For writers that append to ``bytes`` themselves.)
+    public var needsSeparator: Bool {
+        guard let last = bytes.last else { return false }
+        return last != Byte.openBracket && last != Byte.openBrace && last != Byte.colon
     }
 }

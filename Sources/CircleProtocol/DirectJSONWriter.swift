@@ -143,12 +143,6 @@ struct DirectJSONWriter {
 }
 
 extension JSONWriter {
-    /// Whether a value written now must be preceded by a comma (the rule ``JSONWriter`` applies to each token).
-    var needsSeparator: Bool {
-        guard let last = bytes.last else { return false }
-        return last != UInt8(ascii: "[") && last != UInt8(ascii: "{") && last != UInt8(ascii: ":")
-    }
-
     /// Reserves `bound` bytes, lets `body` write at most that many through a ``DirectJSONWriter``, and keeps what it
     /// wrote. The reservation is filled once (one `memset`) and the unused tail dropped.
     @inline(__always)
