@@ -27,3 +27,15 @@ ensure_pip() {
 ensure_build_deps() {
     ensure_apt libuv1-dev libssl-dev pkg-config
 }
+
+# build_wsload BENCH_DIR OUT_DIR: builds ../shared/bench's wsload into OUT_DIR/wsload/wsload when it is missing or
+# older than its source, and prints its path.
+build_wsload() {
+    local bench=$1 out=$2/wsload
+    mkdir -p "$out"
+    if [ ! -x "$out/wsload" ] || [ "$bench/wsload/wsload.c" -nt "$out/wsload" ]; then
+        cc -O2 -g -Wall -Wextra -o "$out/wsload" "$bench/wsload/wsload.c" \
+            $(pkg-config --cflags --libs libuv libcrypto) -lm >&2 || return 1
+    fi
+    echo "$out/wsload"
+}
