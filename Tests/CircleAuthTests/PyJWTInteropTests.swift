@@ -1,5 +1,6 @@
 import CircleAuth
 import CircleJSON
+import CircleTestSupport
 import Foundation
 import Testing
 
@@ -109,18 +110,7 @@ private func python(_ script: String, _ arguments: [String]) throws -> String {
 }
 
 private func run(_ command: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = command
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw PythonError(status: process.terminationStatus, stderr: String(decoding: stderr, as: UTF8.self))
-    }
-    return String(decoding: stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    let result = try runProcess(command)
+    guard result.status == 0 else { throw PythonError(status: result.status, stderr: result.stderr) }
+    return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
 }

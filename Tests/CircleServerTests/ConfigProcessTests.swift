@@ -1,3 +1,4 @@
+import CircleTestSupport
 import Foundation
 import Testing
 
@@ -5,21 +6,10 @@ import Testing
 @Suite(.serialized) struct ConfigProcessTests {
     /// Runs `circle serve --check-config …` with `environment` added; returns its exit status, stdout and stderr.
     private func checkConfig(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String, String) {
-        let process = Process()
-        process.executableURL = CircleProcess.binary
-        process.arguments = ["serve", "--check-config"] + arguments
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CIRCLE_") }
         env.merge(environment) { $1 }
-        process.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        let result = try runProcess(CircleProcess.binary, ["serve", "--check-config"] + arguments, environment: env)
+        return (result.status, result.stdout, result.stderr)
     }
 
     private func tempFile(_ contents: String) throws -> String {

@@ -1,3 +1,4 @@
+import CircleTestSupport
 import Foundation
 import Testing
 
@@ -9,18 +10,10 @@ import Testing
     static func load(_ arguments: [String]) throws -> (status: Int32, report: [String: Any]) {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("circle-load-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
-        let process = Process()
-        process.executableURL = CircleProcess.binary
-        process.arguments = ["load", "--spawn", "--quiet", "--out", out.path] + arguments
-        let stdout = Pipe()
-        process.standardOutput = stdout
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let last = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+        let result = try runProcess(CircleProcess.binary, ["load", "--spawn", "--quiet", "--out", out.path] + arguments)
+        let last = result.stdout.split(separator: "\n").last.map(String.init) ?? ""
         let report = (try? JSONSerialization.jsonObject(with: Data(last.utf8))) as? [String: Any] ?? [:]
-        return (process.terminationStatus, report)
+        return (result.status, report)
     }
 
     @Test(arguments: ["fanout", "session"])

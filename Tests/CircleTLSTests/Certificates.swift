@@ -1,3 +1,4 @@
+import CircleTestSupport
 import Foundation
 
 /// PEM files for the tests, made once per run with the `openssl` command line in a fresh temporary directory:
@@ -97,18 +98,9 @@ struct Certificates: Sendable {
 
     /// Runs `openssl` with `arguments`; throws with its standard error when it fails.
     private static func openssl(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["openssl"] + arguments
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw CommandFailed(description: "openssl \(arguments.joined(separator: " ")): "
-                                + String(decoding: message, as: UTF8.self))
+        let result = try runProcess(["openssl"] + arguments)
+        guard result.status == 0 else {
+            throw CommandFailed(description: "openssl \(arguments.joined(separator: " ")): " + result.stderr)
         }
     }
 }
