@@ -31,6 +31,10 @@ public struct LoadConfiguration: Sendable {
     public var durationSeconds = 30.0
     /// Fraction (0…1) of members that drop mid-session and resume with `since`.
     public var churn = 0.1
+    /// Session: how busy members are. At 1 (the default) a member acts about every 2.5 s (hands, passes) and
+    /// sends a reaction every ~20 s and a mic or camera change every ~28 s: a lively group with its session
+    /// compressed into the run. Higher values multiply every member's activity (5: every 0.5 s, the stress pace).
+    public var pace = 1.0
     /// Session: messages per second a client may send (a token bucket kept under the server's default limit).
     public var clientRate = 15.0
     /// Session: the client's burst.
@@ -57,6 +61,12 @@ public struct LoadConfiguration: Sendable {
     /// Defaults.
     public init() {}
 
+    /// The ramp when none is given: 500 joins a second, as when a platform's groups all start on the hour (a
+    /// thousand groups of ten in 20 s), at least 5 s and at most a third of the run.
+    public static func defaultRamp(clients: Int, duration: Double) -> Double {
+        min(max(5, Double(clients) / 500), duration / 3)
+    }
+
     /// Every client the run opens.
     public var clientCount: Int { rooms * (members + 1) }
 
@@ -71,6 +81,7 @@ public struct LoadConfiguration: Sendable {
         if secret.count < 16 { return "the secret must be at least 16 bytes" }
         if fanoutWindow < 1 { return "--window must be at least 1" }
         if fanoutPayloadBytes < 64 || fanoutPayloadBytes > 60_000 { return "--payload must be 64…60000 bytes" }
+        if !(pace > 0 && pace <= 100) { return "--pace must be above 0 and at most 100" }
         if clientRate <= 0 || clientBurst < 1 { return "--client-rate must be positive" }
         return nil
     }

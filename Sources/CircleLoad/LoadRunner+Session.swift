@@ -6,7 +6,7 @@ import CircleLoop
 extension LoadRunner {
     /// The facilitator's steps, as fractions of the steady window (from the end of the ramp to the end).
     private enum Step: Int, CaseIterable {
-        case pacing, startIntroRound, sharing, silence, close, startCloseRound
+        case pacing, startIntroRound, sharing, silence, close, startCloseRound, end
 
         var at: Double {
             switch self {
@@ -16,13 +16,26 @@ extension LoadRunner {
             case .silence: 0.55
             case .close: 0.75
             case .startCloseRound: 0.77
+            case .end: 0.92
             }
         }
     }
 
     /// Windows (fractions of the steady window) in which members may pass: well inside the rounds, so that a pass
     /// never meets a phase change on the way.
-    private static let passWindows: [ClosedRange<Double>] = [0.04...0.22, 0.79...0.92]
+    /// The most a room's session runs behind the schedule (a fraction of the steady window; ~2 s in a 60 s run).
+    static let maxRoomLag = 0.05
+
+    /// Each room's lag behind the schedule (0…``maxRoomLag``) and tempo (0.8…1.2), spread evenly at random
+    /// (reproducibly: seeded by the room count).
+    static func roomSchedules(_ rooms: Int) -> (lag: [Double], tempo: [Double]) {
+        var random = SplitMix(seed: UInt64(rooms) &* 0x9E37_79B9)
+        let lag = (0..<rooms).map { _ in random.unit() * maxRoomLag }
+        let tempo = (0..<rooms).map { _ in 0.8 + 0.4 * random.unit() }
+        return (lag, tempo)
+    }
+
+    private static let passWindows: [ClosedRange<Double>] = [0.04...0.22, 0.79...0.90]
 
     private var span: Double { Double(endAt - steadyAt) }
 
@@ -54,11 +67,13 @@ extension LoadRunner {
             metrics.joined += 1
             metrics.joinLatency.record(nanoseconds: now - client.connectStartedAt)
         }
-        client.nextActionAt = now + client.random.nanoseconds(0.2, 1.0)
-        client.nextReactionAt = now + client.random.nanoseconds(1.0, 5.0)
-        client.nextMediaAt = now + client.random.nanoseconds(0.5, 4.0)
+        client.nextActionAt = now + activity(client, 1.0, 5.0)
+        client.nextReactionAt = now + activity(client, 5, 25)
+        client.nextMediaAt = now + activity(client, 2.5, 20)
         if client.churns && !client.churned {
-            client.dropAt = steadyAt + UInt64(span * (0.35 + 0.3 * Double(client.seat) / Double(configuration.members + 1)))
+            let at = 0.35 + 0.3 * Double(client.seat) / Double(configuration.members + 1) + roomLag[client.room]
+            client.dropAt = steadyAt + UInt64(span * at)
+            client.nextActionAt = min(client.nextActionAt, client.dropAt)
         }
         if configuration.scenario == .session {
             for seat in client.connectedPeers.sorted() { offer(to: rooms[client.room][seat], by: client) }
@@ -107,6 +122,11 @@ extension LoadRunner {
 
     // MARK: Members
 
+    /// A random wait between `low` and `high` seconds at pace 1, shortened by the configured pace.
+    func activity(_ client: LoadClient, _ low: Double, _ high: Double) -> UInt64 {
+        client.random.nanoseconds(low / configuration.pace, high / configuration.pace)
+    }
+
     /// One decision of an open, welcomed client (called by the sweep when its next action is due).
     func act(_ client: LoadClient, now: UInt64) {
         guard now < stopAt, !client.sessionEnded else { client.nextActionAt = .max; return }
@@ -115,16 +135,19 @@ extension LoadRunner {
             client.nextActionAt = now
             return
         }
-        client.nextActionAt = now + client.random.nanoseconds(0.25, 0.75)
+        client.nextActionAt = now + activity(client, 1.25, 3.75)
         if client.isFacilitator { return }
-        if client.churns && !client.churned && client.dropAt > 0 && now >= client.dropAt {
-            client.churned = true
-            client.rejoinAt = now + min(client.random.nanoseconds(0.5, 1.5), UInt64(span * 0.1))
-            client.drop()
-            return
+        if client.churns && !client.churned && client.dropAt > 0 {
+            if now >= client.dropAt {
+                client.churned = true
+                client.rejoinAt = now + min(client.random.nanoseconds(0.5, 1.5), UInt64(span * 0.1))
+                client.drop()
+                return
+            }
+            client.nextActionAt = min(client.nextActionAt, client.dropAt)  // the drop keeps its time at any pace
         }
         if now >= client.nextReactionAt {
-            client.nextReactionAt = now + client.random.nanoseconds(2, 6)
+            client.nextReactionAt = now + activity(client, 10, 30)
             let kinds = ["nod", "heart", "wave", "clap", "smile"]
             let kind = kinds[Int(client.random.next() % UInt64(kinds.count))]
             client.send(.command("reaction", request: 0, fields: #","kind":""# + kind + #"""#, kind: .reaction))
@@ -132,7 +155,7 @@ extension LoadRunner {
         }
         guard client.stateRequest == 0 else { return }
         if now >= client.nextMediaAt {
-            client.nextMediaAt = now + client.random.nanoseconds(3, 8)
+            client.nextMediaAt = now + activity(client, 15, 40)
             if client.random.unit() < 0.5 && (client.mic || client.phase != "silence") {
                 sendMedia(client, mic: !client.mic, camera: nil)
             } else {
@@ -149,7 +172,7 @@ extension LoadRunner {
                 sendState(client, "lower_hand")
             }
         } else if client.phase == "intro" || client.phase == "close" {
-            let f = fraction(now)
+            let f = fraction(now) - roomLag[client.room]
             guard Self.passWindows.contains(where: { $0.contains(f) }) else { return }
             if let floor = client.floor, floor != me, !client.spokeThisRound, !client.passedThisRound,
                client.random.unit() < 0.05 {
@@ -180,12 +203,11 @@ extension LoadRunner {
         guard configuration.scenario == .session else { return }
         let f = rooms[room][0]
         guard f.isOpen, f.welcomed, !f.sessionEnded, now < stopAt else { return }
-        let jitter = Double(room % 64) / 64 * 0.01
-        let at = fraction(now) - jitter
+        let at = fraction(now) - roomLag[room]
         if facilitatorSteps[room] < Step.allCases.count, at >= Step.allCases[facilitatorSteps[room]].at {
             let step = Step.allCases[facilitatorSteps[room]]
             facilitatorSteps[room] += 1
-            perform(step, by: f)
+            perform(step, by: f, tempo: roomTempo[room])
             return
         }
         // Sharing: keep the floor moving when it is free and someone connected waits.
@@ -195,20 +217,22 @@ extension LoadRunner {
         }
     }
 
-    private func perform(_ step: Step, by f: LoadClient) {
+    private func perform(_ step: Step, by f: LoadClient, tempo: Double) {
         switch step {
         case .pacing:
-            let turn = Int(min(60_000, max(1000, span / 1e6 * 0.03)))
+            let turn = Int(min(60_000, max(1000, span / 1e6 * 0.03 * tempo)))
             sendState(f, "set_pacing", fields: #","turn_length_ms":\#(turn),"nudge_before_ms":\#(turn / 4),"auto_advance":true"#)
         case .startIntroRound, .startCloseRound:
             sendState(f, "advance_round")
         case .sharing:
             sendState(f, "set_phase", fields: #","phase":"sharing""#)
         case .silence:
-            let silence = Int(min(3_600_000, max(1000, span / 1e6 * 0.08)))
+            let silence = Int(min(3_600_000, max(1000, span / 1e6 * 0.08 * tempo)))
             sendState(f, "start_silence", fields: #","silence_ms":\#(silence)"#)
         case .close:
             sendState(f, "set_phase", fields: #","phase":"close""#)
+        case .end:
+            sendState(f, "end_session")
         }
     }
 

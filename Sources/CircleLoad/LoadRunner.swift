@@ -55,6 +55,11 @@ public final class LoadRunner {
     /// The slice of the rooms the next tick sweeps (see `onTick`).
     private var sweepSlice = 0
     var facilitatorSteps: [Int] = []
+    /// Per room: how far (a fraction of the steady window) its session runs behind the schedule, and how long its
+    /// turns and silence are against the schedule's (0.8…1.2). Groups on one platform share an hour, not a
+    /// millisecond: without these, a thousand rooms would change phase and end turns in lockstep.
+    var roomLag: [Double] = []
+    var roomTempo: [Double] = []
     private var atSteady: (sent: UInt64, delivered: UInt64)?
     private var atStop: (sent: UInt64, delivered: UInt64)?
     private var previous = LoadSample(second: 0, connected: 0, sent: 0, delivered: 0, received: 0, errors: 0)
@@ -119,6 +124,7 @@ public final class LoadRunner {
         }
         joinOrder = clients.sorted { ($0.seat, $0.room) < ($1.seat, $1.room) }
         facilitatorSteps = Array(repeating: 0, count: c.rooms)
+        (roomLag, roomTempo) = Self.roomSchedules(c.rooms)
         startedAt = now
         cpuAtStart = Self.processCPUSeconds()
         steadyAt = now + UInt64(c.rampSeconds * 1e9)
@@ -218,6 +224,8 @@ public final class LoadRunner {
     }
 
     /// Ends every session (the facilitators send `end_session`), then waits for the server's closes.
+    /// The end of the run: facilitators whose session is still on (each ends its own near the end of its
+    /// schedule; a run too short for that, or a room behind, ends here) end it.
     private func endSessions() {
         for room in rooms where room[0].isOpen && room[0].welcomed && !room[0].sessionEnded {
             room[0].send(.command("end_session", request: room[0].newRequest()))

@@ -39,14 +39,20 @@ struct Load: ParsableCommand {
     @Option(name: .long, help: "Members per room (besides the facilitator).")
     var members = 9
 
-    @Option(name: .long, help: "Seconds over which the clients join.")
-    var ramp = 5.0
+    @Option(name: .long, help: ArgumentHelp(
+        "Seconds over which the clients join. Default: 500 joins a second (at least 5 s), at most a third of --duration."))
+    var ramp: Double?
 
     @Option(name: .long, help: "Seconds from the first join to the end of the sessions.")
     var duration = 30.0
 
     @Option(name: .long, help: "Fraction of members that drop and resume mid-session (session scenario).")
     var churn = 0.1
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Session: how busy members are. 1: each acts every ~2.5 s, reacts every ~20 s, changes mic or camera every "
+            + "~28 s; 5: five times as often (the stress pace)."))
+    var pace = 1.0
 
     @Option(name: .long, help: "Messages per second each client may send in the session scenario.")
     var clientRate = 15.0
@@ -101,9 +107,10 @@ struct Load: ParsableCommand {
         config.scenario = LoadScenario(rawValue: scenario)!
         config.rooms = rooms
         config.members = members
-        config.rampSeconds = ramp
+        config.rampSeconds = ramp ?? LoadConfiguration.defaultRamp(clients: rooms * (members + 1), duration: duration)
         config.durationSeconds = duration
         config.churn = churn
+        config.pace = pace
         config.clientRate = clientRate
         config.clientBurst = max(1, clientRate * 2)
         config.fanoutRate = rate

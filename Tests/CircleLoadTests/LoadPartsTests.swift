@@ -1,4 +1,5 @@
 @testable import CircleLoad
+import CircleLoop
 import Testing
 
 @Suite struct HistogramTests {
@@ -66,12 +67,55 @@ import Testing
         let cases: [(inout LoadConfiguration) -> Void] = [
             { $0.rooms = 0 }, { $0.members = 0 }, { $0.churn = 1.5 }, { $0.rampSeconds = 40 },
             { $0.durationSeconds = 0 }, { $0.port = 0 }, { $0.secret = [] }, { $0.fanoutWindow = 0 },
-            { $0.fanoutPayloadBytes = 10 }, { $0.clientRate = 0 },
+            { $0.fanoutPayloadBytes = 10 }, { $0.clientRate = 0 }, { $0.pace = 0 }, { $0.pace = 101 },
         ]
         for change in cases {
             var c = base
             change(&c)
             #expect(c.validationError() != nil)
+        }
+    }
+
+    @Test func defaultRampIs500JoinsASecondWithinBounds() {
+        #expect(LoadConfiguration.defaultRamp(clients: 10_000, duration: 60) == 20)  // 1000 rooms of 10
+        #expect(LoadConfiguration.defaultRamp(clients: 100, duration: 30) == 5)  // at least 5 s
+        #expect(LoadConfiguration.defaultRamp(clients: 10_000, duration: 30) == 10)  // at most a third of the run
+        var c = LoadConfiguration()
+        c.secret = Array(repeating: 1, count: 16)
+        c.rampSeconds = LoadConfiguration.defaultRamp(clients: 50_000, duration: 3)
+        c.durationSeconds = 3
+        #expect(c.validationError() == nil, "the default ramp always fits the run")
+    }
+
+    @Test func roomsKeepTheirOwnScheduleNotALockstep() {
+        let (lag, tempo) = LoadRunner.roomSchedules(1000)
+        #expect(lag.count == 1000 && tempo.count == 1000)
+        #expect(lag.allSatisfy { (0..<LoadRunner.maxRoomLag).contains($0) })
+        #expect(tempo.allSatisfy { (0.8...1.2).contains($0) })
+        // Spread, not bunched: every tenth of the lag range and of the tempo range holds rooms.
+        for tenth in 0..<10 {
+            let lo = Double(tenth) / 10, hi = Double(tenth + 1) / 10
+            #expect(lag.filter { (lo..<hi).contains($0 / LoadRunner.maxRoomLag) }.count > 50)
+            #expect(tempo.filter { (lo..<hi).contains(($0 - 0.8) / 0.4) }.count > 50)
+        }
+        let again = LoadRunner.roomSchedules(1000)
+        #expect(again.lag == lag && again.tempo == tempo, "reproducible")
+    }
+
+    @Test func paceShortensEveryMembersWaits() throws {
+        let loop = try EventLoop()
+        defer { _ = loop.close() }
+        for pace in [1.0, 5.0] {
+            var c = LoadConfiguration()
+            c.secret = Array(repeating: 1, count: 16)
+            c.pace = pace
+            let runner = try LoadRunner(loop: loop, configuration: c)
+            let client = LoadClient(runner: runner, index: 0, room: 0, seat: 1, token: "t",
+                                    pacer: Pacer(ratePerSecond: 1, burst: 1, now: 0))
+            for _ in 0..<200 {
+                let wait = Double(runner.activity(client, 10, 30)) / 1e9
+                #expect(wait >= 10 / pace && wait <= 30 / pace, "pace \(pace): \(wait) s")
+            }
         }
     }
 

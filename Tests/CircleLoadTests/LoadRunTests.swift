@@ -38,6 +38,7 @@ private final class Harness {
         c.rampSeconds = 0.3
         c.durationSeconds = 2
         c.churn = 0.34
+        c.pace = 5  // a 2 s run needs busy members to see them act
         c.drainSeconds = 2
         c.progress = false
         return c
@@ -73,6 +74,16 @@ private final class Harness {
         #expect(m.latency.count > 0, "deliveries were measured")
         #expect(m.acks > 0)
         #expect(m.joinLatency.count == UInt64(config.clientCount))
+    }
+
+    @Test func churnKeepsItsScheduleAtTheDefaultPace() throws {
+        // At pace 1 a member may not act at all in a 2 s run; its drop and resume still come on time.
+        let harness = try Harness()
+        var config = harness.configuration(.session)
+        config.pace = 1
+        let runner = harness.run(config)
+        #expect(runner.metrics.errors.isEmpty, "errors: \(runner.metrics.errors)")
+        #expect(runner.metrics.resumes == config.rooms)
     }
 
     @Test func fanoutScenarioMeasuresEveryDeliveryToTheRoom() throws {

@@ -19,7 +19,7 @@ import Testing
     @Test(arguments: ["fanout", "session"])
     func spawnedServerRunsTheScenario(scenario: String) throws {
         let (status, report) = try Self.load(["--scenario", scenario, "--rooms", "2", "--members", "3",
-                                              "--ramp", "0.5", "--duration", "3"])
+                                              "--ramp", "0.5", "--duration", "3", "--pace", "5"])  // busy in 3 s
         #expect(status == 0)
         #expect(report["connections"] as? Int == 8)
         #expect(report["error_total"] as? Int == 0)
