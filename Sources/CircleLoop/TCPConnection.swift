@@ -44,8 +44,11 @@ public final class TCPConnection {
     /// is only the fields above and below.
     private var spill: Spill?
     private var flags: Flags = []
+    /// How many write system calls (`uv_try_write` or `uv_write`) this connection has issued (wrapping): 32 bits,
+    /// so that it shares a word with `flags` — one of these exists per connection.
+    private var writeCallCount: UInt32 = 0
     /// How many write system calls (`uv_try_write` or `uv_write`) this connection has issued: coalescing shows here.
-    public private(set) var writeCalls = 0
+    public var writeCalls: Int { Int(writeCallCount) }
 
     private final class Spill {
         /// With a filter: encoded bytes waiting for the socket (handshake flights and alerts made while reading).
@@ -209,7 +212,7 @@ public final class TCPConnection {
         if let filter { return flushFiltered(through: filter) }
         if pending.count > 0 {
             var buf = uv_buf_init(pending.base!.assumingMemoryBound(to: CChar.self), UInt32(pending.count))
-            writeCalls += 1
+            writeCallCount &+= 1
             let n = Int(uv_try_write(asStream(handle), &buf, 1))
             if n == pending.count {
                 pending.release(to: &loop.buffers)
@@ -236,7 +239,7 @@ public final class TCPConnection {
         }
         var rest = uv_buf_init((cold.inflight.base! + cold.inflightOffset).assumingMemoryBound(to: CChar.self),
                                UInt32(cold.inflight.count - cold.inflightOffset))
-        writeCalls += 1
+        writeCallCount &+= 1
         let rc = uv_write(cold.writeRequest, asStream(handle), &rest, 1) { req, status in
             Unmanaged<TCPConnection>.fromOpaque(req!.pointee.data).takeUnretainedValue().didWrite(status)
         }
@@ -372,7 +375,7 @@ extension TCPConnection {
             filter.close(output: &out)
         }
         if !out.isEmpty {
-            writeCalls += 1
+            writeCallCount &+= 1
             let n = out.withUnsafeMutableBytes { bytes in
                 var buf = uv_buf_init(bytes.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(bytes.count))
                 return Int(uv_try_write(asStream(handle), &buf, 1))

@@ -62,7 +62,7 @@ public struct EventLog: Hashable, Sendable, Codable {
 
     private mutating func store(_ values: [UInt32]) -> ListRun {
         let run = ListRun(start: listsBase + UInt64(lists.count), count: UInt32(values.count))
-        for value in values { lists.appendCompactly(value) }
+        for value in values { lists.appendCompactly(value, minimumGrowth: 16) }
         return run
     }
 

@@ -183,10 +183,12 @@ public struct StatsTable: Hashable, Sendable, Codable {
 }
 
 extension Array {
-    /// Appends, growing the storage by a quarter (at least four) instead of doubling it: a room holds small arrays
-    /// and a server holds many rooms, so capacity nobody uses adds up.
-    mutating func appendCompactly(_ element: Element) {
-        if count == capacity { reserveCapacity(count + Swift.max(4, count / 4)) }
+    /// Appends, growing the storage by an eighth (at least `minimumGrowth`) instead of doubling it: a room holds
+    /// small arrays (a seat, a stats record, a round entry per person; groups are 4–15) and a server holds many
+    /// rooms, so capacity nobody uses adds up. Growing by two leaves at most one slot empty in a group; the copies
+    /// happen once per join, on arrays of tens of elements.
+    mutating func appendCompactly(_ element: Element, minimumGrowth: Int = 2) {
+        if count == capacity { reserveCapacity(count + Swift.max(minimumGrowth, count / 8)) }
         append(element)
     }
 }

@@ -19,7 +19,7 @@ public struct RoomServiceConfiguration: Sendable {
     public var messagesPerSecond = 20
     /// …and in a burst. Beyond it each message gets `rate_limited`.
     public var messageBurst = 40
-    /// A connection that keeps sending this many messages past its limit is closed with 1008.
+    /// A connection that keeps sending this many messages past its limit is closed with 1008 (at most 255).
     public var floodCloseAfter = 100
     /// Seconds of clock skew allowed on `exp` and `nbf`.
     public var tokenLeewaySeconds: Int64 = 0
@@ -47,19 +47,20 @@ struct RoomSession {
     let hosted: HostedRoom
     let connectionID: ConnectionID
     var bucket: TokenBucket
-    /// Messages refused in a row by the rate limit.
-    var strikes: Int32 = 0
+    /// Messages refused in a row by the rate limit (saturating; one byte, as one of these exists per participant).
+    var strikes: UInt8 = 0
 }
 
 /// A room on this loop, with the timer armed at its next deadline.
 final class HostedRoom {
     let room: Room
-    let timer: LoopTimer
+    /// Made the first time the room has a deadline (a turn's end, a silence, a grace period): a room that never has
+    /// one, as a quiet group waiting in its intro may not, holds no timer.
+    var timer: LoopTimer?
     /// Whether the service still holds this room (`rooms[room.id] === self`); false once it is dropped.
     var isLive = true
-    init(room: Room, timer: LoopTimer) {
+    init(room: Room) {
         self.room = room
-        self.timer = timer
     }
 }
 
@@ -75,6 +76,8 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     /// Open room connections by slot: a `ConnectionID` is `serial << 32 | slot`, so that a recipient is found by
     /// indexing, not hashing. The serial (one per open) makes every id unique even when a slot is reused.
     private var slots: [Slot] = []
+    /// The effects buffer lent to whichever room is being called (see ``lendEffects(to:)``).
+    private var spareEffects: [RoomEffect] = []
     private var freeSlots: [UInt32] = []
     private var nextSerial: UInt64 = 1
     private var connectionCount = 0
@@ -93,6 +96,12 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
 
     /// Rooms currently open on this service.
     public var roomCount: Int { rooms.count }
+
+    /// What a room holds between calls (tests): the capacity of its effects buffer (0: none held) and whether it
+    /// has a timer.
+    func restingState(of roomID: String) -> (effectsCapacity: Int, hasTimer: Bool)? {
+        rooms[roomID].map { ($0.room.effects.capacity, $0.timer != nil) }
+    }
 
     private var now: Instant { Instant(nanoseconds: EventLoop.hrtime) }
 
@@ -165,6 +174,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         connection.room = RoomSession(hosted: hosted, connectionID: id,
                                       bucket: TokenBucket(burst: configuration.messageBurst, now: t))
         metrics?.participants.record(connectionCount)
+        lendEffects(to: hosted.room)
         let outcome = hosted.room.join(connection: id, identity: join.identity, resumeFrom: join.resumeFrom, now: t)
         logger.info("join", metadata: [
             "room": "\(join.roomID)", "participant": "\(join.identity.sub)", "conn": "\(connection.id)",
@@ -183,7 +193,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         guard allowed == true else {
             let strikes = session.strikes == .max ? .max : session.strikes + 1
             connection.room?.strikes = strikes
-            if Int(strikes) >= configuration.floodCloseAfter {
+            if Int(strikes) >= min(configuration.floodCloseAfter, Int(UInt8.max)) {
                 logger.warning("flood closed", metadata: ["room": "\(hosted.room.id)", "conn": "\(connection.id)"])
                 connection.close(code: WebSocketCloseCode.policyViolation, reason: "message rate exceeded")
             } else {
@@ -198,6 +208,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
             logger.debug("bad message", metadata: ["conn": "\(connection.id)", "bytes": "\(text.count)"])
             send(.error(failure.id, failure.code, message: failure.message), to: connection)
         case .success(let request):
+            lendEffects(to: hosted.room)
             hosted.room.handle(connection: id, requestID: request.id, command: request.command, now: t)
             carryOut(hosted)
             if let metrics {
@@ -224,6 +235,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
                 "reason": "\(reason)",
             ])
         }
+        lendEffects(to: hosted.room)
         hosted.room.disconnected(connection: id, now: now)
         carryOut(hosted)
     }
@@ -231,7 +243,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     public func serverWillShutDown() {
         // Rooms are kept in memory only; connections get 1001 from the server and clients resume elsewhere.
         for hosted in rooms.values {
-            hosted.timer.close()
+            hosted.timer?.close()
             hosted.isLive = false
         }
         rooms.removeAll()
@@ -279,10 +291,23 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
 
     // MARK: Rooms and effects
 
+    /// Lends `room` the service's effects buffer before a call into it, so that a room at rest holds no capacity
+    /// for effects (every room would otherwise keep the most it ever produced at once).
+    @inline(__always)
+    private func lendEffects(to room: Room) {
+        if room.effects.capacity == 0 { swap(&room.effects, &spareEffects) }
+    }
+
+    /// After ``carryOut(_:)``: the emptied buffer goes back to the service.
+    @inline(__always)
+    private func takeBackEffects(from room: Room) {
+        room.effects.removeAll(keepingCapacity: true)
+        if spareEffects.capacity == 0 { swap(&room.effects, &spareEffects) } else { room.effects = [] }
+    }
+
     private func host(_ roomID: String) -> HostedRoom {
         if let hosted = rooms[roomID] { return hosted }
-        let hosted = HostedRoom(room: Room(id: roomID, config: configuration.room, now: now),
-                                timer: LoopTimer(loop: server.loop))
+        let hosted = HostedRoom(room: Room(id: roomID, config: configuration.room, now: now))
         rooms[roomID] = hosted
         metrics?.rooms.record(rooms.count)
         logger.info("room opened", metadata: ["room": "\(roomID)", "rooms": "\(rooms.count)"])
@@ -292,6 +317,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     /// Carries out the room's effects in order, then re-arms its timer or drops it.
     private func carryOut(_ hosted: HostedRoom) {
         let room = hosted.room
+        defer { takeBackEffects(from: room) }
         var ended = false
         for effect in room.effects {
             switch effect {
@@ -307,7 +333,6 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
                 ended = true
             }
         }
-        room.effects.removeAll(keepingCapacity: true)
         if ended || room.participantCount == 0 {
             drop(hosted, ended: ended)
             return
@@ -315,17 +340,20 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         if let deadline = room.nextDeadline {
             let t = now
             let wait = deadline > t ? (deadline.nanoseconds - t.nanoseconds + 999_999) / 1_000_000 : 0
-            hosted.timer.start(afterMilliseconds: wait) { [unowned self, unowned hosted] in
+            let timer = hosted.timer ?? LoopTimer(loop: server.loop)
+            hosted.timer = timer
+            timer.start(afterMilliseconds: wait) { [unowned self, unowned hosted] in
+                self.lendEffects(to: hosted.room)
                 hosted.room.tick(now: self.now)
                 self.carryOut(hosted)
             }
         } else {
-            hosted.timer.stop()
+            hosted.timer?.stop()
         }
     }
 
     private func drop(_ hosted: HostedRoom, ended: Bool) {
-        hosted.timer.close()
+        hosted.timer?.close()
         hosted.isLive = false
         if rooms[hosted.room.id] === hosted { rooms[hosted.room.id] = nil }
         metrics?.rooms.record(rooms.count)

@@ -252,16 +252,18 @@ public final class Server {
                     connection.abort(.dropped)
                 }
             case .webSocket(let session):
-                if connection.closeDeadline != 0 {
-                    if now >= connection.closeDeadline { connection.abort(.closed(code: nil)) }
+                if connection.closeStartedAt != 0 {
+                    if ServerConnection.elapsed(since: connection.closeStartedAt, now: now) >= c.closeTimeoutMilliseconds {
+                        connection.abort(.closed(code: nil))
+                    }
                 } else if session.state == .open {
                     if connection.pingSentAt != 0 {
-                        if now - connection.pingSentAt >= c.pongTimeoutMilliseconds {
+                        if ServerConnection.elapsed(since: connection.pingSentAt, now: now) >= c.pongTimeoutMilliseconds {
                             logger.debug("keepalive timed out", metadata: ["conn": "\(connection.id)"])
                             connection.abort(.timedOut)
                         }
-                    } else if now - connection.lastActivity >= c.pingIntervalMilliseconds {
-                        connection.pingSentAt = now
+                    } else if ServerConnection.elapsed(since: connection.lastActivity, now: now) >= c.pingIntervalMilliseconds {
+                        connection.pingSentAt = ServerConnection.clock(now)
                         connection.sendPing()
                     }
                 }

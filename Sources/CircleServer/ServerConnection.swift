@@ -31,23 +31,52 @@ public final class ServerConnection: TCPConnectionDelegate {
     var slot: Int32 = -1
     /// The endpoint serving this WebSocket, once upgraded.
     private(set) var endpoint: WebSocketEndpoint?
-    /// Whatever the application attached at routing time (e.g. the verified identity and room).
-    public var context: AnyObject?
-    /// Loop time (ms) of the last byte received, or of the accept.
-    var lastActivity: UInt64
-    /// Loop time (ms) a keepalive ping was sent and not yet answered; 0 when none is outstanding.
-    var pingSentAt: UInt64 = 0
-    /// Loop time (ms) after which a close handshake we started is cut short; 0 when none.
-    var closeDeadline: UInt64 = 0
+    /// What the application attached: from routing to the open, a ``context`` (e.g. the verified identity and room);
+    /// once joined, the ``room`` session. One field for both, since a connection needs only one at a time and every
+    /// joined participant has one of these.
+    private var attachment = Attachment.none
+    private enum Attachment {
+        case none
+        case context(AnyObject)
+        case room(RoomSession)
+    }
+
+    // The three times below are the loop's milliseconds in 32 bits (``clock(_:)``), compared by wrapping
+    // subtraction: right for any span under 49 days, and keepalive never lets a connection go that long unheard.
+    /// When the last byte was received, or the accept.
+    var lastActivity: UInt32
+    /// When a keepalive ping was sent and not yet answered; 0 when none is outstanding.
+    var pingSentAt: UInt32 = 0
+    /// When a close handshake we started began (it is cut short after the close timeout); 0 when none.
+    var closeStartedAt: UInt32 = 0
+
+    /// The loop's time in milliseconds as these fields keep it; never 0, which means "none".
+    @inline(__always)
+    static func clock(_ milliseconds: UInt64) -> UInt32 { max(1, UInt32(truncatingIfNeeded: milliseconds)) }
+
+    /// Milliseconds from `then` (a ``clock(_:)`` value) to `now` (the loop's milliseconds).
+    @inline(__always)
+    static func elapsed(since then: UInt32, now: UInt64) -> UInt64 { UInt64(clock(now) &- then) }
+
+    /// Whatever the application attached at routing time (e.g. the verified identity and room). Setting it
+    /// replaces a ``room`` session.
+    public var context: AnyObject? {
+        get { if case .context(let object) = attachment { object } else { nil } }
+        set { attachment = newValue.map { .context($0) } ?? .none }
+    }
+
     /// The room this WebSocket joined, set by the ``RoomService`` when it opens: inline rather than a separate
-    /// object, since every joined participant has one.
-    var room: RoomSession?
+    /// object. Setting it replaces the ``context``.
+    var room: RoomSession? {
+        get { if case .room(let session) = attachment { session } else { nil } }
+        set { attachment = newValue.map { .room($0) } ?? .none }
+    }
 
     init(id: UInt64, tcp: TCPConnection, server: Server, now: UInt64) {
         self.id = id
         self.tcp = tcp
         self.server = server
-        self.lastActivity = now
+        self.lastActivity = Self.clock(now)
         self.phase = .head(HTTPHeadParser(limits: server.configuration.httpLimits), acceptedAt: now)
     }
 
@@ -101,7 +130,7 @@ public final class ServerConnection: TCPConnectionDelegate {
             sessionOpen = false
             if force { tcp.maxQueuedBytes = tcp.queuedBytes + frame.count }
             tcp.write(frame)
-            closeDeadline = tcp.loop.nowMilliseconds + server.configuration.closeTimeoutMilliseconds
+            closeStartedAt = Self.clock(tcp.loop.nowMilliseconds)
         case .head:
             setDone()
             tcp.finish(timeoutMilliseconds: server.configuration.closeTimeoutMilliseconds)
@@ -127,7 +156,7 @@ public final class ServerConnection: TCPConnectionDelegate {
     // MARK: Input
 
     public func connection(_ connection: TCPConnection, didRead bytes: UnsafeRawBufferPointer) {
-        lastActivity = tcp.loop.nowMilliseconds
+        lastActivity = Self.clock(tcp.loop.nowMilliseconds)
         pingSentAt = 0
         switch phase {
         case .head(var parser, let acceptedAt):
