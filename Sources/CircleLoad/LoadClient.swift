@@ -103,6 +103,7 @@ final class LoadClient: TCPConnectionDelegate {
                 runner.connectFailed(self, code: "connect_failed")
             case .success(let tcp):
                 self.tcp = tcp
+                runner.openSockets += 1
                 tcp.delegate = self
                 if let context = runner.tlsContext {
                     guard let filter = try? TLSClientFilter(context: context) else {
@@ -252,6 +253,7 @@ final class LoadClient: TCPConnectionDelegate {
 
     func connectionDidClose(_ connection: TCPConnection, error: LoopError?) {
         tcp = nil
+        runner.openSockets -= 1
         stage = .closed
         backlog.removeAll()
         runner.clientClosed(self)

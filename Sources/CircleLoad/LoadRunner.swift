@@ -66,6 +66,10 @@ public final class LoadRunner {
     private var previousErrors = 0
     /// Clients with an open, welcomed WebSocket.
     var connectedCount = 0
+    /// Clients whose TCP connection is open (connected and not yet closed): the drain ends when none is.
+    public internal(set) var openSockets = 0
+    /// Whether every client had closed when the run finished (else the drain deadline cut the rest).
+    public private(set) var closedBeforeDeadline = false
     private var cpuAtStart = 0.0
     /// CPU time of this process over the run's wall time, percent of one core: near 100 the generator, not the
     /// server, is the limit.
@@ -172,7 +176,10 @@ public final class LoadRunner {
             ended = true
             endSessions()
         }
-        if ended && (now >= deadline || clients.allSatisfy({ $0.tcp == nil })) { finish() }
+        if ended && (now >= deadline || openSockets == 0) {
+            closedBeforeDeadline = openSockets == 0
+            finish()
+        }
     }
 
     private func sweep(rooms slice: Range<Int>, now: UInt64) {

@@ -74,6 +74,8 @@ private final class Harness {
         #expect(m.latency.count > 0, "deliveries were measured")
         #expect(m.acks > 0)
         #expect(m.joinLatency.count == UInt64(config.clientCount))
+        #expect(runner.closedBeforeDeadline, "the run ends once every client has closed, not at the drain deadline")
+        #expect(runner.openSockets == 0, "every open counted was closed")
     }
 
     @Test func churnKeepsItsScheduleAtTheDefaultPace() throws {
