@@ -7,7 +7,8 @@ import CircleJSON
 ///
 /// The caller reserves an upper bound first (``JSONWriter/writeDirect(bound:_:)``); every write checks it, so a
 /// wrong bound stops the process instead of writing past the reservation. The text is byte for byte what
-/// ``JSONWriter`` writes for the same values (strings escaped as `jsonEscape` does); tests compare the two.
+/// ``JSONWriter`` writes for the same values: strings and integers go through CircleJSON's own escaping and number
+/// writing, into the reservation instead of an array; tests compare the two.
 struct DirectJSONWriter {
     private let base: UnsafeMutablePointer<UInt8>
     private let capacity: Int
@@ -20,13 +21,13 @@ struct DirectJSONWriter {
 
     /// The most bytes ``string(_:)`` writes for `s`: quotes, and six bytes (`\u00XX`) per byte at worst.
     @inline(__always)
-    static func bound(_ s: String) -> Int { 2 + 6 * s.utf8.count }
+    static func bound(_ s: String) -> Int { jsonEscapedBound(s.utf8.count) }
 
     /// The most bytes ``wireName(_:)`` writes: every wire name (an enum's raw value) is under 30 plain bytes.
     static let wireNameBound = 32
 
     /// The most bytes ``int(_:)`` writes.
-    static let intBound = 20
+    static let intBound = jsonIntegerBound
 
     /// Constant text copied as it is (punctuation and keys, e.g. `,"name":`); it must be valid where it goes.
     @inline(__always)
@@ -75,61 +76,14 @@ struct DirectJSONWriter {
 
     mutating func string(utf8: UnsafeBufferPointer<UInt8>) {
         // The reservation counts every string at its worst case (``bound(_:)``), so one check covers it.
-        precondition(count + 2 + 6 * utf8.count <= capacity, "DirectJSONWriter: bound exceeded")
-        var i = count
-        base[i] = 0x22
-        i += 1
-        for b in utf8 {
-            if b >= 0x20 && b != 0x22 && b != 0x5C {
-                base[i] = b
-                i += 1
-                continue
-            }
-            base[i] = 0x5C
-            switch b {
-            case 0x22, 0x5C: base[i + 1] = b; i += 2
-            case 0x0A: base[i + 1] = UInt8(ascii: "n"); i += 2
-            case 0x0D: base[i + 1] = UInt8(ascii: "r"); i += 2
-            case 0x09: base[i + 1] = UInt8(ascii: "t"); i += 2
-            case 0x08: base[i + 1] = UInt8(ascii: "b"); i += 2
-            case 0x0C: base[i + 1] = UInt8(ascii: "f"); i += 2
-            default:
-                base[i + 1] = UInt8(ascii: "u")
-                base[i + 2] = 0x30
-                base[i + 3] = 0x30
-                base[i + 4] = Self.hexDigit(b >> 4)
-                base[i + 5] = Self.hexDigit(b & 0xF)
-                i += 6
-            }
-        }
-        base[i] = 0x22
-        count = i + 1
+        precondition(count + jsonEscapedBound(utf8.count) <= capacity, "DirectJSONWriter: bound exceeded")
+        count += jsonEscape(utf8: UnsafeRawBufferPointer(utf8), to: base + count)
     }
-
-    @inline(__always)
-    private static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : UInt8(ascii: "a") + nibble - 10 }
 
     /// An integer, exactly.
     mutating func int(_ value: Int) {
         precondition(count + Self.intBound <= capacity, "DirectJSONWriter: bound exceeded")
-        if value < 0 {
-            base[count] = UInt8(ascii: "-")
-            count += 1
-        }
-        var magnitude = value.magnitude
-        var digits = 1
-        var probe = magnitude
-        while probe >= 10 {
-            probe /= 10
-            digits += 1
-        }
-        var i = count + digits
-        count = i
-        repeat {
-            i -= 1
-            base[i] = 0x30 + UInt8(truncatingIfNeeded: magnitude % 10)
-            magnitude /= 10
-        } while magnitude > 0
+        count += jsonInteger(value, to: base + count)
     }
 
     @inline(__always)

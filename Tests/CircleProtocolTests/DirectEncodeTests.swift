@@ -144,6 +144,20 @@ import Testing
         #expect(w.bytes == reference)
     }
 
+    @Test func integersAtTheEdgesAreWrittenExactlyWithinTheirBound() {
+        var values = [0, 1, -1, 9, 10, -10, 99, 100, Int.max, Int.min, Int.max - 1, Int.min + 1]
+        var power = 1
+        for _ in 0..<18 {
+            power *= 10
+            values += [power - 1, power, -power, -(power - 1)]
+        }
+        for value in values {
+            var w = JSONWriter()
+            w.writeDirect(bound: DirectJSONWriter.intBound) { $0.int(value) }
+            #expect(String(decoding: w.bytes, as: UTF8.self) == String(value))
+        }
+    }
+
     /// Wire names are written unescaped within a fixed reservation: every one must be short plain ASCII.
     @Test func everyWireNameFitsItsReservation() {
         let names = [Role.facilitator, .cofacilitator, .member, .observer].map(\.rawValue)
