@@ -39,8 +39,15 @@ public final class Server {
     /// The web client's files from `configuration.webRoot`, loaded at init; nil when none is configured or it
     /// could not be loaded (the reason is logged).
     public let staticFiles: StaticFiles?
-    /// Metrics to keep and export (`/metrics`); nil keeps none. Set before `start`.
-    public var metrics: ServerMetrics?
+    /// Metrics to keep and export (`/metrics`); nil keeps none. Set before `start` (or, in tests, after it).
+    public var metrics: ServerMetrics? {
+        didSet { if sweepTimer != nil { startLagProbe() } }
+    }
+    /// Fires every ``lagProbeIntervalMilliseconds`` while metrics are kept: how late it fires is the loop's lag.
+    private var lagProbe: LoopTimer?
+    private var lagProbeLastFired: UInt64 = 0
+    /// The lag probe's period.
+    static let lagProbeIntervalMilliseconds: UInt64 = 100
     /// The private listeners for `/metrics`, `/healthz` and `/readyz` (`configuration.metricsPort`).
     var operationsListeners: [TCPListener] = []
 
@@ -93,7 +100,26 @@ public final class Server {
         let interval = configuration.sweepIntervalMilliseconds
         timer.start(afterMilliseconds: interval, repeatMilliseconds: interval) { [unowned self] in self.sweep() }
         sweepTimer = timer
+        startLagProbe()
         return listeners.map(\.address)
+    }
+
+    /// Measures the loop's lag while metrics are kept: a timer due every 100 ms records how much later than that it
+    /// ran (`circle_loop_lag_seconds`). A loop turn that holds the thread — thousands of writes flushed at once, rooms'
+    /// timers all due together — shows here, where the per-command latency does not see it. Resolution: libuv's
+    /// timers run on whole milliseconds, so under 1 ms is noise.
+    private func startLagProbe() {
+        guard metrics != nil, lagProbe == nil, !stopped else { return }
+        let probe = LoopTimer(loop: loop)
+        let interval = Self.lagProbeIntervalMilliseconds
+        lagProbeLastFired = EventLoop.hrtime
+        probe.start(afterMilliseconds: interval, repeatMilliseconds: interval) { [unowned self] in
+            let now = EventLoop.hrtime, elapsed = now &- self.lagProbeLastFired, period = interval * 1_000_000
+            let late = elapsed > period ? elapsed - period : 0
+            self.lagProbeLastFired = now
+            self.metrics?.loopLag.recordNanoseconds(Int64(late))
+        }
+        lagProbe = probe
     }
 
     /// SIGINT and SIGTERM start a graceful shutdown; with TLS, SIGHUP reloads the certificate and key.
@@ -300,6 +326,8 @@ public final class Server {
         stopped = true
         sweepTimer?.close()
         sweepTimer = nil
+        lagProbe?.close()
+        lagProbe = nil
         for w in signalWatchers { w.close() }
         signalWatchers = []
         closeOperationsListeners()

@@ -30,6 +30,8 @@ public final class ServerMetrics {
     let tlsHandshakeFailures: CoreMetrics.Counter
     /// Time from receiving a command to its effects (broadcasts) being queued.
     let eventLatency: CoreMetrics.Timer
+    /// How much later than due the loop ran a timer due every 100 ms: turns that hold the thread.
+    let loopLag: CoreMetrics.Timer
     private let messagesIn: [String: CoreMetrics.Counter]
     private let messagesInOther: CoreMetrics.Counter
     private let messagesOut: [String: CoreMetrics.Counter]
@@ -54,6 +56,7 @@ public final class ServerMetrics {
         tlsHandshakes = CoreMetrics.Counter(label: "circle_tls_handshakes_total", factory: factory)
         tlsHandshakeFailures = CoreMetrics.Counter(label: "circle_tls_handshake_failures_total", factory: factory)
         eventLatency = CoreMetrics.Timer(label: Self.eventLatencyLabel, factory: factory)
+        loopLag = CoreMetrics.Timer(label: Self.loopLagLabel, factory: factory)
         func counters(_ label: String, _ key: String, _ values: [String]) -> [String: CoreMetrics.Counter] {
             Dictionary(uniqueKeysWithValues: values.map { ($0, CoreMetrics.Counter(label: label, dimensions: [(key, $0)], factory: factory)) })
         }
@@ -79,10 +82,15 @@ public final class ServerMetrics {
             .microseconds(500), .milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10),
             .milliseconds(25), .milliseconds(100),
         ]
+        factory.durationHistogramBuckets[loopLagLabel] = [
+            .milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+            .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(1000),
+        ]
         return factory
     }
 
     static let eventLatencyLabel = "circle_event_latency_seconds"
+    static let loopLagLabel = "circle_loop_lag_seconds"
 
     /// Whether `/metrics` can be served.
     public var isExported: Bool { exposition != nil }

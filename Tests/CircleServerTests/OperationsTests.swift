@@ -1,4 +1,5 @@
 import CircleJSON
+import CircleLoop
 import CircleServer
 import Foundation
 import Testing
@@ -148,6 +149,27 @@ import Testing
         let after = samples(body(get(env, "/metrics")))
         #expect(after["circle_rooms"] == 0)
         #expect(after["circle_participants"] == 0)
+        env.shutDown()
+    }
+
+    @Test func aTurnThatHoldsTheLoopShowsAsLoopLag() throws {
+        let env = try TestServer()
+        env.server.metrics = .prometheus()
+        env.run(milliseconds: 250)  // the probe fires every 100 ms
+        let before = samples(body(get(env, "/metrics")))
+        #expect((before["circle_loop_lag_seconds_count"] ?? 0) >= 1, "the probe records while metrics are kept")
+        // Hold the loop for 250 ms inside one turn, as a flush of thousands of writes would: a probe comes due in
+        // the first 100 ms of it and runs at least 150 ms late.
+        let hold = LoopTimer(loop: env.loop)
+        hold.start(afterMilliseconds: 1) {
+            let until = EventLoop.hrtime + 250_000_000
+            while EventLoop.hrtime < until {}
+        }
+        env.run(milliseconds: 300)
+        hold.close()
+        let after = samples(body(get(env, "/metrics")))
+        let late = (after["circle_loop_lag_seconds_count"] ?? 0) - (after["circle_loop_lag_seconds_bucket{le=\"0.1\"}"] ?? 0)
+        #expect(late >= 1, "a probe ran over 100 ms late: \(after.filter { $0.key.hasPrefix("circle_loop_lag") })")
         env.shutDown()
     }
 
