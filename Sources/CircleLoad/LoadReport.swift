@@ -6,12 +6,34 @@ public struct ServerUsage: Sendable, Equatable {
     public var peakRSSKiB: Int
     /// CPU time over wall time during the run, percent of one core.
     public var cpuPercent: Double
+    /// The server's own loop lag over the run (`circle_loop_lag_seconds`, scraped from its `/metrics` at the end),
+    /// p99 as the upper bound of its histogram bucket, in milliseconds; nil when it could not be read. High here
+    /// means the server's loop was saturated; low with high latency means the generator or the machine was.
+    public var loopLagP99Milliseconds: Double?
 
     /// A usage record.
-    public init(peakRSSKiB: Int, cpuPercent: Double) {
+    public init(peakRSSKiB: Int, cpuPercent: Double, loopLagP99Milliseconds: Double? = nil) {
         self.peakRSSKiB = peakRSSKiB
         self.cpuPercent = cpuPercent
+        self.loopLagP99Milliseconds = loopLagP99Milliseconds
     }
+}
+
+/// A quantile from a Prometheus histogram in the text exposition format: the upper bound (`le`) of the first bucket
+/// whose cumulative count reaches `q` of the total, or nil when the histogram is absent or empty.
+public func prometheusHistogramQuantile(_ q: Double, of name: String, in text: String) -> Double? {
+    var buckets: [(le: Double, count: Double)] = []
+    let prefix = name + "_bucket{le=\""
+    for line in text.split(separator: "\n") where line.hasPrefix(prefix) {
+        let rest = line.dropFirst(prefix.count)
+        guard let quote = rest.firstIndex(of: "\""), let space = rest.lastIndex(of: " ") else { continue }
+        let bound = rest[..<quote] == "+Inf" ? Double.infinity : Double(rest[..<quote])
+        guard let bound, let count = Double(rest[rest.index(after: space)...]) else { continue }
+        buckets.append((bound, count))
+    }
+    buckets.sort { $0.le < $1.le }
+    guard let total = buckets.last?.count, total > 0 else { return nil }
+    return buckets.first { $0.count >= q * total }?.le
 }
 
 /// The result of a run: the machine-readable summary (one JSON object), a human summary, and a self-contained
@@ -78,6 +100,7 @@ public struct LoadReport: Sendable {
         if let server {
             w.key("server_peak_rss_kb"); w.int(server.peakRSSKiB)
             w.key("server_cpu_pct"); w.number((server.cpuPercent * 10).rounded() / 10)
+            if let lag = server.loopLagP99Milliseconds, lag.isFinite { w.key("server_loop_lag_p99_ms"); w.number(lag) }
         }
         w.endObject()
         return String(decoding: w.bytes, as: UTF8.self)
@@ -97,7 +120,11 @@ public struct LoadReport: Sendable {
         lines.append("  errors       \(m.errorCount)\(errors.isEmpty ? "" : " (\(errors))")")
         lines.append("  generator    CPU \((loadCPUPercent * 10).rounded() / 10) % of a core (near 100: the load, not the server, is the limit)")
         if let server {
-            lines.append("  server       peak RSS \(server.peakRSSKiB) KiB, CPU \((server.cpuPercent * 10).rounded() / 10) % of a core")
+            var line = "  server       peak RSS \(server.peakRSSKiB) KiB, CPU \((server.cpuPercent * 10).rounded() / 10) % of a core"
+            if let lag = server.loopLagP99Milliseconds {
+                line += lag.isFinite ? ", loop lag p99 ≤ \(lag) ms" : ", loop lag p99 over 1 s"
+            }
+            lines.append(line)
         }
         return lines.joined(separator: "\n")
     }

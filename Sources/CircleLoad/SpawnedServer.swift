@@ -133,11 +133,45 @@ public final class SpawnedServer {
     /// Resident memory now, KiB.
     public var rssKiB: Int? { statusKiB("VmRSS") }
 
-    /// The usage since the server started listening: peak RSS and CPU percent of one core.
+    /// The usage since the server started listening: peak RSS, CPU percent of one core, and its loop lag.
     public func usage() -> ServerUsage {
         let seconds = Double(Self.now() - startedAt) / 1e9
         let ticks = Double(cpuTicks() - startTicks) / Double(sysconf(Int32(_SC_CLK_TCK)))
-        return ServerUsage(peakRSSKiB: statusKiB("VmHWM") ?? 0, cpuPercent: seconds > 0 ? ticks / seconds * 100 : 0)
+        let lag = metricsText().flatMap { prometheusHistogramQuantile(0.99, of: "circle_loop_lag_seconds", in: $0) }
+        return ServerUsage(peakRSSKiB: statusKiB("VmHWM") ?? 0, cpuPercent: seconds > 0 ? ticks / seconds * 100 : 0,
+                           loopLagP99Milliseconds: lag.map { $0 * 1000 })
+    }
+
+    /// The server's `/metrics` text (Prometheus exposition), fetched over a blocking loopback socket with a 2 s
+    /// timeout; nil if it cannot be read. Used once, at the end of the run.
+    public func metricsText() -> String? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return nil }
+        let request = Array("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+        guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == request.count else { return nil }
+        var response: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while response.count < 8 << 20 {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            response += chunk[..<n]
+        }
+        guard response.starts(with: Array("HTTP/1.1 200".utf8)),
+              let end = response.indices.dropLast(3).first(where: { response[$0..<$0 + 4] == [13, 10, 13, 10] })
+        else { return nil }
+        return String(decoding: response[(end + 4)...], as: UTF8.self)
     }
 
     /// SIGTERM, then SIGKILL if it has not exited within `seconds`. Returns the exit status when it exited normally.

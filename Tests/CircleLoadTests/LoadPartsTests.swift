@@ -119,6 +119,27 @@ import Testing
         }
     }
 
+    @Test func histogramQuantileIsTheUpperBoundOfItsBucket() {
+        let text = """
+            # TYPE circle_loop_lag_seconds histogram
+            circle_loop_lag_seconds_bucket{le="0.001"} 90
+            circle_loop_lag_seconds_bucket{le="0.0025"} 98
+            circle_loop_lag_seconds_bucket{le="0.01"} 99
+            circle_loop_lag_seconds_bucket{le="0.1"} 100
+            circle_loop_lag_seconds_bucket{le="+Inf"} 100
+            circle_loop_lag_seconds_sum 0.3
+            circle_loop_lag_seconds_count 100
+            circle_event_latency_seconds_bucket{le="0.5"} 7
+            """
+        #expect(prometheusHistogramQuantile(0.5, of: "circle_loop_lag_seconds", in: text) == 0.001)
+        #expect(prometheusHistogramQuantile(0.98, of: "circle_loop_lag_seconds", in: text) == 0.0025)
+        #expect(prometheusHistogramQuantile(0.99, of: "circle_loop_lag_seconds", in: text) == 0.01)
+        #expect(prometheusHistogramQuantile(1.0, of: "circle_loop_lag_seconds", in: text) == 0.1)
+        #expect(prometheusHistogramQuantile(0.99, of: "circle_missing_seconds", in: text) == nil)
+        let beyond = "circle_x_bucket{le=\"1\"} 1\ncircle_x_bucket{le=\"+Inf\"} 10\n"
+        #expect(prometheusHistogramQuantile(0.99, of: "circle_x", in: beyond) == .infinity)
+    }
+
     @Test func pacerHoldsToItsRate() {
         var p = Pacer(ratePerSecond: 10, burst: 2, now: 0)
         let taken = [p.take(now: 0), p.take(now: 0), p.take(now: 0), p.take(now: 50_000_000), p.take(now: 100_000_000)]

@@ -25,5 +25,7 @@ import Testing
         #expect(report["error_total"] as? Int == 0)
         #expect((report["delivered_per_s"] as? Double ?? 0) > 0)
         #expect((report["server_peak_rss_kb"] as? Int ?? 0) > 0, "the spawned server was measured")
+        let lag = report["server_loop_lag_p99_ms"] as? Double ?? -1
+        #expect(lag > 0 && lag <= 1000, "the spawned server's loop lag was scraped from its /metrics")
     }
 }
