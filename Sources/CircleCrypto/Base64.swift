@@ -23,37 +23,50 @@ public enum Base64 {
 
     /// Decodes the standard alphabet; padding required to a multiple of 4. Returns nil on any bad input.
     public static func decode<C: Collection>(_ text: C) -> [UInt8]? where C.Element == UInt8 {
-        let a = Array(text)
-        guard a.count % 4 == 0 else { return nil }
-        var n = a.count
-        var padding = 0
-        while n > 0 && a[n - 1] == UInt8(ascii: "=") && padding < 2 { n -= 1; padding += 1 }
-        if padding > 0 && (n + padding) % 4 != 0 { return nil }
-        return decode(a[0..<n], table: decodeStd)
+        Array(text).withUnsafeBytes { text in unpadded(text).flatMap { decode($0, table: decodeStd) } }
     }
 
     /// Decodes base64url without padding (padding is rejected, as JWT requires).
     public static func decodeURL<C: Collection>(_ text: C) -> [UInt8]? where C.Element == UInt8 {
-        decode(Array(text)[...], table: decodeURL)
+        Array(text).withUnsafeBytes { decode($0, table: decodeURL) }
     }
 
     /// The number of bytes ``decode(_:)`` returns for `text`, or nil exactly when it returns nil; decodes into
     /// nothing and allocates nothing (for checking a `Sec-WebSocket-Key`).
     public static func decodedCount(_ text: UnsafeRawBufferPointer) -> Int? {
-        guard text.count % 4 == 0 else { return nil }
-        var n = text.count
-        var padding = 0
-        while n > 0 && text[n - 1] == UInt8(ascii: "=") && padding < 2 { n -= 1; padding += 1 }
-        return decodedCount(UnsafeRawBufferPointer(rebasing: text[0..<n]), table: decodeStd)
+        unpadded(text).flatMap { decodedCount($0, table: decodeStd) }
     }
 
     /// Decodes base64url without padding into `out`, exactly as ``decodeURL(_:)`` does, and returns the number of
     /// bytes written, or nil exactly when `decodeURL` returns nil. `out` must hold `text.count * 3 / 4` bytes.
     public static func decodeURL(_ text: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Int? {
-        let symbols: [Int8] = decodeURL
-        guard let count = decodedCount(text, table: symbols) else { return nil }
+        guard let count = decodedCount(text, table: decodeURL) else { return nil }
         precondition(out.count >= count, "Base64.decodeURL: output buffer too small")
-        return symbols.withUnsafeBufferPointer { table in
+        return decodeValidated(text, table: decodeURL, into: out)
+    }
+
+    /// Standard-alphabet text without its `=` padding (at most two), or nil when its length is not a multiple of 4.
+    private static func unpadded(_ text: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard text.count % 4 == 0 else { return nil }
+        var n = text.count
+        var padding = 0
+        while n > 0 && text[n - 1] == UInt8(ascii: "=") && padding < 2 { n -= 1; padding += 1 }
+        return UnsafeRawBufferPointer(rebasing: text[0..<n])
+    }
+
+    /// Decodes unpadded symbols into a new array, or nil on bad input.
+    private static func decode(_ text: UnsafeRawBufferPointer, table: [Int8]) -> [UInt8]? {
+        guard let count = decodedCount(text, table: table) else { return nil }
+        return [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
+            initialized = decodeValidated(text, table: table, into: UnsafeMutableRawBufferPointer(out))
+        }
+    }
+
+    /// Decodes symbols that ``decodedCount(_:table:)`` accepted into `out` (room for that count) and returns the
+    /// number of bytes written: the one decoder behind every public entry.
+    private static func decodeValidated(_ text: UnsafeRawBufferPointer, table symbols: [Int8],
+                                        into out: UnsafeMutableRawBufferPointer) -> Int {
+        symbols.withUnsafeBufferPointer { table in
             var o = 0
             var i = 0
             while i + 4 <= text.count {
@@ -80,8 +93,8 @@ public enum Base64 {
         }
     }
 
-    /// Validates unpadded symbols as `decode(_:table:)` does (every symbol in the alphabet, not one symbol past a
-    /// whole group, zero trailing bits) and returns how many bytes they decode to.
+    /// Validates unpadded symbols — every symbol in the alphabet, not one symbol past a whole group, zero trailing
+    /// bits (canonical form only) — and returns how many bytes they decode to.
     private static func decodedCount(_ a: UnsafeRawBufferPointer, table: [Int8]) -> Int? {
         if a.count % 4 == 1 { return nil }
         return table.withUnsafeBufferPointer { t -> Int? in
@@ -115,28 +128,6 @@ public enum Base64 {
             out.append(alphabet[Int(v >> 6 & 63)])
             if pad { out.append(UInt8(ascii: "=")) }
         }
-        return out
-    }
-
-    /// Decodes unpadded symbols; rejects a lone trailing symbol and non-zero trailing bits (canonical form only).
-    private static func decode(_ a: ArraySlice<UInt8>, table: [Int8]) -> [UInt8]? {
-        if a.count % 4 == 1 { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(a.count * 3 / 4)
-        var acc: UInt32 = 0
-        var bits = 0
-        for c in a {
-            let v = table[Int(c)]
-            if v < 0 { return nil }
-            acc = acc << 6 | UInt32(v)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits)))
-                acc &= (1 << UInt32(bits)) - 1
-            }
-        }
-        if acc != 0 { return nil }
         return out
     }
 }

@@ -116,13 +116,43 @@ private func hex(_ bytes: [UInt8]) -> String {
 
     // MARK: base64
 
+    /// Base64 decoded the way Circle first did it, kept as an independent reference: a bit accumulator, symbol by
+    /// symbol; the standard alphabet with `=` padding to a multiple of 4, base64url without padding; nil for a symbol
+    /// outside the alphabet, a lone symbol past a whole group, or non-zero trailing bits.
+    static func referenceDecode(_ text: [UInt8], url: Bool) -> [UInt8]? {
+        let alphabet = Array(("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789" + (url ? "-_" : "+/")).utf8)
+        var symbols = text[...]
+        if !url {
+            guard text.count % 4 == 0 else { return nil }
+            var padding = 0
+            while let last = symbols.last, last == UInt8(ascii: "="), padding < 2 { symbols.removeLast(); padding += 1 }
+        }
+        if symbols.count % 4 == 1 { return nil }
+        var out: [UInt8] = []
+        var acc: UInt32 = 0
+        var bits = 0
+        for c in symbols {
+            guard let v = alphabet.firstIndex(of: c) else { return nil }
+            acc = acc << 6 | UInt32(v)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits)))
+                acc &= (1 << UInt32(bits)) - 1
+            }
+        }
+        return acc == 0 ? out : nil
+    }
+
     @Test func decodedCountAgreesWithDecode() {
         var rng = SplitMix64(seed: 3)
-        let symbols = Array("AQgw+/=-_.Zz09 ".utf8)
+        // Every symbol of both alphabets (so that each trailing-bit pattern occurs), padding, and bytes of neither.
+        let symbols = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_. ".utf8)
         for _ in 0..<50_000 {
             let text = (0..<Int(rng.next() % 30)).map { _ in symbols[Int(rng.next() % UInt64(symbols.count))] }
-            let expected = Base64.decode(text)?.count
-            #expect(text.withUnsafeBytes { Base64.decodedCount($0) } == expected, "\(text)")
+            let expected = Self.referenceDecode(text, url: false)
+            #expect(Base64.decode(text) == expected, "\(text)")
+            #expect(text.withUnsafeBytes { Base64.decodedCount($0) } == expected?.count, "\(text)")
         }
         for length in 0..<40 {
             for _ in 0..<50 {
@@ -135,7 +165,7 @@ private func hex(_ bytes: [UInt8]) -> String {
 
     @Test func decodeURLIntoABufferAgreesWithDecodeURL() {
         var rng = SplitMix64(seed: 5)
-        let symbols = Array("AQgw-_+/=Zz09.".utf8)
+        let symbols = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/=.".utf8)
         for round in 0..<50_000 {
             let text: [UInt8]
             if round % 2 == 0 {
@@ -143,7 +173,8 @@ private func hex(_ bytes: [UInt8]) -> String {
             } else {
                 text = Array(Base64.encodeURL((0..<Int(rng.next() % 40)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }).utf8)
             }
-            let expected = Base64.decodeURL(text)
+            let expected = Self.referenceDecode(text, url: true)
+            #expect(Base64.decodeURL(text) == expected, "\(text)")
             var out = [UInt8](repeating: 0xEE, count: text.count * 3 / 4)
             let count = text.withUnsafeBytes { t in out.withUnsafeMutableBytes { Base64.decodeURL(t, into: $0) } }
             #expect(count == expected?.count, "\(text)")
