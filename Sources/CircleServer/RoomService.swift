@@ -184,16 +184,16 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     }
 
     public func webSocket(_ connection: ServerConnection, didReceiveText text: [UInt8]) {
-        guard let session = connection.room, let hosted = hostedRoom(of: session) else { return }
+        guard var session = connection.room, let hosted = hostedRoom(of: session) else { return }
         let id = session.connectionID
         let t = now
-        let allowed = connection.room?.bucket.take(
+        let allowed = session.bucket.take(
             now: t, burst: configuration.messageBurst,
             refill: .nanoseconds(1_000_000_000 / max(1, configuration.messagesPerSecond)))
-        guard allowed == true else {
-            let strikes = session.strikes == .max ? .max : session.strikes + 1
-            connection.room?.strikes = strikes
-            if Int(strikes) >= min(configuration.floodCloseAfter, Int(UInt8.max)) {
+        session.strikes = allowed ? 0 : session.strikes == .max ? .max : session.strikes + 1
+        connection.room = session  // the session is read once and written back once per message
+        guard allowed else {
+            if Int(session.strikes) >= min(configuration.floodCloseAfter, Int(UInt8.max)) {
                 logger.warning("flood closed", metadata: ["room": "\(hosted.room.id)", "conn": "\(connection.id)"])
                 connection.close(code: WebSocketCloseCode.policyViolation, reason: "message rate exceeded")
             } else {
@@ -201,7 +201,6 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
             }
             return
         }
-        if session.strikes != 0 { connection.room?.strikes = 0 }
         switch WireProtocol.decode(text) {
         case .failure(let failure):
             metrics?.receivedUnknown()
