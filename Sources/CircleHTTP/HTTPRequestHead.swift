@@ -111,29 +111,10 @@ struct QueryScanner {
         return .absent
     }
 
-    /// Percent-decodes (`+` as a space); nil on a bad escape or invalid UTF-8 — as `HTTPSyntax.percentDecode`.
+    /// Percent-decodes (`+` as a space); nil on a bad escape or invalid UTF-8. A raw value with nothing to decode
+    /// is ASCII (checked by the caller) and so valid as it is.
     static func decode(_ raw: UnsafeRawBufferPointer) -> String? {
-        if !raw.contains(where: { $0 == 0x25 || $0 == 0x2B }) {
-            return String(decoding: raw, as: UTF8.self)  // ASCII (checked by the caller): valid as it is
-        }
-        var out: [UInt8] = []
-        out.reserveCapacity(raw.count)
-        var i = 0
-        while i < raw.count {
-            let b = raw[i]
-            i += 1
-            switch b {
-            case 0x2B:
-                out.append(HTTPSyntax.sp)
-            case 0x25:
-                guard i + 1 < raw.count, let h = HTTPSyntax.hexValue(raw[i]), let l = HTTPSyntax.hexValue(raw[i + 1])
-                else { return nil }
-                out.append(h << 4 | l)
-                i += 2
-            default:
-                out.append(b)
-            }
-        }
-        return String(validating: out, as: UTF8.self)
+        if !raw.contains(where: { $0 == 0x25 || $0 == 0x2B }) { return String(decoding: raw, as: UTF8.self) }
+        return HTTPSyntax.percentDecode(raw)
     }
 }

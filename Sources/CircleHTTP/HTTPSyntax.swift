@@ -29,23 +29,19 @@ enum HTTPSyntax {
     @inline(__always)
     static func lowercased(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
 
-    /// ASCII case-insensitive equality (non-ASCII bytes must match exactly).
+    /// ASCII case-insensitive equality (non-ASCII bytes must match exactly), comparing the bytes in place when both
+    /// are contiguous (native strings and their substrings always are).
     static func equalsIgnoringCase<A: StringProtocol, B: StringProtocol>(_ a: A, _ b: B) -> Bool {
         let x = a.utf8, y = b.utf8
         guard x.count == y.count else { return false }
-        return zip(x, y).allSatisfy { lowercased($0) == lowercased($1) }
-    }
-
-    /// ASCII case-insensitive equality of two strings' bytes, without building anything.
-    static func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
-        guard a.utf8.count == b.utf8.count else { return false }
-        var a = a, b = b
-        return a.withUTF8 { x in
-            b.withUTF8 { y in
+        let inPlace = x.withContiguousStorageIfAvailable { x in
+            y.withContiguousStorageIfAvailable { y in
                 for i in 0..<x.count where x[i] != y[i] && lowercased(x[i]) != lowercased(y[i]) { return false }
                 return true
             }
         }
+        if let inPlace, let equal = inPlace { return equal }
+        return zip(x, y).allSatisfy { lowercased($0) == lowercased($1) }
     }
 
     /// Whether the comma-separated list `value` has an element equal to `token` (ASCII case-insensitive, OWS
@@ -127,16 +123,27 @@ enum HTTPSyntax {
 
     /// Decodes `%XX` escapes and `+` (as a space) of a query component; nil on a bad escape or invalid UTF-8.
     static func percentDecode(_ s: Substring) -> String? {
+        var s = s
+        return s.withUTF8 { percentDecode(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Percent-decodes bytes (`+` read as a space); nil on a bad escape or when the result is not valid UTF-8.
+    static func percentDecode(_ raw: UnsafeRawBufferPointer) -> String? {
         var out: [UInt8] = []
-        out.reserveCapacity(s.utf8.count)
-        var it = s.utf8.makeIterator()
-        while let b = it.next() {
+        out.reserveCapacity(raw.count)
+        var i = 0
+        while i < raw.count {
+            let b = raw[i]
+            i += 1
             switch b {
-            case 0x2B: out.append(sp)
+            case 0x2B:
+                out.append(sp)
             case 0x25:
-                guard let h = it.next().flatMap(hexValue), let l = it.next().flatMap(hexValue) else { return nil }
+                guard i + 1 < raw.count, let h = hexValue(raw[i]), let l = hexValue(raw[i + 1]) else { return nil }
                 out.append(h << 4 | l)
-            default: out.append(b)
+                i += 2
+            default:
+                out.append(b)
             }
         }
         return String(validating: out, as: UTF8.self)

@@ -35,7 +35,7 @@ public enum WebSocketHandshake {
 
     /// The exact `101` response for `key` when no subprotocol was chosen, built straight into bytes.
     static func switchingResponse(forKey key: String) -> [UInt8] {
-        let accept = Base64.encode(acceptDigest(forKey: key))
+        let accept = acceptValue(forKey: key)
         var out: [UInt8] = []
         out.reserveCapacity(switchingPrefix.count + accept.utf8.count + 4)
         out.append(contentsOf: switchingPrefix)
