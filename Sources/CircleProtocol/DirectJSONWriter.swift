@@ -97,17 +97,21 @@ struct DirectJSONWriter {
 }
 
 extension JSONWriter {
-    /// Reserves `bound` bytes, lets `body` write at most that many through a ``DirectJSONWriter``, and keeps what it
-    /// wrote. The reservation is filled once (one `memset`) and the unused tail dropped.
+    /// Writes one value through a ``DirectJSONWriter``: a comma first when the text so far needs one (as every
+    /// token-at-a-time value gets), then what `body` writes, at most `bound` bytes. The reservation is filled once
+    /// (one `memset`) and the unused tail dropped.
     @inline(__always)
     mutating func writeDirect(bound: Int, _ body: (inout DirectJSONWriter) -> Void) {
+        let comma = needsSeparator
+        let reserved = bound + (comma ? 1 : 0)
         let start = bytes.count
-        bytes.append(contentsOf: repeatElement(0, count: bound))
+        bytes.append(contentsOf: repeatElement(0, count: reserved))
         let written = bytes.withUnsafeMutableBufferPointer { buffer in
-            var d = DirectJSONWriter(base: buffer.baseAddress! + start, capacity: bound)
+            var d = DirectJSONWriter(base: buffer.baseAddress! + start, capacity: reserved)
+            if comma { d.raw(",") }
             body(&d)
             return d.count
         }
-        bytes.removeLast(bound - written)
+        bytes.removeLast(reserved - written)
     }
 }

@@ -8,9 +8,7 @@ enum EventEncoder {
         // The events every join and leave broadcasts, written in runs of constant text.
         switch sequenced.event {
         case .participantJoined(let view):
-            let comma = w.needsSeparator
             w.writeDirect(bound: 64 + fieldsBound(view)) { d in
-                if comma { d.raw(",") }
                 d.raw(#"{"type":"participant_joined","seq":"#)
                 d.int(Int(clamping: sequenced.seq))
                 d.raw(",")
@@ -18,9 +16,7 @@ enum EventEncoder {
                 d.raw("}")
             }
         case .roundChanged(let round):
-            let comma = w.needsSeparator
             w.writeDirect(bound: 64 + roundBound(round)) { d in
-                if comma { d.raw(",") }
                 d.raw(#"{"type":"round_changed","seq":"#)
                 d.int(Int(clamping: sequenced.seq))
                 d.raw(#","round":"#)
@@ -28,9 +24,7 @@ enum EventEncoder {
                 d.raw("}")
             }
         case .participantLeft(let id, let reason):
-            let comma = w.needsSeparator
             w.writeDirect(bound: 96 + DirectJSONWriter.bound(id)) { d in
-                if comma { d.raw(",") }
                 d.raw(#"{"type":"participant_left","seq":"#)
                 d.int(Int(clamping: sequenced.seq))
                 d.raw(#","participant":"#)

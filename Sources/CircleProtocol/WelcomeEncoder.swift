@@ -6,9 +6,7 @@ enum WelcomeEncoder {
     static func write(_ welcome: Welcome, into w: inout JSONWriter) {
         // A new join's welcome (a snapshot) is the largest message of a join: written in runs of constant text.
         guard case .snapshot(let snapshot) = welcome.catchUp else { return writeTokens(welcome, into: &w) }
-        let comma = w.needsSeparator
         w.writeDirect(bound: directBound(welcome, snapshot)) { d in
-            if comma { d.raw(",") }
             d.raw(#"{"type":"welcome","participant":"#)
             d.string(welcome.participant)
             d.raw(#","role":"#)
