@@ -145,13 +145,7 @@ public struct Seats: Hashable, Sendable, Codable {
     /// A participant's seat. Setting `nil` gives it up; setting one for a participant without a seat appends it.
     public subscript(id: ParticipantID) -> Participant? {
         get { index(of: id).map { inJoinOrder[$0] } }
-        set {
-            if let index = index(of: id) {
-                if let newValue { inJoinOrder[index] = newValue } else { inJoinOrder.remove(at: index) }
-            } else if let newValue {
-                inJoinOrder.appendCompactly(newValue)
-            }
-        }
+        set { inJoinOrder.setRecord(newValue, at: index(of: id)) }
     }
 
     /// The seat at a position in join order.
@@ -171,15 +165,11 @@ public struct StatsTable: Hashable, Sendable, Codable {
 
     /// One participant's stats. Setting `nil` drops them; setting them for a new participant appends them.
     public subscript(id: ParticipantID) -> SpeakingStats? {
-        get { inFirstJoinOrder.firstIndex { $0.participant == id }.map { inFirstJoinOrder[$0] } }
-        set {
-            if let index = inFirstJoinOrder.firstIndex(where: { $0.participant == id }) {
-                if let newValue { inFirstJoinOrder[index] = newValue } else { inFirstJoinOrder.remove(at: index) }
-            } else if let newValue {
-                inFirstJoinOrder.appendCompactly(newValue)
-            }
-        }
+        get { index(of: id).map { inFirstJoinOrder[$0] } }
+        set { inFirstJoinOrder.setRecord(newValue, at: index(of: id)) }
     }
+
+    private func index(of id: ParticipantID) -> Int? { inFirstJoinOrder.firstIndex { $0.participant == id } }
 }
 
 extension Array {
@@ -190,5 +180,15 @@ extension Array {
     mutating func appendCompactly(_ element: Element, minimumGrowth: Int = 2) {
         if count == capacity { reserveCapacity(count + Swift.max(minimumGrowth, count / 8)) }
         append(element)
+    }
+
+    /// A keyed record's update, for ``Seats`` and ``StatsTable``: the record at `index` is replaced (or, with nil,
+    /// removed); without one, a record is appended.
+    mutating func setRecord(_ newValue: Element?, at index: Int?) {
+        if let index {
+            if let newValue { self[index] = newValue } else { remove(at: index) }
+        } else if let newValue {
+            appendCompactly(newValue)
+        }
     }
 }
