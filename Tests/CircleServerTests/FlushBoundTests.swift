@@ -75,6 +75,13 @@ import Testing
             run { senders.count == count && serverSides.count == count + 1 }
         }
 
+        /// Every sender writes `<m{i}>` in the same turn (the server sides all become readable for one poll);
+        /// returns the bytes the sink should receive in all.
+        func sendOneMessageFromEachSender() -> Int {
+            for (i, sender) in senders.enumerated() { sender.write(Array("<m\(i)>".utf8)) }
+            return senders.indices.reduce(0) { $0 + "<m\($1)>".utf8.count }
+        }
+
         func close() {
             listener.close()
             for c in senders + serverSides { c.close() }
@@ -90,9 +97,7 @@ import Testing
         let hub = try Hub(senders: count, flushAfterReads: n)
         let sinkServerSide = try #require(hub.sinkServerSide)
         let writesBefore = sinkServerSide.writeCalls
-        // Every sender writes in the same turn: the server sides all become readable for one poll.
-        for (i, sender) in hub.senders.enumerated() { sender.write(Array("<m\(i)>".utf8)) }
-        let total = hub.senders.indices.reduce(0) { $0 + "<m\($1)>".utf8.count }
+        let total = hub.sendOneMessageFromEachSender()
         #expect(hub.run { hub.sinkRecorder.received.count == total })
         #expect(hub.readsSinceFlushSeen.count == count)
         #expect(hub.readsSinceFlushSeen.allSatisfy { $0 < n }, "more than \(n) reads without a flush")
@@ -109,8 +114,7 @@ import Testing
         let count = 20
         // 1 ns: any queued write has waited long enough by the end of the next read.
         let hub = try Hub(senders: count, flushAfterNanoseconds: 1)
-        for (i, sender) in hub.senders.enumerated() { sender.write(Array("<m\(i)>".utf8)) }
-        let total = hub.senders.indices.reduce(0) { $0 + "<m\($1)>".utf8.count }
+        let total = hub.sendOneMessageFromEachSender()
         #expect(hub.run { hub.sinkRecorder.received.count == total })
         #expect(hub.readsSinceFlushSeen.count == count && hub.readsSinceFlushSeen.allSatisfy { $0 == 0 })
         #expect(hub.sinkRecorder.received == hub.forwarded)
@@ -123,8 +127,7 @@ import Testing
         #expect(loop.close() == 0)
         let count = 30
         let hub = try Hub(senders: count, flushAfterNanoseconds: 500_000)
-        for (i, sender) in hub.senders.enumerated() { sender.write(Array("<m\(i)>".utf8)) }
-        let total = hub.senders.indices.reduce(0) { $0 + "<m\($1)>".utf8.count }
+        let total = hub.sendOneMessageFromEachSender()
         #expect(hub.run { hub.sinkRecorder.received.count == total })
         #expect(hub.sinkRecorder.received == hub.forwarded)
         hub.close()
@@ -133,8 +136,7 @@ import Testing
     @Test func withoutABoundATurnsWritesToOnePeerStillGoOutTogetherAndInOrder() throws {
         let count = 20
         let hub = try Hub(senders: count)
-        for (i, sender) in hub.senders.enumerated() { sender.write(Array("<m\(i)>".utf8)) }
-        let total = hub.senders.indices.reduce(0) { $0 + "<m\($1)>".utf8.count }
+        let total = hub.sendOneMessageFromEachSender()
         #expect(hub.run { hub.sinkRecorder.received.count == total })
         #expect(hub.sinkRecorder.received == hub.forwarded)
         hub.close()
