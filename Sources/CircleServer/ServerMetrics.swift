@@ -39,8 +39,8 @@ public final class ServerMetrics {
     private let errors: [String: CoreMetrics.Counter]
     /// The counters last looked up, by type: traffic runs in streaks of one type (a room relaying `signal`s), and
     /// comparing a type name with the last one (usually the same literal) is cheaper than hashing it.
-    private var lastIn: (type: String, counter: CoreMetrics.Counter)?
-    private var lastOut: (type: String, counter: CoreMetrics.Counter)?
+    private var lastIn = LastCounter()
+    private var lastOut = LastCounter()
     private let exposition: (() -> [UInt8])?
 
     /// Metrics made by `factory` (e.g. a `PrometheusMetricsFactory`, or `MetricsSystem.factory`). `exposition`
@@ -103,10 +103,7 @@ public final class ServerMetrics {
     /// One client message of `type` (a command's wire name) received.
     @inline(__always)
     func received(_ type: String) {
-        if let last = lastIn, last.type == type { return last.counter.increment() }
-        let counter = messagesIn[type] ?? messagesInOther
-        lastIn = (type, counter)
-        counter.increment()
+        lastIn.counter(for: type, in: messagesIn, other: messagesInOther).increment()
     }
 
     /// One client message that is not a known command (undecodable, or binary).
@@ -118,14 +115,7 @@ public final class ServerMetrics {
     /// One message delivered to `recipients` connections (a broadcast counts once per recipient).
     @inline(__always)
     func sent(_ message: Outbound, recipients: Int) {
-        let type = message.wireName
-        if let last = lastOut, last.type == type {
-            last.counter.increment(by: recipients)
-        } else {
-            let counter = messagesOut[type] ?? messagesOutOther
-            lastOut = (type, counter)
-            counter.increment(by: recipients)
-        }
+        lastOut.counter(for: message.wireName, in: messagesOut, other: messagesOutOther).increment(by: recipients)
         if case .error(_, let code, _) = message { errors[code.wireName]?.increment(by: recipients) }
     }
 }
@@ -146,4 +136,20 @@ enum MetricNames {
         "queue_changed", "reaction", "role_changed", "round_changed", "session_ended", "signal", "stats",
         "turn_ended", "turn_nudge", "turn_time_up", "welcome",
     ]
+}
+
+/// The counter of the type looked up last, kept beside its type name (see `ServerMetrics.lastIn`).
+private struct LastCounter {
+    private var type: String?
+    private var counter: CoreMetrics.Counter?
+
+    /// The counter for `type` from `table` (`other` when the type has none), remembered for the next call.
+    @inline(__always)
+    mutating func counter(for type: String, in table: [String: CoreMetrics.Counter],
+                          other: CoreMetrics.Counter) -> CoreMetrics.Counter {
+        if let counter, self.type == type { return counter }
+        let found = table[type] ?? other
+        (self.type, counter) = (type, found)
+        return found
+    }
 }
