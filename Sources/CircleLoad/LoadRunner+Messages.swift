@@ -100,9 +100,9 @@ extension LoadRunner {
             }
             welcomed(tree, by: client, now: now)
         case "error":
-            let code = message.string("code") ?? "unknown"
+            let code = message.code ?? "unknown"
             metrics.error(code)
-            if let id = message.string("id"), id.hasPrefix("c"), let request = Int(id.dropFirst()) {
+            if let id = message.id, id.hasPrefix("c"), let request = Int(id.dropFirst()) {
                 client.outstanding[request] = nil
                 if client.stateRequest == request { client.stateRequest = 0 }
                 if configuration.scenario == .fanout { fanoutSend(client, now: now) }
@@ -208,7 +208,7 @@ struct EventFields {
 /// parser would, but only the members the clients read are noted; strings are built when asked for.
 struct ReceivedMessage {
     let text: [UInt8]
-    private var type_, seq_, participant, connection, phase, queue, code, id: JSONSpan?
+    private let spans: Spans
 
     /// Nil unless `text` is one valid JSON object.
     init?(_ text: [UInt8]) {
@@ -218,35 +218,31 @@ struct ReceivedMessage {
             (try? JSON.scanTopObject(raw) { member in spans.note(member, in: raw) }) != nil
         }
         guard valid else { return nil }
-        type_ = spans.type; seq_ = spans.seq; participant = spans.participant; connection = spans.connection
-        phase = spans.phase; queue = spans.queue; code = spans.code; id = spans.id
+        self.spans = spans
     }
 
-    var type: String? { string(type_) }
+    var type: String? { string(spans.type) }
 
     /// `seq`, when it is an exact integer.
     var seq: Int? {
-        guard let seq_ else { return nil }
-        return text.withUnsafeBytes { seq_.intValue(in: $0) }
+        guard let seq = spans.seq else { return nil }
+        return text.withUnsafeBytes { seq.intValue(in: $0) }
     }
 
     /// The members an event's handling reads.
     var event: EventFields {
         EventFields(
-            participant: string(participant), connection: string(connection), phase: string(phase),
-            queue: queue.flatMap { span in
+            participant: string(spans.participant), connection: string(spans.connection), phase: string(spans.phase),
+            queue: spans.queue.flatMap { span in
                 text.withUnsafeBytes { span.json(in: $0)?.arrayValue?.compactMap(\.stringValue) }
             })
     }
 
-    /// `code` or `id` of an error.
-    func string(_ name: StaticString) -> String? {
-        switch name.description {
-        case "code": string(code)
-        case "id": string(id)
-        default: nil
-        }
-    }
+    /// An error's `code`.
+    var code: String? { string(spans.code) }
+
+    /// An error's `id`.
+    var id: String? { string(spans.id) }
 
     /// The whole message as a tree.
     func tree() -> JSON? { try? JSON.parse(text) }

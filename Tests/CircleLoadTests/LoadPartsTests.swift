@@ -158,7 +158,7 @@ import Testing
         let joined = ReceivedMessage(Array(#"{"type":"participant_joined","seq":1,"participant":"m3","name":"x"}"#.utf8))
         #expect(joined?.event.participant == "m3")
         let error = ReceivedMessage(Array(#"{"type":"error","id":"c7","code":"invalid","message":"m"}"#.utf8))
-        #expect(error?.string("code") == "invalid" && error?.string("id") == "c7" && error?.seq == nil)
+        #expect(error?.code == "invalid" && error?.id == "c7" && error?.seq == nil)
     }
 
     @Test func refusesWhatTheTreeParserRefuses() {
