@@ -230,9 +230,9 @@ public final class LoadRunner {
         deadline = now + UInt64(configuration.drainSeconds * 1e9)
     }
 
-    /// Ends every session (the facilitators send `end_session`), then waits for the server's closes.
-    /// The end of the run: facilitators whose session is still on (each ends its own near the end of its
-    /// schedule; a run too short for that, or a room behind, ends here) end it.
+    /// The end of the run: every facilitator whose session is still on sends `end_session` (each ends its own near
+    /// the end of its schedule; a run too short for that, or a room behind, ends here); then the server's closes
+    /// are awaited.
     private func endSessions() {
         for room in rooms where room[0].isOpen && room[0].welcomed && !room[0].sessionEnded {
             room[0].send(.command("end_session", request: room[0].newRequest()))
