@@ -3,6 +3,7 @@
 import { CircleClient } from './circle.js';
 
 const $ = (id) => document.getElementById(id);
+const VIDEO = { width: 640, height: 360 };
 const FACILITATORS = new Set(['facilitator', 'cofacilitator']);
 const RANK = { observer: 0, member: 1, cofacilitator: 2, facilitator: 3 };
 const ROLE_LABEL = { facilitator: 'facilitator', cofacilitator: 'co-facilitator', member: '', observer: 'observer' };
@@ -54,14 +55,40 @@ class LocalMedia {
 
   async start() {
     try {
-      const s = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
+      const s = await navigator.mediaDevices.getUserMedia({ audio: true, video: VIDEO });
       this.stream = s;
       this.mic = s.getAudioTracks()[0] || null;
       this.camera = s.getVideoTracks()[0] || null;
+      this.hadCamera = !!this.camera;
     } catch {
-      // No devices or no permission: the session still works, others are seen and heard.
+      // No devices or no permission: try the mic alone; the session works either way.
+      try {
+        this.stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+        this.mic = this.stream.getAudioTracks()[0] || null;
+      } catch { /* others are still seen and heard */ }
     }
   }
+
+  /** Turns the camera's light off: the track is stopped, not just withheld. */
+  releaseCamera() {
+    if (!this.camera) return;
+    this.camera.stop();
+    this.stream.removeTrack(this.camera);
+    this.camera = null;
+  }
+
+  /** Gets the camera again after `releaseCamera()`; false when it cannot. */
+  async reacquireCamera() {
+    if (this.camera) return true;
+    try {
+      const s = await navigator.mediaDevices.getUserMedia({ video: VIDEO });
+      this.camera = s.getVideoTracks()[0] || null;
+      if (this.camera) this.stream.addTrack(this.camera);
+    } catch { /* stays off */ }
+    return !!this.camera;
+  }
+
+  get canCamera() { return !!this.camera || !!this.hadCamera; }
 
   stop() { for (const t of this.stream.getTracks()) t.stop(); }
 }
@@ -175,6 +202,8 @@ class SessionApp {
     this.tiles = new Map();
     this.renderQueued = false;
     this.greeted = false;
+    /** Private words the facilitator has not yet marked as seen, newest first. */
+    this.unseen = [];
   }
 
   get room() { return this.client.room; }
@@ -182,11 +211,51 @@ class SessionApp {
   get isFacilitator() { return FACILITATORS.has(this.client.role); }
   name(id) { return this.room.participants.get(id)?.name ?? 'Someone'; }
 
+  /** Checks the link, then offers the pre-join step; joining connects. */
   async start() {
     this.bindControls();
+    // A link that looks expired by this device's clock is confirmed with the server (clocks can be wrong), so the
+    // person learns it before getting ready, not after. Other refusals show when joining.
+    if (tokenClaim(this.client.token, 'exp') * 1000 < Date.now()) {
+      const refusal = await this.client.checkAccess();
+      if (refusal) return this.refused(refusal);
+    }
+    await this.prejoin();
+  }
+
+  /** A preview of the camera, the mic's level, and the choice to join with either off. */
+  async prejoin() {
+    $('prejoin').hidden = false;
+    $('join').disabled = true;  // until the devices have answered
+    const name = tokenClaim(this.client.token, 'name');
+    if (name) $('prejoin-hello').textContent = `Hello, ${name}. Take a moment to get comfortable.`;
     await this.media.start();
     this.micOn = !!this.media.mic;
     this.cameraOn = !!this.media.camera;
+    const video = $('preview-video');
+    video.srcObject = this.media.stream;
+    const stopMeter = levelMeter(this.media.stream, (level) => {
+      $('level').value = level;
+    });
+    const show = () => {
+      setToggle($('pre-mic'), this.micOn, this.micOn ? 'on' : 'off', !this.media.mic);
+      setToggle($('pre-camera'), this.cameraOn, this.cameraOn ? 'on' : 'off', !this.media.camera);
+      $('preview-off').hidden = this.cameraOn;
+      if (!this.media.camera) $('preview-off').textContent = 'No camera found. Others will see your initial.';
+    };
+    show();
+    $('join').disabled = false;
+    $('pre-mic').addEventListener('click', () => { this.micOn = !this.micOn && !!this.media.mic; show(); });
+    $('pre-camera').addEventListener('click', () => { this.cameraOn = !this.cameraOn && !!this.media.camera; show(); });
+    await new Promise((resolve) => $('join').addEventListener('click', resolve, { once: true }));
+    stopMeter();
+    video.srcObject = null;
+    if (!this.cameraOn) this.media.releaseCamera();
+    $('prejoin').hidden = true;
+    this.join();
+  }
+
+  join() {
     const c = this.client;
     c.on('state', ({ state }) => this.showConnection(state));
     c.on('welcome', (w) => this.welcomed(w));
@@ -200,8 +269,10 @@ class SessionApp {
     c.on('reaction', (m) => this.reacted(m.from, m.kind));
     c.on('private_word', (m) => this.privateWord(m));
     c.on('stats', (m) => { for (const s of m.stats) this.spoken.set(s.participant, s.spoken_ms); this.render(); });
-    c.on('error', (e) => this.say(GENTLE_ERRORS[e.code] || (e.code === 'unauthorized'
-      ? 'This link has expired or is not valid. Please ask your facilitator for a new one.' : 'Something did not work.')));
+    c.on('error', (e) => {
+      if (e.code === 'unauthorized' || e.code === 'not_found') return this.refused(e);
+      this.say(GENTLE_ERRORS[e.code] || 'Something did not work.');
+    });
     c.on('closed', (e) => this.closed(e));
     c.connect();
     setInterval(() => this.tick(), 1000);
@@ -300,32 +371,85 @@ class SessionApp {
   }
 
   privateWord(m) {
-    this.privateWords.unshift({ from: m.from, name: this.name(m.from), text: m.text, at: new Date() });
+    const word = { from: m.from, name: this.name(m.from), text: m.text, at: new Date() };
+    this.privateWords.unshift(word);
+    this.unseen = this.unseen.filter((w) => w.from !== m.from);
+    this.unseen.unshift(word);
     this.renderPrivate();
+    this.renderAlert();
+    softChime();
+  }
+
+  /** Marks a member's private word as seen: the notice at the top goes, the list below keeps it. */
+  markSeen(from) {
+    this.unseen = this.unseen.filter((w) => w.from !== from);
+    this.renderAlert();
+  }
+
+  /** The calm notice at the top of a facilitator's view, and the page title, while a word is unseen. */
+  renderAlert() {
+    const box = $('moment-alert');
+    const list = $('moment-alert-list');
+    list.replaceChildren();
+    for (const w of this.unseen) {
+      const li = el('li', '', '');
+      li.dataset.participant = w.from;
+      const words = el('span', 'words', '');
+      words.append(el('strong', '', `${w.name} needs a moment`), w.text ? ` — “${w.text}”` : '');
+      const seen = button('Seen', 'seen', w.from, `Mark ${w.name}'s message as seen`);
+      li.append(words, el('time', '', w.at.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })), seen);
+      list.append(li);
+    }
+    box.hidden = this.unseen.length === 0;
+    const first = this.unseen[0];
+    document.title = first ? (this.unseen.length > 1 ? `(${this.unseen.length}) ` : '')
+      + `${first.name} needs a moment · Circle` : 'Circle';
   }
 
   closed(e) {
     if (e.willReconnect) return;
     if (this.room.ended) return this.ended();
-    const text = REFUSALS[e.code];
-    if (text) this.showGate(text);
+    // A refused token is told by the `error` that follows; anything else gets a calm word now.
+    setTimeout(() => {
+      if (this.gateShown) return;
+      this.showGate('Not connected', REFUSALS[e.code] || 'The connection to the session closed. '
+        + 'Reload this page to join again, or ask your facilitator for help.');
+    }, REFUSALS[e.code] ? 0 : 300);
+  }
+
+  /** The link was refused: say what happened and what to do, never a blank page. */
+  refused(e) {
+    const expired = /expired/.test(e.message || '');
+    if (e.code === 'not_found') {
+      return this.showGate('This link does not lead to a group',
+        'Please check the link, or ask your facilitator to send it again.');
+    }
+    this.showGate(expired ? 'This link has expired' : 'This link is not valid',
+      expired ? 'Please ask your facilitator for a new one. Links only work for a limited time, to keep your group private.'
+        : 'It may be incomplete or out of date. Please ask your facilitator for a new one.');
   }
 
   ended() {
     for (const id of [...this.peers.keys()]) this.dropPeer(id);
     this.media.stop();
     $('session').hidden = true;
+    $('moment-alert').hidden = true;
+    document.title = 'Circle';
     $('ended').hidden = false;
     $('phase').textContent = PHASE_LABEL.ended;
     $('connection').textContent = '';
   }
 
-  showGate(text) {
-    $('session').hidden = true;
-    const gate = $('gate');
-    gate.querySelector('p').textContent = text;
-    gate.querySelector('h2').textContent = 'Not connected';
-    gate.hidden = false;
+  showGate(title, text) {
+    this.gateShown = true;
+    this.media.stop();
+    for (const id of ['session', 'prejoin', 'moment-alert']) $(id).hidden = true;
+    $('gate-title').textContent = title;
+    $('gate-text').textContent = text;
+    $('gate').hidden = false;
+    $('phase').textContent = '';
+    $('connection').textContent = '';
+    document.title = `${title} · Circle`;
   }
 
   showConnection(state) {
@@ -334,7 +458,7 @@ class SessionApp {
     const el = $('connection');
     el.textContent = this.room.ended ? '' : text;
     el.dataset.state = state;
-    if (state === 'open') $('session').hidden = false;
+    if (state === 'open' && !this.room.ended && !this.gateShown) $('session').hidden = false;
   }
 
   say(text) {
@@ -355,8 +479,8 @@ class SessionApp {
     this.render();
   }
 
-  setCamera(on) {
-    if (on && !this.media.camera) return;
+  async setCamera(on) {
+    if (on && !(await this.media.reacquireCamera())) return;
     this.cameraOn = on;
     for (const peer of this.peers.values()) peer.applyLocalMedia();
     this.reportMedia();
@@ -398,7 +522,7 @@ class SessionApp {
       const text = $('moment-text').value.trim();
       c.privateWord(text || undefined).then(() => {
         $('moment-text').value = '';
-        this.say('The facilitator knows you need a moment. Take the time you need.');
+        this.say('Your message is with the facilitator. Take the time you need.');
       }, (err) => this.say(err.code === 'not_found'
         ? 'No facilitator is connected right now.' : 'That did not reach the facilitator; please try again.'));
     });
@@ -428,6 +552,10 @@ class SessionApp {
       if (await this.confirm('End the session for everyone?')) this.act(c.endSession());
     });
     $('queue').addEventListener('click', (e) => this.queueAction(e));
+    $('moment-alert-list').addEventListener('click', (e) => {
+      const b = e.target.closest('button[data-act="seen"]');
+      if (b) this.markSeen(b.dataset.id);
+    });
     $('people').addEventListener('click', (e) => this.personAction(e));
   }
 
@@ -489,32 +617,58 @@ class SessionApp {
     const me = this.me;
     const id = this.client.participant;
     document.body.dataset.phase = room.phase;
+    document.body.classList.toggle('facilitating', this.isFacilitator);
     $('phase').textContent = PHASE_LABEL[room.phase] + (room.locked ? ' · room locked' : '');
     this.renderTiles();
     this.renderFloor();
     if (room.phase === 'silence') this.tick();
 
-    const mic = $('mic');
     const held = !!me?.muted;
-    mic.textContent = held ? 'Muted by facilitator' : this.micOn ? 'Microphone on' : 'Microphone off';
-    mic.setAttribute('aria-pressed', String(this.micOn));
-    mic.disabled = held || !this.media.mic;
-    const camera = $('camera');
-    camera.textContent = this.cameraOn ? 'Camera on' : 'Camera off';
-    camera.setAttribute('aria-pressed', String(this.cameraOn));
-    camera.disabled = !this.media.camera;
+    setToggle($('mic'), this.micOn, held ? 'muted by facilitator' : this.micOn ? 'on' : 'off', held || !this.media.mic);
+    $('mic-held').hidden = !held;
+    setToggle($('camera'), this.cameraOn, this.cameraOn ? 'on' : 'off', !this.media.canCamera);
 
     const place = room.queuePosition(id);
     const hand = $('hand');
     hand.textContent = place >= 0 ? `Lower hand (${ordinal(place + 1)} in line)` : 'Raise hand';
-    hand.setAttribute('aria-pressed', String(place >= 0));
     hand.disabled = room.floor === id;
+    this.renderOrder();
     const waiting = room.round.some((r) => r.participant === id && r.status === 'waiting');
     $('pass').hidden = !(waiting && (room.phase === 'intro' || room.phase === 'close'));
     $('end-turn').hidden = room.floor !== id;
 
     $('console').hidden = !this.isFacilitator;
     if (this.isFacilitator) this.renderConsole();
+  }
+
+  /** The round's order (intro and close) and your place in it; in open sharing, your place in the queue. */
+  renderOrder() {
+    const room = this.room;
+    const id = this.client.participant;
+    const box = $('order');
+    const round = room.round;
+    if (!round.length) { box.hidden = true; return; }
+    box.hidden = false;
+    const list = $('order-list');
+    list.replaceChildren();
+    let ahead = 0;
+    let mine;
+    for (const r of round) {
+      const speaking = room.floor === r.participant;
+      const status = speaking ? 'speaking' : r.status === 'done' ? 'done' : r.status === 'passed' ? 'passed' : '';
+      const li = el('li', r.participant === id ? 'me' : '', r.participant === id ? 'You' : this.name(r.participant));
+      if (status) li.append(el('span', 'st', ` (${status})`));
+      list.append(li);
+      if (r.participant === id) mine = { status, ahead };
+      else if (r.status === 'waiting' && !speaking && mine === undefined) ahead += 1;
+    }
+    let text = '';
+    if (mine?.status === 'speaking') text = 'It is your turn. Take your time, or pass.';
+    else if (mine?.status === 'done' || mine?.status === 'passed') text = 'You have had your turn in this round.';
+    else if (mine) text = mine.ahead === 0 ? 'You are next. You can pass if you prefer.'
+      : `You are ${ordinal(mine.ahead + 1)} in line: ${mine.ahead} ${mine.ahead === 1 ? 'person' : 'people'} before you.`;
+    $('my-place').textContent = text;
+    $('my-place').hidden = !text;
   }
 
   renderFloor() {
@@ -622,7 +776,7 @@ class SessionApp {
   renderConsole() {
     const room = this.room;
     const c = this.client;
-    for (const b of document.querySelectorAll('[data-phase]')) {
+    for (const b of document.querySelectorAll('button[data-phase]')) {
       b.setAttribute('aria-pressed', String(room.phase === b.dataset.phase));
     }
     const inRound = room.phase === 'intro' || room.phase === 'close';
@@ -635,7 +789,6 @@ class SessionApp {
     $('policy').value = room.queuePolicy;
     const lock = $('lock');
     lock.textContent = room.locked ? 'Unlock room' : 'Lock room';
-    lock.setAttribute('aria-pressed', String(room.locked));
 
     const queue = $('queue');
     const hands = room.queue.map((id, i) => {
@@ -769,6 +922,63 @@ function button(text, act, id, label, disabled = false) {
   return b;
 }
 
+/** A toggle button: its name stays; `aria-pressed` and the visible state word say whether it is on. */
+function setToggle(b, on, state, disabled) {
+  b.setAttribute('aria-pressed', String(on));
+  b.querySelector('.state').textContent = state;
+  b.disabled = disabled;
+}
+
+/** A claim of a token (`name`, `exp`), for the greeting and an early word on expiry; the server checks the token. */
+function tokenClaim(token, claim) {
+  try {
+    const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const json = new TextDecoder().decode(Uint8Array.from(atob(payload), (ch) => ch.charCodeAt(0)));
+    const value = JSON.parse(json)[claim];
+    return claim === 'name' ? (typeof value === 'string' ? value : '') : value;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Calls `onLevel(0…100)` with the stream's audio level a few times a second; returns a function that stops. */
+function levelMeter(stream, onLevel) {
+  if (!stream.getAudioTracks().length || typeof AudioContext !== 'function') return () => {};
+  const context = new AudioContext();
+  const analyser = context.createAnalyser();
+  analyser.fftSize = 512;
+  context.createMediaStreamSource(stream).connect(analyser);
+  const samples = new Float32Array(analyser.fftSize);
+  const timer = setInterval(() => {
+    if (context.state === 'suspended') context.resume().catch(() => {});
+    analyser.getFloatTimeDomainData(samples);
+    let sum = 0;
+    for (const v of samples) sum += v * v;
+    onLevel(Math.min(100, Math.round(Math.sqrt(sum / samples.length) * 400)));
+  }, 120);
+  return () => { clearInterval(timer); context.close().catch(() => {}); };
+}
+
+/** A soft, low two-note chime for a private word: a cue, never an alarm. Silent where sound is not allowed. */
+function softChime() {
+  try {
+    const context = new AudioContext();
+    const now = context.currentTime;
+    [523.25, 659.25].forEach((freq, i) => {
+      const osc = context.createOscillator();
+      const gain = context.createGain();
+      osc.frequency.value = freq;
+      gain.gain.setValueAtTime(0, now + i * 0.28);
+      gain.gain.linearRampToValueAtTime(0.05, now + i * 0.28 + 0.05);
+      gain.gain.exponentialRampToValueAtTime(0.0001, now + i * 0.28 + 0.9);
+      osc.connect(gain).connect(context.destination);
+      osc.start(now + i * 0.28);
+      osc.stop(now + i * 0.28 + 1);
+    });
+    setTimeout(() => context.close().catch(() => {}), 1600);
+  } catch { /* no sound: the notice and the title still show */ }
+}
+
 function ordinal(n) {
   const s = n % 100 >= 11 && n % 100 <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' }[n % 10] || 'th');
   return `${n}${s}`;
@@ -788,11 +998,12 @@ function formatDuration(ms) {
 
 // ── start ────────────────────────────────────────────────────────────────────────────────────────
 
+// A link pasted into a tab that already shows the app changes only the fragment: start again with it.
+window.addEventListener('hashchange', () => { if (/token=/.test(location.hash)) location.reload(); });
+
 const link = readLink();
 if (!link) {
   $('gate').hidden = false;
-  $('phase').textContent = '';
-  $('connection').textContent = '';
 } else {
   const app = new SessionApp(link);
   window.circleApp = app;

@@ -2,6 +2,9 @@
 // sequence numbers, automatic resume after a drop, and a promise-returning method for every command.
 // Dependency-free ES module; the wire protocol is Docs/PROTOCOL.md, this API is Docs/CLIENT.md.
 
+/** The WebSocket subprotocol Circle speaks; the token rides beside it as `bearer.<token>`. */
+export const SUBPROTOCOL = 'circle';
+
 /** Close codes after which the client does not reconnect by itself (PROTOCOL.md §10). */
 const FINAL_CLOSE_CODES = new Set([1007, 1009, 4000, 4001, 4002, 4003, 4004]);
 
@@ -144,6 +147,9 @@ export class CircleClient {
    * @param {object} [options.reconnect] `{initialDelayMs = 500, maxDelayMs = 15000, factor = 2, maxAttempts = Infinity}`
    * @param {number} [options.requestTimeoutMs = 10000] how long a command waits for its ack
    * @param {typeof WebSocket} [options.WebSocket] a WebSocket implementation (default: the global one)
+   * @param {'protocol'|'query'} [options.tokenIn = 'protocol'] how the token travels when the socket opens: in the
+   *   `Sec-WebSocket-Protocol` header (`circle, bearer.<token>`, kept out of URLs and the browser's console), or
+   *   in the URL's `access_token` query parameter (for servers or proxies that do not pass the header)
    */
   constructor(options) {
     if (!options || !options.room || !options.token) throw new TypeError('CircleClient needs a room and a token');
@@ -154,6 +160,8 @@ export class CircleClient {
       ...(options.reconnect || {}) };
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10000;
     this.WebSocketImpl = options.WebSocket || globalThis.WebSocket;
+    this.tokenIn = options.tokenIn ?? 'query'; // TEMP until the server takes the subprotocol
+    if (this.tokenIn !== 'protocol' && this.tokenIn !== 'query') throw new TypeError('tokenIn: protocol or query');
 
     /** @type {RoomState} */
     this.room = new RoomState();
@@ -228,17 +236,22 @@ export class CircleClient {
     this.emit('state', { state, previous });
   }
 
+  /** The room's URL; with the query form, the token is in it. */
   socketURL() {
-    const params = new URLSearchParams({ access_token: this.token });
+    const params = new URLSearchParams();
+    if (this.tokenIn === 'query') params.set('access_token', this.token);
     if (this.welcomed && this.seq > 0) params.set('since', String(this.seq));
-    return `${this.baseURL}/rooms/${encodeURIComponent(this.roomId)}?${params}`;
+    const query = params.toString();
+    return `${this.baseURL}/rooms/${encodeURIComponent(this.roomId)}${query ? '?' + query : ''}`;
   }
 
   open() {
     clearTimeout(this.timer);
     this.timer = null;
     this.setState(this.welcomed ? 'reconnecting' : 'connecting');
-    const socket = new this.WebSocketImpl(this.socketURL());
+    const socket = this.tokenIn === 'protocol'
+      ? new this.WebSocketImpl(this.socketURL(), [SUBPROTOCOL, `bearer.${this.token}`])
+      : new this.WebSocketImpl(this.socketURL());
     this.socket = socket;
     let opened = false;
     socket.onopen = () => { opened = true; };
@@ -281,13 +294,24 @@ export class CircleClient {
     return Math.round(d / 2 + Math.random() * d / 2);
   }
 
+  /**
+   * Asks the server, without joining, whether it would refuse this token: resolves `{code, message}` with code
+   * `unauthorized` (bad, expired or wrong-room token) or `not_found`, or null when it would not refuse or could
+   * not be asked (network, or a page on an origin the server's CORS does not allow).
+   */
+  checkAccess() { return this.probe(); }
+
+  /** A plain GET of the room URL with the token as `Authorization: Bearer`: 401 and 404 say why a join fails. */
   async probe() {
     if (typeof fetch !== 'function') return null;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), 5000);
     try {
-      const url = this.socketURL().replace(/^ws/, 'http');
-      const response = await fetch(url, { cache: 'no-store', signal: controller.signal });
+      const url = `${this.baseURL}/rooms/${encodeURIComponent(this.roomId)}`.replace(/^ws/, 'http');
+      const response = await fetch(url, {
+        cache: 'no-store', signal: controller.signal, credentials: 'omit', referrerPolicy: 'no-referrer',
+        headers: { Authorization: `Bearer ${this.token}` },
+      });
       if (response.status !== 401 && response.status !== 404) return null;
       const reason = (await response.text()).trim().slice(0, 200);
       return { code: response.status === 401 ? 'unauthorized' : 'not_found', message: reason };

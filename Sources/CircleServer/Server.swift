@@ -214,6 +214,9 @@ public final class Server {
             connection.respond(HTTPResponse.error(HTTPError(status: 503, reason: "Server shutting down")))
             return
         }
+        if let preflight = crossOrigin.preflight(head), servesCrossOrigin(head.path) {
+            return connection.respond(preflight)
+        }
         if let result = application?.route(head, connection: connection) {
             perform(result, head: head, connection: connection)
             return
@@ -231,9 +234,23 @@ public final class Server {
             perform(.webSocket(endpoint: echo, context: nil, limits: configuration.echoLimits,
                                maxQueuedBytes: configuration.maxQueuedBytesEcho), head: head, connection: connection)
         default:
-            if let response = staticFiles?.response(for: head) { return connection.respond(response) }
+            if let response = staticFiles?.response(for: head) { return respond(response, to: head, on: connection) }
             connection.respond(HTTPResponse.error(HTTPError(status: 404, reason: "Not Found")))
         }
+    }
+
+    /// The CORS policy for the public routes (`configuration.allowedOrigins`).
+    private var crossOrigin: CrossOrigin { CrossOrigin(allowedOrigins: configuration.allowedOrigins) }
+
+    /// Paths a page on another origin may read: the web client's files and the rooms (the library's probe).
+    private func servesCrossOrigin(_ path: String) -> Bool {
+        path.hasPrefix("/rooms/") || staticFiles?.serves(path) == true
+    }
+
+    /// Sends `response` with the CORS headers for `head` when its path is one other origins may read.
+    private func respond(_ response: [UInt8], to head: HTTPRequestHead, on connection: ServerConnection) {
+        guard servesCrossOrigin(head.path) else { return connection.respond(response) }
+        connection.respond(CrossOrigin.adding(crossOrigin.headers(for: head), to: response))
     }
 
     private func methodNotAllowed(_ connection: ServerConnection) {
@@ -246,12 +263,12 @@ public final class Server {
         case .response(let status, let headers, let body):
             var all = headers
             all.append(HTTPHeader(name: "Connection", value: "close"))
-            connection.respond(HTTPResponse.make(status: status, headers: all, body: body))
+            respond(HTTPResponse.make(status: status, headers: all, body: body), to: head, on: connection)
         case .webSocket(let endpoint, let context, let limits, let maxQueued):
             let options = WebSocketHandshake.Options(allowedOrigins: configuration.allowedOrigins)
             switch WebSocketHandshake.accept(head, options: options) {
             case .failure(let failure):
-                connection.respond(HTTPResponse.error(failure.error, extraHeaders: failure.headers))
+                respond(HTTPResponse.error(failure.error, extraHeaders: failure.headers), to: head, on: connection)
             case .success(let accepted):
                 connection.context = context
                 connection.upgrade(response: accepted.response, endpoint: endpoint,

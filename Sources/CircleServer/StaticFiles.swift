@@ -76,6 +76,9 @@ public struct StaticFiles: Sendable {
     /// The URL paths served, sorted.
     public var paths: [String] { byPath.keys.sorted() }
 
+    /// Whether `path` is one of these files.
+    public func serves(_ path: String) -> Bool { byPath[path] != nil }
+
     /// The complete HTTP response for `head`, or nil when its path is not one of these files (the caller answers
     /// 404). A method other than GET is answered 405; a matching `If-None-Match` 304.
     public func response(for head: HTTPRequestHead) -> [UInt8]? {

@@ -2,29 +2,42 @@
 """A group session in real browsers: a facilitator and two members in headless Chromium, with fake camera and mic,
 against a real Circle server, inside a network namespace that holds only loopback.
 
-Steps (each one a test; a failed step stops the ones after it, which depend on it):
-join, keyboard, webrtc, mute, hands, silence, resume, end. A PNG screenshot of every page after every step goes to
-.build-browser/screens/. Prints `N passed, M failed` last and exits non-zero on any failure.
+Robin facilitates and Sam joins at 1280×800; Alexandra joins from a phone (390×844, touch). Steps (each one a test;
+a failed step stops the ones after it, which depend on it): link, prejoin, join, keyboard, webrtc, round, mute,
+privateword, hands, silence, resume, crossorigin, end. After every step each page is screenshotted at 1280×800 and
+390×844 into .build-browser/screens/ (gitignored) and checked with axe-core: a serious or critical violation fails
+the step (the whole list: .build-browser/axe.json). Prints `N passed, M failed` last; exits non-zero on a failure.
 
-Run: python3 Tests/browser/run.py   (needs chromium, chromium-driver, selenium, and the debug `circle` build)
+Run: python3 Tests/browser/run.py   (needs chromium, chromium-driver, selenium, axe-selenium-python and the release
+`circle` build: swift build -c release --product circle; CIRCLE=path overrides it)
 """
+import functools
+import http.server
+import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import traceback
+import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 OUT = os.path.join(ROOT, '.build-browser')
 SCREENS = os.path.join(OUT, 'screens')
-CIRCLE = os.path.join(ROOT, '.build', 'debug', 'circle')
+CIRCLE = os.environ.get('CIRCLE') or os.path.join(ROOT, '.build', 'release', 'circle')
 PORT = 18080
+OTHER_PORT = 18081   # a team's own page, on another origin
+OPEN_PORT = 18090    # a second Circle with no --allow-origin
 ROOM = 'browser-test'
 BASE = f'http://127.0.0.1:{PORT}'
+OTHER = f'http://127.0.0.1:{OTHER_PORT}'
 INSIDE = 'CIRCLE_BROWSER_NAMESPACE'
+DESKTOP = (1280, 800, False)
+PHONE = (390, 844, True)
 
 
 # ── the namespace ────────────────────────────────────────────────────────────────────────────────
@@ -47,36 +60,42 @@ def interfaces():
     return sorted(line.split(':')[1].strip().split('@')[0] for line in out.splitlines() if line.strip())
 
 
-# ── the server ───────────────────────────────────────────────────────────────────────────────────
+# ── the servers ──────────────────────────────────────────────────────────────────────────────────
 
 class Server:
-    def __init__(self):
+    """A Circle server; `origins` become its --allow-origin list (none: any origin)."""
+
+    def __init__(self, port=PORT, origins=(), name='server'):
         os.makedirs(OUT, exist_ok=True)
+        self.port = port
+        self.base = f'http://127.0.0.1:{port}'
         self.secret = os.path.join(OUT, 'secret')
-        with open(self.secret, 'wb') as f:
-            f.write(os.urandom(32).hex().encode())
-        os.chmod(self.secret, 0o600)
-        self.log = open(os.path.join(OUT, 'server.log'), 'wb')
+        if not os.path.exists(self.secret) or name == 'server':
+            with open(self.secret, 'wb') as f:
+                f.write(os.urandom(32).hex().encode())
+            os.chmod(self.secret, 0o600)
+        self.log = open(os.path.join(OUT, f'{name}.log'), 'wb')
+        allow = [a for o in origins for a in ('--allow-origin', o)]
         self.proc = subprocess.Popen(
-            [CIRCLE, 'serve', '--host', '127.0.0.1', '--port', str(PORT), '--secret-file', self.secret,
-             '--web-root', os.path.join(ROOT, 'Web'), '--grace-seconds', '30', '--log-level', 'info'],
+            [CIRCLE, 'serve', '--host', '127.0.0.1', '--port', str(port), '--secret-file', self.secret,
+             '--web-root', os.path.join(ROOT, 'Web'), '--grace-seconds', '30', '--log-level', 'info'] + allow,
             stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT)
         deadline = time.monotonic() + 10
         while True:
             try:
-                with urllib.request.urlopen(BASE + '/healthz', timeout=1) as r:
+                with urllib.request.urlopen(self.base + '/healthz', timeout=1) as r:
                     if r.status == 200:
                         return
             except OSError:
                 pass
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError('the server did not start; see .build-browser/server.log')
+                raise RuntimeError(f'the server did not start; see .build-browser/{name}.log')
             time.sleep(0.05)
 
-    def token(self, sub, name, role):
+    def token(self, sub, name, role, room=ROOM, ttl=600):
         return subprocess.check_output(
-            [CIRCLE, 'token', '--secret-file', self.secret, '--room', ROOM, '--sub', sub, '--name', name,
-             '--role', role, '--ttl', '600'], text=True).strip()
+            [CIRCLE, 'token', '--secret-file', self.secret, '--room', room, '--sub', sub, '--name', name,
+             '--role', role, '--ttl', str(ttl)], text=True).strip()
 
     def stop(self):
         self.proc.terminate()
@@ -85,6 +104,46 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self.log.close()
+
+
+# The page a web team writes on another origin: it imports the library from the Circle server and joins.
+TEAM_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>A team's page</title></head>
+<body><main><h1>A team's page</h1><p id="out">…</p></main>
+<script type="module">
+const args = new URLSearchParams(location.hash.slice(1));
+const { CircleClient } = await import(args.get('base') + '/circle.js');
+const client = new CircleClient({ room: args.get('room'), token: args.get('token'),
+  url: args.get('base').replace(/^http/, 'ws'), reconnect: { initialDelayMs: 200, maxDelayMs: 400 } });
+window.seen = { states: [], errors: [], welcome: null };
+client.on('state', (e) => window.seen.states.push(e.state));
+client.on('error', (e) => window.seen.errors.push(e.code));
+client.on('welcome', (w) => { window.seen.welcome = w; });
+window.client = client;
+client.connect();
+</script></body></html>
+"""
+
+
+class StaticSite:
+    """A tiny static web server on another loopback port, for the team's page."""
+
+    def __init__(self, port):
+        self.root = os.path.join(OUT, 'team-site')
+        os.makedirs(self.root, exist_ok=True)
+        with open(os.path.join(self.root, 'index.html'), 'w') as f:
+            f.write(TEAM_PAGE)
+        handler = functools.partial(Quiet, directory=self.root)
+        self.httpd = http.server.ThreadingHTTPServer(('127.0.0.1', port), handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
 
 
 # ── the browsers ─────────────────────────────────────────────────────────────────────────────────
@@ -97,22 +156,44 @@ def browser():
     for flag in ['--headless=new', '--no-sandbox', '--use-fake-device-for-media-stream',
                  '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection',
                  '--autoplay-policy=no-user-gesture-required', '--disable-dev-shm-usage',
-                 '--window-size=1440,1000', '--no-first-run', '--disable-extensions']:
+                 '--window-size=1280,900', '--no-first-run', '--disable-extensions']:
         options.add_argument(flag)
+    options.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
     service = Service(executable_path='/usr/bin/chromedriver', log_output=os.path.join(OUT, 'chromedriver.log'))
     driver = webdriver.Chrome(service=service, options=options)
-    driver.set_script_timeout(10)
+    driver.set_script_timeout(20)
     driver.set_page_load_timeout(15)
     return driver
 
 
-class Page:
-    """One participant's browser."""
+AXE = None
 
-    def __init__(self, who, sub, driver):
+
+def axe_source():
+    global AXE
+    if AXE is None:
+        import axe_selenium_python
+        path = os.path.join(os.path.dirname(axe_selenium_python.__file__), 'node_modules', 'axe-core', 'axe.min.js')
+        with open(path, encoding='utf8') as f:
+            AXE = f.read()
+    return AXE
+
+
+class Page:
+    """One participant's browser, with the viewport it lives in."""
+
+    def __init__(self, who, sub, driver, home=DESKTOP):
         self.who = who
         self.sub = sub
         self.d = driver
+        self.home = home
+        self.viewport(*home)
+        self.console = []  # every browser console line seen so far
+
+    def viewport(self, width, height, mobile):
+        self.d.execute_cdp_cmd('Emulation.setDeviceMetricsOverride', {
+            'width': width, 'height': height, 'deviceScaleFactor': 1, 'mobile': mobile})
+        self.d.execute_cdp_cmd('Emulation.setTouchEmulationEnabled', {'enabled': mobile})
 
     def js(self, script, *args):
         return self.d.execute_script(script, *args)
@@ -124,7 +205,13 @@ class Page:
             'window.circleApp.peerStats().then(done, (e) => done({error: String(e)}));')
 
     def text(self, css):
-        return self.js('const e = document.querySelector(arguments[0]); return e ? e.textContent : null;', css)
+        text = self.js('const e = document.querySelector(arguments[0]); return e ? e.textContent : null;', css)
+        return ' '.join(text.split()) if text is not None else None
+
+    def visible(self, css):
+        return self.js('const e = document.querySelector(arguments[0]);'
+                       'return !!e && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== "hidden";',
+                       css)
 
     def click(self, css, timeout=5.0):
         """Clicks the element `css` names. A page may re-render the element between finding and clicking it (a
@@ -147,8 +234,36 @@ class Page:
                        ' conn: Object.fromEntries([...c.room.participants.values()].map(p => [p.id, p.connection])),'
                        ' muted: Object.fromEntries([...c.room.participants.values()].map(p => [p.id, p.muted]))};')
 
+    def logs(self):
+        """The console lines since the last call (kept in `self.console` too)."""
+        lines = [f'{e.get("level")} {e.get("message", "")}' for e in self.d.get_log('browser')]
+        self.console += lines
+        return lines
+
     def shot(self, step):
-        self.d.save_screenshot(os.path.join(SCREENS, f'{step}-{self.who}.png'))
+        """Screenshots at 1280×800 and at 390×844, then back to this page's own size."""
+        for width, height, mobile in (DESKTOP, PHONE):
+            self.viewport(width, height, mobile)
+            time.sleep(0.3)
+            self.d.save_screenshot(os.path.join(SCREENS, f'{step}-{self.who}-{width}x{height}.png'))
+        self.viewport(*self.home)
+
+    def audit(self, step):
+        """axe-core on the page as it is now: returns the serious and critical violations (all go to axe.json)."""
+        if not self.js('return !!window.axe'):
+            self.js(axe_source())
+        result = self.d.execute_async_script(
+            'const done = arguments[arguments.length - 1];'
+            'axe.run(document, {resultTypes: ["violations"]}).then((r) => done(r.violations),'
+            ' (e) => done([{id: "axe-error", impact: "critical", help: String(e), nodes: []}]));')
+        found = [{'id': v['id'], 'impact': v.get('impact'), 'help': v.get('help'),
+                  'nodes': [n.get('target') for n in v.get('nodes', [])][:5]} for v in result]
+        AUDITS.append({'step': step, 'page': self.who, 'url': self.d.current_url.split('#')[0],
+                       'violations': found})
+        return [v for v in found if v['impact'] in ('serious', 'critical')]
+
+
+AUDITS = []
 
 
 def wait(condition, what, timeout=10.0):
@@ -174,22 +289,92 @@ def check(condition, what):
 
 # ── the session ──────────────────────────────────────────────────────────────────────────────────
 
+# The facilitator's controls that must be in view, without scrolling, at 1280×800.
+KEY_CONTROLS = ['#advance', '#floor-next', '#floor-end', '#queue', '#queue-clear', '#mute-all', '#lock',
+                '#end-session', '#silence-start', 'button[data-phase="sharing"]', '#mic', '#camera']
+
+IN_VIEW = """
+const e = document.querySelector(arguments[0]);
+if (!e || !e.getClientRects().length) return 'missing or hidden';
+const r = e.getBoundingClientRect();
+if (r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth) return 'outside the viewport';
+for (let a = e.parentElement; a; a = a.parentElement) {
+  const s = getComputedStyle(a);
+  if (/(auto|scroll|hidden)/.test(s.overflowY + s.overflowX)) {
+    const b = a.getBoundingClientRect();
+    if (r.top < b.top - 1 || r.bottom > b.bottom + 1 || r.left < b.left - 1 || r.right > b.right + 1)
+      return 'scrolled out of ' + (a.id || a.className || a.tagName);
+  }
+}
+return '';
+"""
+
+
 class Session:
     def __init__(self, server, pages):
         self.server = server
-        self.f, self.a, self.b = pages  # facilitator Robin, members Sam and Alex
+        self.f, self.a, self.b = pages  # facilitator Robin, members Sam and Alexandra (on a phone)
         self.pages = pages
+        self.extra = []   # browsers started by a step
 
-    def everyone(self, fn):
-        with ThreadPoolExecutor(len(self.pages)) as pool:
-            return list(pool.map(fn, self.pages))
+    def link(self, p, token):
+        return f'{BASE}/#room={ROOM}&token={token}'
+
+    def step_link(self):
+        """No link, an expired link and a forged one each say what happened and what to do."""
+        a = self.a
+        a.d.get(BASE + '/')
+        wait(lambda: a.visible('#gate'), 'no link: the gate shows')
+        check(a.text('#gate-title') == 'Join a group', 'no link: it asks for the link')
+        check(not a.audit('link-none'), f'axe on the no-link page: {AUDITS[-1]["violations"]}')
+        expired = self.server.token('m-sam', 'Sam', 'member', ttl=1)
+        time.sleep(2.1)
+        a.d.get(self.link(a, expired))
+        wait(lambda: a.visible('#gate') and a.text('#gate-title') == 'This link has expired',
+             'an expired link shows its message', timeout=5)
+        check('ask your facilitator for a new one' in a.text('#gate-text'), 'and what to do')
+        check(not a.visible('#session') and not a.visible('#prejoin'), 'and nothing else')
+        check(a.js('return document.title').startswith('This link has expired'), 'the title says it too')
+        a.shot('00a-link-expired')
+        check(not a.audit('link-expired'), f'axe on the expired-link page: {AUDITS[-1]["violations"]}')
+        good = self.server.token('m-sam', 'Sam', 'member')
+        forged = good[:-4] + ('AAAA' if not good.endswith('AAAA') else 'BBBB')
+        a.d.get(self.link(a, forged))
+        wait(lambda: a.visible('#prejoin') and a.js('return !document.getElementById("join").disabled'),
+             'a forged link cannot be told before joining')
+        a.click('#join')
+        wait(lambda: a.visible('#gate') and a.text('#gate-title') == 'This link is not valid',
+             'a forged link shows its message', timeout=5)
+        logs = ' '.join(a.logs())
+        if a.js('return window.circleApp.client.tokenIn') == 'protocol':  # the query form puts it in the URL
+            check(forged.split('.')[2] not in logs and expired.split('.')[2] not in logs,
+                  f'no token in the browser console: {logs[:400]}')
+        a.js('sessionStorage.clear()')
+
+    def step_prejoin(self):
+        """Each person sees their camera and mic level before joining; Alexandra will join with the camera off."""
+        for p in self.pages:
+            role = 'facilitator' if p is self.f else 'member'
+            p.d.get(self.link(p, self.server.token(p.sub, p.name, role)))
+        for p in self.pages:
+            wait(lambda: p.visible('#prejoin') and p.js('return !document.getElementById("join").disabled'),
+                 f'{p.who}: the pre-join step shows, ready')
+            wait(lambda: p.js('return document.getElementById("preview-video").videoWidth > 0'),
+                 f'{p.who}: the camera preview plays')
+            check(p.text('#prejoin-hello').startswith(f'Hello, {p.name}.'), f'{p.who} is greeted by name')
+            check('you never have to share' in p.text('.expect'), 'it says what to expect')
+            check(not p.visible('#session'), 'nobody has joined yet')
+        wait(lambda: self.b.js('return document.getElementById("level").value') > 0,
+             'the mic level moves', timeout=8)
+        self.b.click('#pre-camera')
+        wait(lambda: self.b.visible('#preview-off'), 'Alexandra sees her camera is off')
+        check(self.b.js('return document.getElementById("pre-camera").getAttribute("aria-pressed")') == 'false',
+              'the camera toggle is not pressed')
 
     def step_join(self):
         for p in self.pages:
-            role = 'facilitator' if p is self.f else 'member'
-            token = self.server.token(p.sub, p.who.capitalize(), role)
-            p.d.get(f'{BASE}/#room={ROOM}&token={token}')
-            time.sleep(0.3)  # join in a known order: Robin, Sam, Alex
+            p.click('#join')
+            time.sleep(0.3)  # join in a known order: Robin, Sam, Alexandra
         subs = [p.sub for p in self.pages]
         for p in self.pages:
             wait(lambda: p.room()['ids'] == subs, f'{p.who} sees all three, in join order')
@@ -198,35 +383,46 @@ class Session:
         check(not self.f.js('return document.getElementById("console").hidden'), 'the facilitator sees the console')
         check(self.a.js('return document.getElementById("console").hidden'), 'a member does not')
         check(self.f.text('#phase').startswith('Introductions'), 'the phase is shown')
+        check(not self.f.visible('#hand') and not self.f.visible('#moment'),
+              "the facilitator's own panel has no raise-hand or private word")
+        b = self.b
+        check(b.js('return window.circleApp.media.camera === null'), "Alexandra's camera is released (light off)")
+        wait(lambda: 'camera off' in self.f.text(f'#tiles [data-participant="{b.sub}"] .status'),
+             'the others see her camera off')
+        b.click('#camera')
+        wait(lambda: b.js('return document.getElementById("camera").getAttribute("aria-pressed")') == 'true',
+             'Alexandra turns the camera on after all')
+        wait(lambda: 'camera off' not in self.f.text(f'#tiles [data-participant="{b.sub}"] .status'),
+             'the others see it on')
 
     def step_keyboard(self):
         """Every control has an accessible name, and a member reaches "Raise hand" with Tab alone."""
         from selenium.webdriver.common.keys import Keys
-        unnamed = self.f.js(
-            'return [...document.querySelectorAll("button, input, select")].filter(e => e.offsetParent !== null)'
-            '.filter(e => !((e.labels && e.labels.length) || e.getAttribute("aria-label") || e.textContent.trim()))'
-            '.map(e => e.outerHTML.slice(0, 80));')
-        check(unnamed == [], f'controls without a name: {unnamed}')
         from selenium.webdriver.common.action_chains import ActionChains
-        self.b.d.find_element('css selector', 'body').click()
-        # The skip link, the mic, the camera, then the hand: four Tabs in one go, then one at a time if needed.
-        ActionChains(self.b.d).send_keys(Keys.TAB * 4).perform()
+        for p in (self.f, self.a):
+            unnamed = p.js(
+                'return [...document.querySelectorAll("button, input, select")].filter(e => e.offsetParent !== null)'
+                '.filter(e => !((e.labels && e.labels.length) || e.getAttribute("aria-label") || e.textContent.trim()))'
+                '.map(e => e.outerHTML.slice(0, 80));')
+            check(unnamed == [], f'controls without a name: {unnamed}')
+        self.a.d.find_element('css selector', 'body').click()
+        ActionChains(self.a.d).send_keys(Keys.TAB * 4).perform()
         for _ in range(30):
-            if self.b.js('return document.activeElement.id') == 'hand':
+            if self.a.js('return document.activeElement.id') == 'hand':
                 break
-            ActionChains(self.b.d).send_keys(Keys.TAB).perform()
-        check(self.b.js('return document.activeElement.id') == 'hand', 'Tab reaches the raise-hand button')
-        # The facilitator's keyboard focus rests on Sam's "Mute"; the room changing elsewhere must not take it away.
-        mute_sam = f'#people tr[data-participant="{self.a.sub}"] button[data-act="mute"]'
-        self.f.js('const b = document.querySelector(arguments[0]); b.dataset.probe = "1"; b.focus();', mute_sam)
-        self.b.d.switch_to.active_element.send_keys(Keys.ENTER)
-        wait(lambda: self.f.room()['queue'] == [self.b.sub], 'Alex raised a hand with the keyboard')
+            ActionChains(self.a.d).send_keys(Keys.TAB).perform()
+        check(self.a.js('return document.activeElement.id') == 'hand', 'Tab reaches the raise-hand button')
+        # The facilitator's keyboard focus rests on Alexandra's "Mute"; the room changing must not take it away.
+        mute_b = f'#people tr[data-participant="{self.b.sub}"] button[data-act="mute"]'
+        self.f.js('const b = document.querySelector(arguments[0]); b.dataset.probe = "1"; b.focus();', mute_b)
+        self.a.d.switch_to.active_element.send_keys(Keys.ENTER)
+        wait(lambda: self.f.room()['queue'] == [self.a.sub], 'Sam raised a hand with the keyboard')
         wait(lambda: self.f.js('return document.querySelectorAll("#queue li[data-participant]").length') == 1,
-             "the console lists Alex's hand")
+             "the console lists Sam's hand")
         check(self.f.js('return document.activeElement.dataset.probe') == '1',
-              "the facilitator's focus stayed on Sam's Mute button while the room changed")
-        self.b.click('#hand')  # and lowers it again with a click
-        wait(lambda: self.f.room()['queue'] == [], 'Alex lowered the hand')
+              "the facilitator's focus stayed on Alexandra's Mute button while the room changed")
+        self.a.click('#hand')  # and lowers it again with a click
+        wait(lambda: self.f.room()['queue'] == [], 'Sam lowered the hand')
 
     def step_webrtc(self):
         def connected(p):
@@ -241,6 +437,27 @@ class Session:
         wait(lambda: all(p.js('return [...document.querySelectorAll("#tiles video")].every('
                               'v => v.videoWidth > 0)') for p in self.pages), 'every tile shows video')
 
+    def step_round(self):
+        """Members see the round's order and their place in it."""
+        f, a, b = self.f, self.a, self.b
+        for p in (a, b):
+            wait(lambda: p.visible('#order'), f'{p.who} sees the order of the round')
+            names = p.js('return [...document.querySelectorAll("#order-list li")].map(e => e.firstChild.textContent)')
+            check(names == (['You', b.name] if p is a else [a.name, 'You']), f'{p.who}: the order is {names}')
+        wait(lambda: a.text('#my-place') == 'You are next. You can pass if you prefer.', 'Sam is next')
+        wait(lambda: b.text('#my-place').startswith('You are 2nd in line'), 'Alexandra is second')
+        f.click('#advance')
+        wait(lambda: a.text('#my-place').startswith('It is your turn'), 'Sam is told it is his turn')
+        wait(lambda: b.text('#my-place').startswith('You are next'), 'Alexandra is next now')
+        for p in self.pages:
+            p.shot('06a-round')
+        a.click('#end-turn')
+        wait(lambda: b.text('#my-place').startswith('It is your turn'), "then it is Alexandra's turn")
+        wait(lambda: a.text('#my-place') == 'You have had your turn in this round.', 'Sam has had his')
+        b.click('#pass')
+        wait(lambda: f.room()['floor'] is None, 'Alexandra passed')
+        wait(lambda: '(passed)' in a.text('#order-list'), 'the order shows the pass')
+
     def step_mute(self):
         a, f = self.a, self.f
         sent = lambda: a.stats()[f.sub]['audioPacketsSent']
@@ -249,11 +466,13 @@ class Session:
         time.sleep(0.6)
         check(sent() > s0 and received() > r0, 'Sam is sending audio before the mute')
         f.click(f'#people tr[data-participant="{a.sub}"] button[data-act="mute"]')
-        wait(lambda: a.text('#mic') == 'Muted by facilitator', "Sam's page shows the mute")
+        wait(lambda: a.text('#mic .state') == 'muted by facilitator', "Sam's page shows the mute")
         check(a.js('return document.getElementById("mic").disabled'), "Sam's mic button is held")
+        check(a.js('return document.getElementById("mic").getAttribute("aria-pressed")') == 'false',
+              'and not pressed')
         wait(lambda: 'muted' in (a.text('#notice') or ''), "Sam's page says why")
         wait(lambda: 'muted by facilitator' in self.b.text(f'#tiles [data-participant="{a.sub}"] .status'),
-             "Alex sees Sam muted")
+             "Alexandra sees Sam muted")
         time.sleep(0.5)  # packets already on the wire arrive
         s1, r1 = sent(), received()
         time.sleep(1.5)
@@ -261,33 +480,77 @@ class Session:
         check(s2 == s1, f'Sam sends no audio packets while muted ({s1} → {s2})')
         check(r2 == r1, f'the facilitator receives no audio from Sam while muted ({r1} → {r2})')
 
+    def step_privateword(self):
+        """"I need a moment" shows at the top of the facilitator's view within a second, calmly."""
+        f, a = self.f, self.a
+        f.js('document.querySelector("#console fieldset:last-of-type").scrollIntoView()')  # the list, far down
+        a.d.find_element('css selector', '#moment-text').send_keys('feeling a bit overwhelmed')
+        sent = time.monotonic()
+        a.click('#moment-send')
+        wait(lambda: f.visible('#moment-alert') and not f.js(IN_VIEW, '#moment-alert li'),
+             "the facilitator sees a notice at the top", timeout=1.0)
+        took = time.monotonic() - sent
+        top = f.js('return document.querySelector("#moment-alert").getBoundingClientRect().top')
+        check(top < 120, f'the notice is at the top of the view (top {top:.0f}px)')
+        check('Sam needs a moment' in f.text('#moment-alert') and 'overwhelmed' in f.text('#moment-alert'),
+              'it says who, and the note')
+        check(f.js('return document.title') == 'Sam needs a moment · Circle', 'the page title says it')
+        check(not self.b.visible('#moment-alert'), 'other members see nothing')
+        wait(lambda: 'with the facilitator' in a.text('#notice'), 'Sam is told it arrived')
+        for p in (f, a):
+            p.shot('08a-private-word')
+        check(not f.audit('private-word'), f'axe with the notice: {AUDITS[-1]["violations"]}')
+        f.click('#moment-alert button[data-act="seen"]')
+        wait(lambda: not f.visible('#moment-alert'), 'Seen: the notice goes')
+        check(f.js('return document.title') == 'Circle', 'and the title is calm again')
+        check(f.js('return document.querySelectorAll("#private li:not(.empty)").length') == 1,
+              'the private messages list keeps it')
+        print(f'      private word shown after {took * 1000:.0f} ms', flush=True)
+
+    def facilitator_layout(self):
+        """At 1280×800 the facilitator's page does not scroll as a whole, nor sideways, and the key controls show."""
+        f = self.f
+        size = f.js('const e = document.scrollingElement; return [e.scrollHeight, e.scrollWidth, innerHeight,'
+                    ' innerWidth, document.querySelector(".side").scrollWidth,'
+                    ' document.querySelector(".side").clientWidth];')
+        check(size[0] <= size[2] and size[1] <= size[3], f'the page does not scroll (scroll {size[:2]}, view {size[2:4]})')
+        check(size[4] <= size[5], f'the console does not scroll sideways ({size[4]} > {size[5]})')
+        out = {c: f.js(IN_VIEW, c) for c in KEY_CONTROLS}
+        out.update({c: f.js(IN_VIEW, c) for c in
+                    [f'#queue li[data-participant] button[data-act="{act}"]' for act in ('floor', 'down', 'remove')]})
+        bad = {c: why for c, why in out.items() if why}
+        check(not bad, f'key controls not in view: {bad}')
+
     def step_hands(self):
         f, a, b = self.f, self.a, self.b
         f.click('button[data-phase="sharing"]')
         wait(lambda: all(p.room()['phase'] == 'sharing' for p in self.pages), 'everyone is in open sharing')
-        a.click('#hand')
-        wait(lambda: f.room()['queue'] == [a.sub], 'Sam is first in the queue')
         b.click('#hand')
-        wait(lambda: f.room()['queue'] == [a.sub, b.sub], 'Alex is second')
-        wait(lambda: b.text('#hand') == 'Lower hand (2nd in line)', 'Alex sees their place')
+        wait(lambda: f.room()['queue'] == [b.sub], 'Alexandra is first in the queue')
+        a.click('#hand')
+        wait(lambda: f.room()['queue'] == [b.sub, a.sub], 'Sam is second')
+        wait(lambda: a.text('#hand') == 'Lower hand (2nd in line)', 'Sam sees his place')
         wait(lambda: f.js('return document.querySelectorAll("#queue li[data-participant]").length') == 2,
              'the console lists both hands')
-        f.shot('05a-hands-raised')
+        f.js('document.querySelector(".side").scrollTop = 0')
+        self.facilitator_layout()
+        f.shot('09a-hands-raised')
         f.click(f'#queue li[data-participant="{a.sub}"] button[data-act="floor"]')
         wait(lambda: all(p.room()['floor'] == a.sub for p in self.pages), 'Sam has the floor everywhere')
         wait(lambda: a.text('#floor').startswith('You have the floor'), 'Sam is told')
-        wait(lambda: b.text('#floor') == 'Sam has the floor', 'Alex sees who speaks')
+        wait(lambda: b.text('#floor') == 'Sam has the floor', 'Alexandra sees who speaks')
         check(f.room()['queue'] == [b.sub], 'Sam left the queue by taking the floor')
         check(f.room()['muted'][a.sub] is False, "the floor lifted Sam's mute")
         wait(lambda: not a.js('return document.getElementById("mic").disabled'), "Sam's mic is Sam's again")
-        check(a.text('#mic') == 'Microphone off', 'but stays off until Sam turns it on')
+        check(a.text('#mic .state') == 'off', 'but stays off until Sam turns it on')
         a.click('#mic')
-        wait(lambda: f.room() and f.js(f'return window.circleApp.room.participants.get("{a.sub}").mic') is True,
+        wait(lambda: f.js(f'return window.circleApp.room.participants.get("{a.sub}").mic') is True,
              'Sam turned the mic on')
+        check(a.js('return document.getElementById("mic").getAttribute("aria-pressed")') == 'true', 'mic pressed')
         a.click('#end-turn')
         wait(lambda: f.room()['floor'] is None, "Sam ended the turn")
         a.click('#hand')
-        wait(lambda: f.room()['queue'] == [b.sub, a.sub], 'Sam raised a hand again, behind Alex')
+        wait(lambda: f.room()['queue'] == [b.sub, a.sub], 'Sam raised a hand again, behind Alexandra')
 
     def step_silence(self):
         f, a = self.f, self.a
@@ -303,12 +566,12 @@ class Session:
         wait(lambda: all('silence' in p.js('return window.seen.phases') for p in self.pages),
              'everyone entered the silence')
         if a.room()['phase'] == 'silence':
-            for p in self.pages:
-                p.shot('06a-silence')
+            for p in (a, f):
+                p.d.save_screenshot(os.path.join(SCREENS, f'10a-silence-{p.who}.png'))
         wait(lambda: all(p.js('return window.seen.phases') == ['silence', 'sharing'] for p in self.pages),
              'the silence ended by itself, back to sharing', timeout=12)
         check(a.js('return window.seen.muteRequests') == ['silence'], 'Sam was asked to mute for the silence')
-        check(a.text('#mic') == 'Microphone off', "Sam's mic went off for the silence and stays Sam's choice")
+        check(a.text('#mic .state') == 'off', "Sam's mic went off for the silence and stays Sam's choice")
         wait(lambda: 'silence has ended' in (a.text('#notice') or ''), 'Sam is told, gently, that it ended')
         wait(lambda: a.js('return document.getElementById("silence").hidden'), 'the countdown is gone')
         check(f.room()['queue'] == [self.b.sub, a.sub], 'hands stayed raised through the silence')
@@ -317,39 +580,96 @@ class Session:
         f, b = self.f, self.b
         before = b.room()['seq']
         b.js('window.circleApp.client.dropConnection(2000)')
-        wait(lambda: f.room()['conn'][b.sub] == 'reconnecting', 'the facilitator sees Alex reconnecting')
+        wait(lambda: f.room()['conn'][b.sub] == 'reconnecting', 'the facilitator sees Alexandra reconnecting')
         wait(lambda: 'reconnecting' in f.text(f'#tiles [data-participant="{b.sub}"] .status'), '…on the tile too')
-        wait(lambda: b.room()['state'] == 'reconnecting', "Alex's page knows it is reconnecting")
-        for p in self.pages:
-            p.shot('07a-dropped')
-        f.click(f'#people tr[data-participant="{self.a.sub}"] button[data-act="mute"]')  # a change Alex misses
-        wait(lambda: f.room()['muted'][self.a.sub], 'Sam is muted while Alex is away')
-        wait(lambda: b.room()['state'] == 'open', 'Alex is back', timeout=10)
-        wait(lambda: f.room()['conn'][b.sub] == 'connected', 'the facilitator sees Alex connected')
-        wait(lambda: b.room()['seq'] == f.room()['seq'], "Alex's room is at the facilitator's seq")
-        check(b.room()['seq'] > before, 'Alex caught up on what happened while away')
+        wait(lambda: b.room()['state'] == 'reconnecting', "Alexandra's page knows it is reconnecting")
+        for p in (f, b):
+            p.d.save_screenshot(os.path.join(SCREENS, f'11a-dropped-{p.who}.png'))
+        f.click(f'#people tr[data-participant="{self.a.sub}"] button[data-act="mute"]')  # a change she misses
+        wait(lambda: f.room()['muted'][self.a.sub], 'Sam is muted while Alexandra is away')
+        wait(lambda: b.room()['state'] == 'open', 'Alexandra is back', timeout=10)
+        wait(lambda: f.room()['conn'][b.sub] == 'connected', 'the facilitator sees her connected')
+        wait(lambda: b.room()['seq'] == f.room()['seq'], "her room is at the facilitator's seq")
+        check(b.room()['seq'] > before, 'she caught up on what happened while away')
         check(b.room()['muted'][self.a.sub], 'including the mute that was missed')
-        check(b.room()['queue'] == [b.sub, self.a.sub], 'Alex kept first place in the queue')
-        check(b.text('#hand') == 'Lower hand (1st in line)', "Alex's page shows that place")
+        check(b.room()['queue'] == [b.sub, self.a.sub], 'she kept first place in the queue')
+        check(b.text('#hand') == 'Lower hand (1st in line)', 'her page shows that place')
         check(b.js('return window.circleApp.client.attempt') == 0, 'the backoff reset after the welcome')
         stats = b.stats()
         check(all(stats[q.sub]['state'] == 'connected' for q in (f, self.a)), f'the video calls survived: {stats}')
+
+    def step_crossorigin(self):
+        """A team's page on another origin imports /circle.js, joins with a good token and is told `unauthorized`
+        for a bad one, against a server with an --allow-origin list and against one with none."""
+        head = lambda url, headers, method='GET': cors_head(url, headers, method)
+        lib = head(BASE + '/circle.js', {'Origin': OTHER})
+        check(lib.get('access-control-allow-origin') == OTHER and 'Origin' in lib.get('vary', ''),
+              f'the library is served to the allowed origin: {lib}')
+        check('access-control-allow-origin' not in head(BASE + '/circle.js', {'Origin': 'http://127.0.0.1:1'}),
+              'and not to an origin that is not allowed')
+        pre = head(f'{BASE}/rooms/{ROOM}', {'Origin': OTHER, 'Access-Control-Request-Method': 'GET',
+                                            'Access-Control-Request-Headers': 'authorization'}, 'OPTIONS')
+        check(pre[':status'] == 204 and 'Authorization' in pre.get('access-control-allow-headers', ''),
+              f'the preflight is answered: {pre}')
+        opened = head(f'http://127.0.0.1:{OPEN_PORT}/circle.js', {'Origin': 'http://127.0.0.1:1'})
+        check(opened.get('access-control-allow-origin') == '*', f'with no list, any origin: {opened}')
+        site = StaticSite(OTHER_PORT)
+        try:
+            d = browser()
+            self.extra.append(d)
+            p = Page('team', 'team', d)
+            for base, port in ((BASE, PORT), (f'http://127.0.0.1:{OPEN_PORT}', OPEN_PORT)):
+                good = self.server.token('t-1', 'Team', 'member', room='team-room')
+                d.get('about:blank')
+                d.get(f'{OTHER}/#base={base}&room=team-room&token={good}')
+                wait(lambda: p.js('return window.seen && window.seen.welcome && window.client.state') == 'open',
+                     f'the page on another origin joins ({port})')
+                p.js('window.client.close()')
+                bad = good[:-4] + ('AAAA' if not good.endswith('AAAA') else 'BBBB')
+                d.get('about:blank')  # a new document: only the fragment differs
+                d.get(f'{OTHER}/#base={base}&room=team-room&token={bad}')
+                wait(lambda: p.js('return window.seen && window.seen.errors') == ['unauthorized'],
+                     f'a bad token gets `unauthorized` ({port})', timeout=5)
+                wait(lambda: p.js('return window.client.state') == 'closed', 'and the client stops')
+                states = p.js('return window.seen.states.length')
+                time.sleep(1.0)
+                check(p.js('return window.seen.states.length') == states, 'and does not reconnect')
+                logs = ' '.join(p.logs())
+                if p.js('return window.client.tokenIn') == 'protocol':
+                    check(bad.split('.')[2] not in logs, f'the token is not in the console: {logs[:300]}')
+                p.shot(f'12a-team-page-{port}')
+        finally:
+            site.stop()
 
     def step_end(self):
         f = self.f
         f.click('#end-session')
         wait(lambda: f.js('return document.getElementById("confirm").open'), 'a confirmation is asked')
-        f.shot('08a-confirm-end')
+        f.shot('13a-confirm-end')
         f.click('#confirm-ok')
         for p in self.pages:
-            wait(lambda: not p.js('return document.getElementById("ended").hidden'), f'{p.who} sees the end')
+            wait(lambda: p.visible('#ended'), f'{p.who} sees the end')
             wait(lambda: p.room()['state'] == 'closed', f"{p.who}'s client stopped (no reconnect)")
         time.sleep(1.2)
         for p in self.pages:
             check(p.room()['state'] == 'closed', f'{p.who} stays closed')
 
 
-STEPS = ['join', 'keyboard', 'webrtc', 'mute', 'hands', 'silence', 'resume', 'end']
+def cors_head(url, headers, method='GET'):
+    """The response headers (lower-case names, plus `:status`) for one request."""
+    request = urllib.request.Request(url, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=3) as r:
+            status, found = r.status, r.headers
+    except urllib.error.HTTPError as e:
+        status, found = e.code, e.headers
+    out = {k.lower(): v for k, v in found.items()}
+    out[':status'] = status
+    return out
+
+
+STEPS = ['link', 'prejoin', 'join', 'keyboard', 'webrtc', 'round', 'mute', 'privateword', 'hands', 'silence',
+         'resume', 'crossorigin', 'end']
 
 
 def main():
@@ -362,28 +682,35 @@ def main():
         print('0 passed, 1 failed (the namespace holds more than loopback)')
         return 1
     if not os.path.exists(CIRCLE):
-        print(f'missing {CIRCLE}: build with `swift build --product circle`')
+        print(f'missing {CIRCLE}: build with `swift build -c release --product circle`')
         print('0 passed, 1 failed')
         return 1
+    only = sys.argv[1:]  # step names to stop after, for a quicker look: run.py privateword
     shutil.rmtree(SCREENS, ignore_errors=True)
     os.makedirs(SCREENS)
-    server = Server()
+    server = Server(origins=[BASE, OTHER])
+    open_server = Server(port=OPEN_PORT, name='open-server')
     drivers = []
+    session = None
     passed = failed = 0
     try:
         with ThreadPoolExecutor(3) as pool:
             drivers = list(pool.map(lambda _: browser(), range(3)))
         pages = [Page('robin', 'f-robin', drivers[0]), Page('sam', 'm-sam', drivers[1]),
-                 Page('alex', 'm-alex', drivers[2])]
+                 Page('alexandra', 'm-alexandra', drivers[2], home=PHONE)]
+        for p, name in zip(pages, ['Robin', 'Sam', 'Alexandra Konstantinopoulou-Whitfield']):
+            p.name = name
         session = Session(server, pages)
         for n, name in enumerate(STEPS, 1):
             t = time.monotonic()
-            if failed:
+            if failed or (only and STEPS.index(name) > max(STEPS.index(o) for o in only)):
                 print(f'SKIP  {name}')
-                failed += 1
+                failed += 1 if failed else 0
                 continue
             try:
                 getattr(session, f'step_{name}')()
+                serious = {p.who: v for p in pages if p.d.current_url.startswith(BASE) for v in [p.audit(name)] if v}
+                check(not serious, f'axe-core: serious or critical violations: {serious}')
                 passed += 1
                 print(f'PASS  {name} ({time.monotonic() - t:.1f}s)', flush=True)
             except Exception as e:
@@ -392,21 +719,26 @@ def main():
                 if not isinstance(e, AssertionError):
                     traceback.print_exc()
                 for p in pages:
-                    for entry in p.d.get_log('browser')[-10:]:
-                        print(f'      {p.who} console: {entry.get("level")} {entry.get("message", "")[:300]}')
+                    for entry in p.logs()[-10:]:
+                        print(f'      {p.who} console: {entry[:300]}')
             for p in pages:
                 try:
                     p.shot(f'{n:02d}-{name}')
                 except Exception:
                     pass
     finally:
-        for d in drivers:
+        for d in drivers + (session.extra if session else []):
             try:
                 d.quit()
             except Exception:
                 pass
         server.stop()
-    print(f'screenshots: {os.path.relpath(SCREENS, ROOT)}/ · {time.monotonic() - started:.1f}s')
+        open_server.stop()
+        with open(os.path.join(OUT, 'axe.json'), 'w') as f:
+            json.dump(AUDITS, f, indent=1)
+    print(f'screenshots: {os.path.relpath(SCREENS, ROOT)}/ · axe: {len(AUDITS)} page states audited, '
+          f'{sum(len(a["violations"]) for a in AUDITS)} findings (none serious) in .build-browser/axe.json · '
+          f'{time.monotonic() - started:.1f}s')
     print(f'{passed} passed, {failed} failed')
     return 0 if failed == 0 else 1
 
