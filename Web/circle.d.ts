@@ -92,6 +92,21 @@ export interface CircleClientOptions {
   requestTimeoutMs?: number;
   /** A WebSocket implementation (default: the global one). */
   WebSocket?: typeof WebSocket;
+  /**
+   * How the token travels when the socket opens: `'protocol'` (default) in the `Sec-WebSocket-Protocol` header as
+   * `circle, bearer.<token>`, out of URLs and the browser's console; `'query'` in the URL's `access_token`.
+   */
+  tokenIn?: 'protocol' | 'query';
+}
+
+/** The WebSocket subprotocol Circle speaks (`circle`). */
+export const SUBPROTOCOL: string;
+
+/** Why the server would refuse this client's token or room. */
+export interface Refusal {
+  code: 'unauthorized' | 'not_found';
+  /** The server's reason, e.g. `token expired`. */
+  message: string;
 }
 
 /** A sequenced room event, as sent by the server (snake_case fields, `seq`). */
@@ -152,8 +167,11 @@ export class CircleClient {
   readonly state: ClientState;
   /** Failed reconnect attempts in a row (0 once welcomed). */
   readonly attempt: number;
+  readonly tokenIn: 'protocol' | 'query';
 
   connect(): void;
+  /** Asks the server, without joining, whether it would refuse the token; null when not (or when it can't tell). */
+  checkAccess(): Promise<Refusal | null>;
   leave(): Promise<void>;
   close(): void;
   dropConnection(reconnectAfterMs?: number): void;
