@@ -268,6 +268,7 @@ class SessionApp {
     c.on('signal', (m) => this.signaled(m.from, m.payload));
     c.on('reaction', (m) => this.reacted(m.from, m.kind));
     c.on('private_word', (m) => this.privateWord(m));
+    c.on('private_word_seen', (m) => this.privateWordSeen(m));
     c.on('stats', (m) => { for (const s of m.stats) this.spoken.set(s.participant, s.spoken_ms); this.render(); });
     c.on('error', (e) => {
       if (e.code === 'unauthorized' || e.code === 'not_found') return this.refused(e);
@@ -384,6 +385,17 @@ class SessionApp {
   markSeen(from) {
     this.unseen = this.unseen.filter((w) => w.from !== from);
     this.renderAlert();
+    this.client.privateWordSeen(from).catch(() => {});  // they may have left; the notice goes either way
+  }
+
+  /** A facilitator saw a private word: the member is told, gently; the other facilitators' notices clear. */
+  privateWordSeen(m) {
+    if (m.participant === this.client.participant) {
+      this.say(`${this.name(m.by)} has seen your message. Take the time you need.`);
+    } else if (this.unseen.some((w) => w.from === m.participant)) {
+      this.unseen = this.unseen.filter((w) => w.from !== m.participant);
+      this.renderAlert();
+    }
   }
 
   /** The calm notice at the top of a facilitator's view, and the page title, while a word is unseen. */

@@ -133,6 +133,7 @@ export interface CircleEvents {
   signal: { type: 'signal'; from: string; payload: unknown };
   reaction: { type: 'reaction'; from: string; kind: ReactionKind };
   private_word: { type: 'private_word'; from: string; text?: string };
+  private_word_seen: { type: 'private_word_seen'; participant: string; by: string };
   turn_nudge: { type: 'turn_nudge'; speaker: string; time_left_ms: number };
   turn_time_up: { type: 'turn_time_up'; speaker: string };
   mute_request: { type: 'mute_request'; reason: 'facilitator' | 'silence' };
@@ -207,4 +208,6 @@ export class CircleClient {
   promote(participant: string): Promise<void>;
   endSession(): Promise<void>;
   requestStats(): Promise<StatsEntry[]>;
+  /** Tells a member their private word was seen; they and the other facilitators get `private_word_seen`. */
+  privateWordSeen(participant: string): Promise<void>;
 }

@@ -134,7 +134,8 @@ function pacingFromWire(p) {
  * - `welcome` `{participant, role, resumed, fresh}` — joined or resumed (`fresh`: a new snapshot replaced the room)
  * - `room` `{room, event?}` — after the welcome and after every event; `room` is `client.room`
  * - `event` `{event}` and the event's own `type` (`participant_joined`, `queue_changed`, …) with the raw event
- * - direct messages by type: `signal`, `reaction`, `private_word`, `turn_nudge`, `turn_time_up`, `mute_request`, `stats`
+ * - direct messages by type: `signal`, `reaction`, `private_word`, `private_word_seen`, `turn_nudge`, `turn_time_up`,
+ *   `mute_request`, `stats`
  * - `error` `{code, message}` — an error with no pending request (a refused join, a command sent without waiting)
  * - `closed` `{code, reason, willReconnect, delayMs?}` — every socket close
  */
@@ -343,7 +344,7 @@ export class CircleClient {
       return this.emit('error', { code: m.code, message: m.message });
     }
     if (typeof m.seq === 'number') return this.event(m);
-    this.emit(m.type, m); // direct messages: signal, reaction, private_word, turn_nudge, turn_time_up, mute_request, stats
+    this.emit(m.type, m); // direct messages: signal, reaction, private_word(_seen), turn_nudge, mute_request, …
   }
 
   welcome(w) {
@@ -468,6 +469,9 @@ export class CircleClient {
   endSession() { return this.send({ type: 'end_session' }); }
 
   /** Speaking time per participant: resolves with the `stats` array (`participant`, `turns`, `passes`, `spoken_ms`). */
+  /** Tells a member their private word was seen (they and the other facilitators get `private_word_seen`). */
+  privateWordSeen(participant) { return this.send({ type: 'private_word_seen', participant }); }
+
   requestStats() {
     return new Promise((resolve, reject) => {
       const off = this.on('stats', (m) => { off(); resolve(m.stats); });

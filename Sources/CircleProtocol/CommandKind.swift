@@ -30,6 +30,7 @@ enum CommandKind: String, CaseIterable {
     case promote
     case endSession = "end_session"
     case requestStats = "request_stats"
+    case privateWordSeen = "private_word_seen"
 
     /// The fields this command may carry besides `type` and `id` (one bit per ``Field``); any other member makes
     /// the message `invalid`.
@@ -44,7 +45,7 @@ enum CommandKind: String, CaseIterable {
         case .privateWord: Field.text.bit
         case .setPhase: Field.phase.bit
         case .startSilence: Field.silenceMs.bit
-        case .giveFloor, .removeFromQueue, .mute, .unmute, .remove, .promote: Field.participant.bit
+        case .giveFloor, .removeFromQueue, .mute, .unmute, .remove, .promote, .privateWordSeen: Field.participant.bit
         case .moveInQueue: Field.participant.bit | Field.position.bit
         case .setQueuePolicy: Field.policy.bit
         case .setPacing: Field.turnLengthMs.bit | Field.nudgeBeforeMs.bit | Field.autoAdvance.bit

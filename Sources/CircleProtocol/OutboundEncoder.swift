@@ -43,6 +43,12 @@ enum OutboundEncoder {
             w.member("from", from)
             w.member("text", text)
             w.endObject()
+        case .privateWordSeen(let participant, let by):
+            w.beginObject()
+            w.member("type", literal: "private_word_seen")
+            w.member("participant", participant)
+            w.member("by", by)
+            w.endObject()
         case .turnNudge(let speaker, let timeLeft):
             w.beginObject()
             w.member("type", literal: "turn_nudge")

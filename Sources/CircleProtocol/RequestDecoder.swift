@@ -93,6 +93,7 @@ enum RequestDecoder {
         case .promote: return .promote(try fields.string(.participant))
         case .endSession: return .endSession
         case .requestStats: return .requestStats
+        case .privateWordSeen: return .privateWordSeen(try fields.string(.participant))
         }
     }
 

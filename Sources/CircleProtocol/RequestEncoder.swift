@@ -35,7 +35,8 @@ enum RequestEncoder {
         case .moveInQueue(let id, let position):
             w.member("participant", id)
             w.member("position", position)
-        case .removeFromQueue(let id), .mute(let id), .unmute(let id), .remove(let id), .promote(let id):
+        case .removeFromQueue(let id), .mute(let id), .unmute(let id), .remove(let id), .promote(let id),
+            .privateWordSeen(let id):
             w.member("participant", id)
         case .setQueuePolicy(let policy):
             w.member("policy", policy.wireName)

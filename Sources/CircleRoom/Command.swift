@@ -90,6 +90,8 @@ public enum Command: Hashable, Sendable {
     case endSession
     /// Ask for speaking time and turns per participant (answered directly with `stats`).
     case requestStats
+    /// Tell a member their private word was seen (directly, to them and the other facilitators; never sequenced).
+    case privateWordSeen(ParticipantID)
 
     /// The command's `type` on the wire.
     public var wireName: String {
@@ -122,6 +124,7 @@ public enum Command: Hashable, Sendable {
         case .promote: "promote"
         case .endSession: "end_session"
         case .requestStats: "request_stats"
+        case .privateWordSeen: "private_word_seen"
         }
     }
 
@@ -134,7 +137,7 @@ public enum Command: Hashable, Sendable {
             .participant
         case .setPhase, .advanceRound, .startSilence, .endSilence, .giveFloor, .moveInQueue, .removeFromQueue,
             .clearQueue, .setQueuePolicy, .setPacing, .mute, .unmute, .muteAllButSpeaker, .lock, .unlock, .remove,
-            .promote, .endSession, .requestStats:
+            .promote, .endSession, .requestStats, .privateWordSeen:
             .facilitator
         }
     }

@@ -109,6 +109,8 @@ public enum Outbound: Hashable, Sendable {
     case reaction(from: ParticipantID, ReactionKind)
     /// A private word to the facilitators ("I need a moment", plus optional text).
     case privateWord(from: ParticipantID, text: String?)
+    /// To the member and the other facilitators: `by` has seen the member's private word.
+    case privateWordSeen(participant: ParticipantID, by: ParticipantID)
     /// To the speaker and facilitators: the paced turn has this much time left.
     case turnNudge(speaker: ParticipantID, timeLeft: Duration)
     /// To the speaker and facilitators: the paced turn's time is up.
@@ -128,6 +130,7 @@ public enum Outbound: Hashable, Sendable {
         case .signal: "signal"
         case .reaction: "reaction"
         case .privateWord: "private_word"
+        case .privateWordSeen: "private_word_seen"
         case .turnNudge: "turn_nudge"
         case .turnTimeUp: "turn_time_up"
         case .muteRequest: "mute_request"

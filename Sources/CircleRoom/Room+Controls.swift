@@ -95,6 +95,13 @@ extension Room {
             return .endRoom
         case .requestStats:
             deliver(.stats(speakingStats()), to: connection)
+        case .privateWordSeen(let id):
+            // Direct, not an event: who needed a moment is never told to the room.
+            guard let member = state.participants[id]?.connection else {
+                throw CommandError(.notFound, "participant not connected")
+            }
+            let recipients = [member] + facilitatorConnections(excluding: sender).filter { $0 != member }
+            deliver(.privateWordSeen(participant: id, by: sender), to: recipients)
         case .leave, .signal, .media, .raiseHand, .lowerHand, .pass, .endTurn, .reaction, .privateWord:
             break  // handled by `perform`
         }

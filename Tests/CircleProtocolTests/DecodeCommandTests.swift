@@ -47,6 +47,7 @@ import Testing
         (#"{"type":"promote","participant":"m3"}"#, .promote("m3")),
         (#"{"type":"end_session"}"#, .endSession),
         (#"{"type":"request_stats"}"#, .requestStats),
+        (#"{"type":"private_word_seen","participant":"m3"}"#, .privateWordSeen("m3")),
     ]
 
     @Test(arguments: samples)

@@ -99,6 +99,7 @@ final class SessionDriver {
         s.send("f", #"{"type":"mute_all_but_speaker","id":"b9"}"#)
         s.send("m2", #"{"type":"reaction","id":"c1","kind":"heart"}"#)
         s.send("m2", #"{"type":"private_word","id":"c2","text":"I need a moment"}"#)
+        s.send("f", #"{"type":"private_word_seen","id":"c8","participant":"m2"}"#)
         s.send("m1", #"{"type":"signal","id":"c3","to":"m2","payload":{"type":"offer","sdp":"v=0\r\n"}}"#)
         s.send("m2", #"{"type":"signal","to":"m1","payload":{"type":"answer","sdp":"v=0\r\n"}}"#)
         s.send("m1", #"{"type":"signal","to_all":true,"payload":{"candidate":"candidate:1 1 udp 1 10.0.0.1 9 typ host"}}"#)

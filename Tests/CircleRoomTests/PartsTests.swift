@@ -159,7 +159,7 @@ struct PartsTests {
         for name in names.union(eventNames) {
             #expect(name.allSatisfy { $0.isLowercase || $0 == "_" }, "\(name)")
         }
-        #expect(Set(commands.map(\.wireName)).count == 28)
+        #expect(Set(commands.map(\.wireName)).count == 29)
     }
 
     @Test func roleRawValuesMatchTheTokenClaims() {

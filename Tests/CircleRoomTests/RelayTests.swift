@@ -150,6 +150,28 @@ struct RelayTests {
         #expect(h.errors("a") == [.notFound])
     }
 
+    @Test func seenReachesTheMemberAndTheOtherFacilitatorsOnly() {
+        let h = Self.room()
+        h.send("a", .privateWord(text: nil))
+        h.send("f", .privateWordSeen("a"))
+        let seen = Outbound.privateWordSeen(participant: "a", by: "f")
+        #expect(h.messages("a").last == seen)
+        #expect(h.messages("c").last == seen)
+        #expect(h.messages("f").last == .ack("r"))
+        #expect(!h.messages("f").contains(seen))
+        #expect(!h.messages("b").contains(seen))
+        #expect(!h.messages("o").contains(seen))
+    }
+
+    @Test func seenForSomeoneNotConnectedIsNotFoundAndMembersMayNotSendIt() {
+        let h = Self.room()
+        h.send("b", .privateWordSeen("a"))
+        #expect(h.errors("b") == [.forbidden])
+        h.drop("a")
+        h.send("f", .privateWordSeen("a"))
+        #expect(h.errors("f") == [.notFound])
+    }
+
     @Test func aPrivateWordTextIsCapped() {
         let h = Harness(config: RoomConfig(maxPrivateWordBytes: 10))
         h.join("f", .facilitator)

@@ -502,6 +502,7 @@ class Session:
         check(not f.audit('private-word'), f'axe with the notice: {AUDITS[-1]["violations"]}')
         f.click('#moment-alert button[data-act="seen"]')
         wait(lambda: not f.visible('#moment-alert'), 'Seen: the notice goes')
+        wait(lambda: 'Robin has seen your message' in a.text('#notice'), 'and Sam is told it was seen')
         check(f.js('return document.title') == 'Circle', 'and the title is calm again')
         check(f.js('return document.querySelectorAll("#private li:not(.empty)").length') == 1,
               'the private messages list keeps it')

@@ -102,6 +102,7 @@ enum ReferenceDecoder {
         case .promote: return .promote(try fields.string("participant"))
         case .endSession: return .endSession
         case .requestStats: return .requestStats
+        case .privateWordSeen: return .privateWordSeen(try fields.string("participant"))
         }
     }
 
@@ -236,6 +237,7 @@ enum TreeCommandKind: String, CaseIterable {
     case promote
     case endSession = "end_session"
     case requestStats = "request_stats"
+    case privateWordSeen = "private_word_seen"
 
     /// The fields this command may carry besides `type` and `id`; any other member makes the message `invalid`.
     var fields: [String] {
@@ -249,7 +251,7 @@ enum TreeCommandKind: String, CaseIterable {
         case .privateWord: Self.privateWordFields
         case .setPhase: Self.setPhaseFields
         case .startSilence: Self.startSilenceFields
-        case .giveFloor, .removeFromQueue, .mute, .unmute, .remove, .promote: Self.participantFields
+        case .giveFloor, .removeFromQueue, .mute, .unmute, .remove, .promote, .privateWordSeen: Self.participantFields
         case .moveInQueue: Self.moveInQueueFields
         case .setQueuePolicy: Self.setQueuePolicyFields
         case .setPacing: Self.setPacingFields

@@ -70,6 +70,7 @@ enum Samples {
             .reaction(from: "m1", .heart),
             .privateWord(from: "m1", text: "I need a moment"),
             .privateWord(from: "m1", text: nil),
+            .privateWordSeen(participant: "m1", by: "f1"),
             .turnNudge(speaker: "m2", timeLeft: .seconds(30)),
             .turnTimeUp(speaker: "m2"),
             .muteRequest(.silence),
