@@ -94,12 +94,15 @@ struct EndedRooms {
     }
 }
 
-/// What an open room connection keeps while it lives (inline in its ``ServerConnection``): its number in its room
-/// and the room, so that a message finds both without a lookup, and its rate limit. Kept small, one per joined
-/// participant: the room id and the identity live in the room.
+/// What an open room connection keeps while it lives, in the service's slot table (the connection carries only
+/// the slot's ``ConnectionID`` as its tag): the connection, its room, so that a message finds it without a lookup,
+/// and its rate limit. Kept small, one per joined participant: the room id and the identity live in the room.
 struct RoomSession {
-    let hosted: HostedRoom
-    let connectionID: ConnectionID
+    /// `serial << 32 | slot`: the serial (one per open) keeps ids unique when a slot is reused.
+    var id: ConnectionID
+    /// Nil when the slot is free.
+    var connection: ServerConnection?
+    var hosted: HostedRoom?
     var bucket: TokenBucket
     /// When the current flood window began (the loop's milliseconds, wrapping; see ``ServerConnection/clock(_:)``).
     var floodWindowStart: UInt32 = 0
@@ -130,9 +133,9 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     private var logger: Logger { server.logger }
     private var metrics: ServerMetrics? { server.metrics }
     private var rooms: [String: HostedRoom] = [:]
-    /// Open room connections by slot: a `ConnectionID` is `serial << 32 | slot`, so that a recipient is found by
-    /// indexing, not hashing. The serial (one per open) makes every id unique even when a slot is reused.
-    private var slots: [Slot] = []
+    /// Open room connections by slot: a `ConnectionID` is `serial << 32 | slot`, so that a recipient (or the sender
+    /// of a message, by its connection's tag) is found by indexing, not hashing.
+    private var slots: [RoomSession] = []
     /// The effects buffer lent to whichever room is being called (see ``lendEffects(to:)``).
     private var spareEffects: [RoomEffect] = []
     private var freeSlots: [UInt32] = []
@@ -142,10 +145,6 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     /// Refused joins are logged at most ``refusalLogBurst`` a second; the rest are counted into the next line.
     private var refusalLog = (second: Int64(0), logged: 0, suppressed: 0)
     private static let refusalLogBurst = 10
-    private struct Slot {
-        var id: ConnectionID
-        var connection: ServerConnection?
-    }
     /// Scratch buffer for encoding frames, reused across broadcasts.
     private var frame: [UInt8] = []
 
@@ -277,10 +276,8 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         }
         endedRooms.remove(join.roomID)
         let hosted = host(join.roomID)
-        let id = attach(connection)
         let t = now
-        connection.room = RoomSession(hosted: hosted, connectionID: id,
-                                      bucket: TokenBucket(burst: configuration.messageBurst, now: t))
+        let id = attach(connection, to: hosted, now: t)
         metrics?.participants.record(connectionCount)
         lendEffects(to: hosted.room)
         let outcome = hosted.room.join(connection: id, identity: join.identity, resumeFrom: join.resumeFrom, now: t)
@@ -318,19 +315,15 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
 
     /// A refused frame is a strike; the message it belongs to is answered when it is whole.
     public func webSocketDidReceiveFragment(_ connection: ServerConnection) {
-        guard var session = connection.room else { return }
-        let admission = admit(&session, now: now)
-        connection.room = session
-        if admission == .flooding { closeFlooding(connection, room: session.hosted.room.id) }
+        guard let slot = slot(of: connection), let hosted = hostedRoom(of: slots[slot]) else { return }
+        if admit(&slots[slot], now: now) == .flooding { closeFlooding(connection, room: hosted.room.id) }
     }
 
     public func webSocket(_ connection: ServerConnection, didReceiveText text: [UInt8]) {
-        guard var session = connection.room, let hosted = hostedRoom(of: session) else { return }
-        let id = session.connectionID
+        guard let slot = slot(of: connection), let hosted = hostedRoom(of: slots[slot]) else { return }
+        let id = slots[slot].id
         let t = now
-        let admission = admit(&session, now: t)
-        connection.room = session  // the session is read once and written back once per message
-        switch admission {
+        switch admit(&slots[slot], now: t) {
         case .allowed:
             break
         case .refused:
@@ -365,11 +358,12 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     }
 
     public func webSocketDidClose(_ connection: ServerConnection, reason: DisconnectReason) {
-        guard let session = connection.room else { return }
-        let id = session.connectionID
-        detach(id)
+        guard let slot = slot(of: connection) else { return }
+        let id = slots[slot].id
+        let hosted = hostedRoom(of: slots[slot])
+        detach(slot)
         metrics?.participants.record(connectionCount)
-        guard let hosted = hostedRoom(of: session) else { return }
+        guard let hosted else { return }
         if let participant = hosted.room.participant(for: id) {
             logger.info("connection lost", metadata: [
                 "room": "\(hosted.room.id)", "participant": "\(participant)", "conn": "\(connection.id)",
@@ -393,25 +387,42 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
 
     // MARK: Connections by slot
 
-    private func attach(_ connection: ServerConnection) -> ConnectionID {
+    private static var freeSlot: RoomSession {
+        RoomSession(id: ConnectionID(0), connection: nil, hosted: nil, bucket: TokenBucket(burst: 0, now: Instant(nanoseconds: 0)))
+    }
+
+    /// Gives `connection` a slot in `hosted`, and the slot's id as the connection's tag.
+    private func attach(_ connection: ServerConnection, to hosted: HostedRoom, now t: Instant) -> ConnectionID {
         let slot: Int
         if let free = freeSlots.popLast() { slot = Int(free) } else {
             slot = slots.count
-            slots.append(Slot(id: ConnectionID(0), connection: nil))
+            slots.append(Self.freeSlot)
         }
         let id = ConnectionID(nextSerial << 32 | UInt64(slot))
         nextSerial += 1
-        slots[slot] = Slot(id: id, connection: connection)
+        slots[slot] = RoomSession(id: id, connection: connection, hosted: hosted,
+                                  bucket: TokenBucket(burst: configuration.messageBurst, now: t))
+        connection.tag = id.rawValue
         connectionCount += 1
         return id
     }
 
-    private func detach(_ id: ConnectionID) {
-        let slot = Int(truncatingIfNeeded: id.rawValue & 0xFFFF_FFFF)
-        guard slot < slots.count, slots[slot].id == id, slots[slot].connection != nil else { return }
-        slots[slot] = Slot(id: ConnectionID(0), connection: nil)
+    private func detach(_ slot: Int) {
+        slots[slot].connection?.tag = nil
+        slots[slot] = Self.freeSlot
         freeSlots.append(UInt32(slot))
         connectionCount -= 1
+    }
+
+    /// The slot of an open room connection, from its tag.
+    @inline(__always)
+    private func slot(of connection: ServerConnection) -> Int? {
+        guard let tag = connection.tag else { return nil }
+        let slot = Int(truncatingIfNeeded: tag & 0xFFFF_FFFF)
+        guard slot < slots.count, slots[slot].id.rawValue == tag, slots[slot].connection === connection else {
+            return nil
+        }
+        return slot
     }
 
     @inline(__always)
@@ -425,7 +436,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     /// would find).
     @inline(__always)
     private func hostedRoom(of session: RoomSession) -> HostedRoom? {
-        let hosted = session.hosted
+        guard let hosted = session.hosted else { return nil }
         if hosted.isLive { return hosted }
         return rooms[hosted.room.id]
     }
