@@ -161,7 +161,7 @@ export class CircleClient {
       ...(options.reconnect || {}) };
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10000;
     this.WebSocketImpl = options.WebSocket || globalThis.WebSocket;
-    this.tokenIn = options.tokenIn ?? 'query'; // TEMP until the server takes the subprotocol
+    this.tokenIn = options.tokenIn ?? 'protocol';
     if (this.tokenIn !== 'protocol' && this.tokenIn !== 'query') throw new TypeError('tokenIn: protocol or query');
 
     /** @type {RoomState} */
