@@ -8,8 +8,8 @@ privateword, hands, silence, resume, crossorigin, end. After every step each pag
 390×844 into .build-browser/screens/ (gitignored) and checked with axe-core: a serious or critical violation fails
 the step (the whole list: .build-browser/axe.json). Prints `N passed, M failed` last; exits non-zero on a failure.
 
-Run: python3 Tests/browser/run.py   (needs chromium, chromium-driver, selenium, axe-selenium-python and the release
-`circle` build: swift build -c release --product circle; CIRCLE=path overrides it)
+Run: python3 Tests/browser/run.py [STEP]  (needs chromium, chromium-driver, selenium, axe-selenium-python and a
+`circle` build: the newer of .build/release and .build/debug, or CIRCLE=path; with STEP, stops after that step)
 """
 import functools
 import http.server
@@ -28,7 +28,10 @@ from concurrent.futures import ThreadPoolExecutor
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 OUT = os.path.join(ROOT, '.build-browser')
 SCREENS = os.path.join(OUT, 'screens')
-CIRCLE = os.environ.get('CIRCLE') or os.path.join(ROOT, '.build', 'release', 'circle')
+# CIRCLE=path, else the newer of the release and debug builds (Scripts/test builds debug; a release build is faster).
+BUILDS = [os.path.join(ROOT, '.build', kind, 'circle') for kind in ('release', 'debug')]
+CIRCLE = os.environ.get('CIRCLE') or max((b for b in BUILDS if os.path.exists(b)), key=os.path.getmtime,
+                                         default=BUILDS[0])
 PORT = 18080
 OTHER_PORT = 18081   # a team's own page, on another origin
 OPEN_PORT = 18090    # a second Circle with no --allow-origin
@@ -113,7 +116,8 @@ TEAM_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title
 const args = new URLSearchParams(location.hash.slice(1));
 const { CircleClient } = await import(args.get('base') + '/circle.js');
 const client = new CircleClient({ room: args.get('room'), token: args.get('token'),
-  url: args.get('base').replace(/^http/, 'ws'), reconnect: { initialDelayMs: 200, maxDelayMs: 400 } });
+  url: args.get('base').replace(/^http/, 'ws'), reconnect: { initialDelayMs: 200, maxDelayMs: 400 },
+  tokenIn: args.get('tokenIn') || undefined });
 window.seen = { states: [], errors: [], welcome: null };
 client.on('state', (e) => window.seen.states.push(e.state));
 client.on('error', (e) => window.seen.errors.push(e.code));
@@ -380,6 +384,9 @@ class Session:
             wait(lambda: p.room()['ids'] == subs, f'{p.who} sees all three, in join order')
             wait(lambda: p.js('return document.querySelectorAll("#tiles .tile").length') == 3, f'{p.who}: 3 tiles')
             check('token' not in p.d.current_url, 'the token is gone from the address bar')
+            check(p.js('const s = window.circleApp.client.socket; return [s.protocol, s.url]')
+                  == ['circle', f'ws://127.0.0.1:{PORT}/rooms/{ROOM}'],
+                  'the token went in the subprotocol: the server answered `circle`, the URL holds no token')
         check(not self.f.js('return document.getElementById("console").hidden'), 'the facilitator sees the console')
         check(self.a.js('return document.getElementById("console").hidden'), 'a member does not')
         check(self.f.text('#phase').startswith('Introductions'), 'the phase is shown')
@@ -645,6 +652,15 @@ class Session:
                 if p.js('return window.client.tokenIn') == 'protocol':
                     check(bad.split('.')[2] not in logs, f'the token is not in the console: {logs[:300]}')
                 p.shot(f'12a-team-page-{port}')
+            # The query form, for clients that cannot send the header, still joins; and its bad token is told too.
+            d.get('about:blank')
+            d.get(f'{OTHER}/#base={BASE}&room=team-room&tokenIn=query&token={good}')
+            wait(lambda: p.js('return window.client.state') == 'open', 'the query form joins')
+            check('access_token=' in p.js('return window.client.socket.url'), 'with the token in the URL')
+            d.get('about:blank')
+            d.get(f'{OTHER}/#base={BASE}&room=team-room&tokenIn=query&token={bad}')
+            wait(lambda: p.js('return window.seen.errors') == ['unauthorized'], 'the query form: `unauthorized`',
+                 timeout=5)
         finally:
             site.stop()
 
