@@ -1,5 +1,6 @@
 import ArgumentParser
 import CircleLoop
+import CircleRooms
 import CircleServer
 import Glibc
 import Logging
@@ -147,7 +148,7 @@ struct Serve: ParsableCommand {
             return handler
         }
         let registry = PrometheusCollectorRegistry()
-        let factory = ServerMetrics.prometheusFactory(registry: registry)
+        let factory = ServerMetrics.prometheusFactory(registry: registry, microsecondTimers: [RoomMetrics.eventLatencyLabel])
         MetricsSystem.bootstrap(factory)
         let logger = Logger(label: "circle")
         let loop = try EventLoop()
@@ -161,8 +162,10 @@ struct Serve: ParsableCommand {
         }
         var rooms: RoomService?
         if let secret {
-            rooms = RoomService(server: server, configuration: roomConfiguration(settings, secret: secret))
-            server.application = rooms
+            let service = RoomService(server: server, configuration: roomConfiguration(settings, secret: secret))
+            service.metrics = RoomMetrics(factory: factory)
+            server.application = service
+            rooms = service
         } else {
             logger.warning("no secret configured (--secret-file or CIRCLE_SECRET): /rooms is disabled")
         }
