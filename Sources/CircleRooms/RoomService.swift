@@ -91,7 +91,8 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         let identity = Identity(sub: claims.sub, name: claims.name, role: Role(rawValue: claims.role.rawValue)!)
         let ended = rooms[roomID] == nil && endedRooms.refuses(roomID, issuedAt: claims.iat, now: wallClock)
         let join = RoomJoin(roomID: roomID, identity: identity, resumeFrom: resumeFrom, sessionEnded: ended)
-        return .webSocket(endpoint: self, context: join, limits: nil, maxQueuedBytes: nil, subprotocol: Self.subprotocol)
+        return .webSocket(endpoint: self, context: join, limits: nil, maxQueuedBytes: nil,
+                          subprotocol: Self.subprotocol)
     }
 
     /// Room ids: 1–64 characters of `A-Z a-z 0-9 - _ .`.
@@ -273,7 +274,8 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     // MARK: Connections by slot
 
     private static var freeSlot: RoomSession {
-        RoomSession(id: ConnectionID(0), connection: nil, hosted: nil, bucket: TokenBucket(burst: 0, now: Instant(nanoseconds: 0)))
+        RoomSession(id: ConnectionID(0), connection: nil, hosted: nil,
+                    bucket: TokenBucket(burst: 0, now: Instant(nanoseconds: 0)))
     }
 
     /// Gives `connection` a slot in `hosted`, and the slot's id as the connection's tag.

@@ -1,4 +1,5 @@
 import CircleRoom
+import CircleServer
 
 /// What the room service can be told.
 public struct RoomServiceConfiguration: Sendable {
@@ -8,10 +9,11 @@ public struct RoomServiceConfiguration: Sendable {
     public var room = RoomConfig()
     /// Rooms one server holds at most; a join that would open one more is answered 503 before the upgrade.
     public var maxRooms = 10_000
-    /// Messages per second a connection may send, sustained…
+    /// Messages (and frames) per second a connection may send, sustained, in bursts of twice as many. Beyond it each
+    /// message gets `rate_limited`.
     public var messagesPerSecond = 20
-    /// …and in a burst. Beyond it each message gets `rate_limited`.
-    public var messageBurst = 40
+    /// The burst: twice the rate.
+    public var messageBurst: Int { messagesPerSecond * 2 }
     /// A connection refused this many messages or frames by the rate limit within ``floodWindowSeconds`` is closed
     /// with 1008 (at most 255).
     public var floodCloseAfter = 100
@@ -26,4 +28,17 @@ public struct RoomServiceConfiguration: Sendable {
     public var maxEndedRooms = 100_000
 
     public init(secret: [UInt8]) { self.secret = secret }
+}
+
+extension ServeSettings {
+    /// The rooms' configuration these settings describe, beside ``ServeSettings/serverConfiguration``.
+    public func roomServiceConfiguration(secret: [UInt8]) -> RoomServiceConfiguration {
+        var config = RoomServiceConfiguration(secret: secret)
+        config.room.grace = .seconds(graceSeconds)
+        config.room.maxParticipants = maxParticipants
+        config.maxRooms = maxRooms
+        config.messagesPerSecond = messageRate
+        config.maxTokenLifetimeSeconds = Int64(maxTokenTTL)
+        return config
+    }
 }
