@@ -52,7 +52,7 @@ public final class ServerConnection: TCPConnectionDelegate {
 
     /// The loop's time in milliseconds as these fields keep it; never 0, which means "none".
     @inline(__always)
-    static func clock(_ milliseconds: UInt64) -> UInt32 { max(1, UInt32(truncatingIfNeeded: milliseconds)) }
+    public static func clock(_ milliseconds: UInt64) -> UInt32 { max(1, UInt32(truncatingIfNeeded: milliseconds)) }
 
     /// Milliseconds from `then` (a ``clock(_:)`` value) to `now` (the loop's milliseconds).
     @inline(__always)
@@ -105,7 +105,7 @@ public final class ServerConnection: TCPConnectionDelegate {
     }
 
     /// Sends a frame already encoded, copied from `frame` into the outbound queue.
-    func send(encodedFrame frame: UnsafeRawBufferPointer) {
+    public func send(encodedFrame frame: UnsafeRawBufferPointer) {
         guard isOpen else { return }
         // Only a full queue makes a slow consumer; a write refused because the socket is already finishing is not one.
         guard tcp.queuedBytes + frame.count <= tcp.maxQueuedBytes else { return slowConsumer() }

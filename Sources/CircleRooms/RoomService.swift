@@ -2,136 +2,21 @@ import CircleAuth
 import CircleHTTP
 import CircleLoop
 import CircleProtocol
+import CircleServer
 import CircleRoom
 import CircleWebSocket
 import Glibc
 import Logging
-
-/// What the room service can be told.
-public struct RoomServiceConfiguration: Sendable {
-    /// The HS256 secret tokens are signed with.
-    public var secret: [UInt8]
-    /// Rules and limits of each room (participants, grace, log size, signal cap, reactions, pacing).
-    public var room = RoomConfig()
-    /// Rooms one server holds at most; a join that would open one more is answered 503 before the upgrade.
-    public var maxRooms = 10_000
-    /// Messages per second a connection may send, sustained…
-    public var messagesPerSecond = 20
-    /// …and in a burst. Beyond it each message gets `rate_limited`.
-    public var messageBurst = 40
-    /// A connection refused this many messages or frames by the rate limit within ``floodWindowSeconds`` is closed
-    /// with 1008 (at most 255).
-    public var floodCloseAfter = 100
-    /// The window over which refusals are counted towards ``floodCloseAfter``.
-    public var floodWindowSeconds = 10
-    /// Seconds of clock skew allowed on `exp` and `nbf`.
-    public var tokenLeewaySeconds: Int64 = 0
-    /// The longest a token may live: one whose `exp` is further ahead is refused. An ended session's room id is
-    /// refused to tokens issued before its end for this long (plus the leeway), so that no link outlives it.
-    public var maxTokenLifetimeSeconds: Int64 = 86_400
-    /// Ended sessions remembered at most; past it the oldest is forgotten first.
-    public var maxEndedRooms = 100_000
-
-    public init(secret: [UInt8]) { self.secret = secret }
-}
-
-/// What routing learned about a WebSocket on `/rooms/{id}`, held from the upgrade until it opens (the same call).
-final class RoomJoin {
-    let roomID: String
-    let identity: Identity
-    let resumeFrom: UInt64?
-    /// The room's session has ended and the token predates the end: refused with `session_ended` and 4004.
-    let sessionEnded: Bool
-
-    init(roomID: String, identity: Identity, resumeFrom: UInt64?, sessionEnded: Bool) {
-        self.roomID = roomID
-        self.identity = identity
-        self.resumeFrom = resumeFrom
-        self.sessionEnded = sessionEnded
-    }
-}
-
-/// Room ids whose session ended, each until no token issued before its end can still be valid.
-struct EndedRooms {
-    /// Unix seconds: when the session ended, and until when it is remembered.
-    private var ended: [String: (at: Int64, until: Int64)] = [:]
-    /// Ids in the order they ended (the oldest from `head` on), for expiry and for the cap.
-    private var order: [String] = []
-    private var head = 0
-
-    var count: Int { ended.count }
-
-    /// Whether a token issued at `issuedAt` (nil: unknown) is refused for `roomID` at `now`.
-    func refuses(_ roomID: String, issuedAt: Int64?, now: Int64) -> Bool {
-        guard let entry = ended[roomID], now < entry.until else { return false }
-        guard let issuedAt else { return true }
-        return issuedAt <= entry.at
-    }
-
-    mutating func add(_ roomID: String, at now: Int64, for seconds: Int64, cap: Int) {
-        expire(now: now)
-        if ended.updateValue((now, now + seconds), forKey: roomID) == nil { order.append(roomID) }
-        while ended.count > max(1, cap) { dropOldest() }
-    }
-
-    mutating func remove(_ roomID: String) { ended[roomID] = nil }
-
-    private mutating func expire(now: Int64) {
-        while head < order.count, let entry = ended[order[head]], now >= entry.until { dropOldest() }
-        while head < order.count, ended[order[head]] == nil { head += 1 }  // reopened since
-        if head > 1024 && head * 2 > order.count {
-            order.removeFirst(head)
-            head = 0
-        }
-    }
-
-    private mutating func dropOldest() {
-        while head < order.count {
-            let id = order[head]
-            head += 1
-            if ended.removeValue(forKey: id) != nil { return }
-        }
-    }
-}
-
-/// What an open room connection keeps while it lives, in the service's slot table (the connection carries only
-/// the slot's ``ConnectionID`` as its tag): the connection, its room, so that a message finds it without a lookup,
-/// and its rate limit. Kept small, one per joined participant: the room id and the identity live in the room.
-struct RoomSession {
-    /// `serial << 32 | slot`: the serial (one per open) keeps ids unique when a slot is reused.
-    var id: ConnectionID
-    /// Nil when the slot is free.
-    var connection: ServerConnection?
-    var hosted: HostedRoom?
-    var bucket: TokenBucket
-    /// When the current flood window began (the loop's milliseconds, wrapping; see ``ServerConnection/clock(_:)``).
-    var floodWindowStart: UInt32 = 0
-    /// Messages and frames refused by the rate limit in the current window (saturating: one of these exists per
-    /// participant).
-    var strikes: UInt8 = 0
-}
-
-/// A room on this loop, with the timer armed at its next deadline.
-final class HostedRoom {
-    let room: Room
-    /// Made the first time the room has a deadline (a turn's end, a silence, a grace period): a room that never has
-    /// one, as a quiet group waiting in its intro may not, holds no timer.
-    var timer: LoopTimer?
-    /// Whether the service still holds this room (`rooms[room.id] === self`); false once it is dropped.
-    var isLive = true
-    init(room: Room) {
-        self.room = room
-    }
-}
 
 /// Serves `/rooms/{roomId}`: authenticates before the upgrade, routes each connection to its room on this loop,
 /// carries out the room's effects (one encode per broadcast) and keeps each room's timer armed.
 public final class RoomService: HTTPApplication, WebSocketEndpoint {
     private let server: Server
     private let configuration: RoomServiceConfiguration
+    /// The rooms' metrics (rooms, participants, messages by type, errors by code, floods); nil keeps none.
+    public var metrics: RoomMetrics?
     private let verifier: TokenVerifier
     private var logger: Logger { server.logger }
-    private var metrics: ServerMetrics? { server.metrics }
     private var rooms: [String: HostedRoom] = [:]
     /// Open room connections by slot: a `ConnectionID` is `serial << 32 | slot`, so that a recipient (or the sender
     /// of a message, by its connection's tag) is found by indexing, not hashing.
@@ -206,7 +91,8 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         let identity = Identity(sub: claims.sub, name: claims.name, role: Role(rawValue: claims.role.rawValue)!)
         let ended = rooms[roomID] == nil && endedRooms.refuses(roomID, issuedAt: claims.iat, now: wallClock)
         let join = RoomJoin(roomID: roomID, identity: identity, resumeFrom: resumeFrom, sessionEnded: ended)
-        return .webSocket(endpoint: self, context: join, limits: nil, maxQueuedBytes: nil, subprotocol: Self.subprotocol)
+        return .webSocket(endpoint: self, context: join, limits: nil, maxQueuedBytes: nil,
+                          subprotocol: Self.subprotocol)
     }
 
     /// Room ids: 1–64 characters of `A-Z a-z 0-9 - _ .`.
@@ -388,7 +274,8 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     // MARK: Connections by slot
 
     private static var freeSlot: RoomSession {
-        RoomSession(id: ConnectionID(0), connection: nil, hosted: nil, bucket: TokenBucket(burst: 0, now: Instant(nanoseconds: 0)))
+        RoomSession(id: ConnectionID(0), connection: nil, hosted: nil,
+                    bucket: TokenBucket(burst: 0, now: Instant(nanoseconds: 0)))
     }
 
     /// Gives `connection` a slot in `hosted`, and the slot's id as the connection's tag.
