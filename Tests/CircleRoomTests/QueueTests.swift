@@ -73,7 +73,7 @@ struct QueueTests {
         h.send("f", .giveFloor(to: "o"))
         h.drop("a")
         h.send("f", .giveFloor(to: "a"))
-        #expect(h.errors("f") == [.notFound, .invalid, .notFound])
+        #expect(h.errors("f") == [.notFound, .invalid, .reconnecting])
         #expect(h.snapshot.floor == nil)
     }
 
