@@ -124,7 +124,10 @@ extension Room {
             guard state.floor?.speaker != target else { throw CommandError(.conflict, "already has the floor") }
             next = target
         } else {
-            guard let head = nextInQueue() else { throw CommandError(.notFound, "the queue is empty") }
+            guard let head = nextInQueue() else {
+                // Raised hands whose owners are all in their grace are still there: try again when one is back.
+                throw CommandError(state.queue.isEmpty ? .notFound : .reconnecting, "no one connected in the queue")
+            }
             next = head
         }
         finishTurn(.facilitator)

@@ -77,6 +77,16 @@ struct QueueTests {
         #expect(h.snapshot.floor == nil)
     }
 
+    @Test func giveFloorToTheQueueWhenEveryoneInItIsReconnectingIsReconnecting() {
+        let h = Self.sharing()
+        h.send("f", .giveFloor(to: nil))
+        h.send("a", .raiseHand)
+        h.drop("a")
+        h.send("f", .giveFloor(to: nil))
+        #expect(h.errors("f") == [.notFound, .reconnecting])
+        #expect(h.snapshot.floor == nil)
+    }
+
     @Test func leastSpokenPolicyPutsThoseWhoSpokeLeastFirst() {
         let h = Self.sharing()
         h.send("f", .giveFloor(to: "a"))
