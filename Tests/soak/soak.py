@@ -11,7 +11,8 @@ soak-report.html (inline SVG) and soak-summary.json. Pass criteria (exit 1 and t
   - RSS is flat over the second half: a least-squares slope over it, scaled to 10 minutes, under --max-growth-pct
     (1 %) of the mean RSS there, or under --floor-mib (1 MiB) over the fitted window (a short run's noise);
   - the open descriptors come back to the baseline (taken before any load) within --settle seconds of the end;
-  - the server never restarts: the same PID, with the same start time, alive at every sample and at the end.
+  - the server never restarts: the same PID, with the same start time, alive at every sample and at the end;
+  - and its log holds no token, display name or payload the clients sent (Circle never logs them).
 """
 import argparse
 import base64
@@ -335,6 +336,15 @@ class Soak:
                 self.failures.append(f"the server (pid {self.pid}) is not alive at the end")
         elif not v["healthz_at_end"]:
             self.failures.append("the server does not answer /healthz at the end")
+        # 5. Circle never logs tokens, display names or payloads: look for what the clients sent.
+        self.server_log.flush()
+        with open(os.path.join(self.out, "server.log"), errors="replace") as f:
+            text = f.read()
+        leaks = sorted({m for m in re.findall(r"eyJ[A-Za-z0-9_-]{8}|Soak \w+|Member \d+|Facilitator|s{16}|f{16}|"
+                                                r"candidate:|a=type:", text)})
+        v["log_lines"] = text.count("\n")
+        if leaks:
+            self.failures.append(f"the server log holds what clients sent: {leaks[:5]}")
         cpu = [s["cpu_s"] for s in self.samples if s["cpu_s"] is not None]
         v["server_cpu_s"] = cpu[-1] if cpu else None
         v["slow_consumer_closes"] = max((s["slow_consumer_closes"] or 0) for s in self.samples)
