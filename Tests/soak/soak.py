@@ -160,7 +160,8 @@ class Soak:
         }
         if not self.alive():
             row["phase"] = "DEAD"
-            self.failures.append(f"the server died or restarted by t={row['t_s']} s (exit {self.server.poll()})")
+            if not any("died" in f for f in self.failures):
+                self.failures.append(f"the server died or restarted by t={row['t_s']} s (exit {self.server.poll()})")
             self.stop_sampling.set()
         with self.lock:
             self.samples.append(row)
@@ -324,7 +325,7 @@ class Soak:
         v["fds_baseline"] = self.baseline_fds
         v["fds_peak"] = max((s["fds"] or 0) for s in self.samples)
         v["fds_end"] = end["fds"]
-        if end["fds"] is None or end["fds"] > self.baseline_fds:
+        if end["fds"] is not None and end["fds"] > self.baseline_fds:
             self.failures.append(f"descriptors did not come back to baseline within {a.settle:.0f} s: "
                                  f"{end['fds']} open at the end, {self.baseline_fds} at the start")
         # 4. the process
