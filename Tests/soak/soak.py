@@ -32,7 +32,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 METRICS = ("circle_connections", "circle_participants", "circle_rooms", "circle_outbound_queue_bytes",
            "circle_outbound_queue_max_bytes", "circle_slow_consumer_closes_total")
 COLUMNS = ("t_s", "rss_kib", "fds", "cpu_s", "connections", "participants", "rooms", "outbound_queue_bytes",
-           "outbound_queue_max_bytes", "slow_consumer_closes", "phase")
+           "outbound_queue_max_bytes", "slow_consumer_closes", "loop_lags_over_100ms", "phase")
 
 
 def log(msg):
@@ -78,6 +78,11 @@ def scrape(port):
     out = {}
     for line in text.splitlines():
         m = re.match(r"^([a-z_]+)(?:\{[^}]*\})?\s+([0-9.eE+-]+)$", line)
+        # The loop's lag: how many of its measurements were over 100 ms (a stalled loop, or a starved machine).
+        if line.startswith('circle_loop_lag_seconds_bucket{le="0.1"}'):
+            out["lag_le_100ms"] = float(line.split()[-1])
+        elif line.startswith('circle_loop_lag_seconds_count'):
+            out["lag_count"] = float(line.split()[-1])
         if m and m.group(1) in METRICS:
             out[m.group(1)] = out.get(m.group(1), 0) + float(m.group(2))
     return out
@@ -156,7 +161,9 @@ class Soak:
             "connections": m.get("circle_connections"), "participants": m.get("circle_participants"),
             "rooms": m.get("circle_rooms"), "outbound_queue_bytes": m.get("circle_outbound_queue_bytes"),
             "outbound_queue_max_bytes": m.get("circle_outbound_queue_max_bytes"),
-            "slow_consumer_closes": m.get("circle_slow_consumer_closes_total"), "phase": self.phase,
+            "slow_consumer_closes": m.get("circle_slow_consumer_closes_total"),
+            "loop_lags_over_100ms": m["lag_count"] - m["lag_le_100ms"] if "lag_count" in m and "lag_le_100ms" in m
+            else None, "phase": self.phase,
         }
         if not self.alive():
             row["phase"] = "DEAD"
@@ -349,6 +356,7 @@ class Soak:
         cpu = [s["cpu_s"] for s in self.samples if s["cpu_s"] is not None]
         v["server_cpu_s"] = cpu[-1] if cpu else None
         v["slow_consumer_closes"] = max((s["slow_consumer_closes"] or 0) for s in self.samples)
+        v["loop_lags_over_100ms"] = max((s["loop_lags_over_100ms"] or 0) for s in self.samples)
         self.verdict = v
 
     # --- reports ----------------------------------------------------------------------------------------------
