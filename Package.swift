@@ -41,11 +41,17 @@ let package = Package(
         .target(name: "CircleProtocol", dependencies: ["CircleJSON", "CircleRoom"], swiftSettings: strict),
         // The libuv shell: the only module that imports libuv.
         .target(name: "CircleLoop", dependencies: ["CLibUV"], swiftSettings: strict),
-        // The service: wires the shell, codecs, auth, protocol and rooms.
+        // The HTTP/WebSocket server: listeners, connections, routing, keepalive, TLS, operations, settings, logs.
+        // It carries an application (the rooms) without knowing it.
         .target(name: "CircleServer", dependencies: [
-            "CircleLoop", "CircleHTTP", "CircleWebSocket", "CircleAuth", "CircleProtocol", "CircleRoom", "CircleJSON",
-            "CircleCrypto", "CircleTLS", .product(name: "Logging", package: "swift-log"),
+            "CircleLoop", "CircleHTTP", "CircleWebSocket", "CircleJSON", "CircleCrypto", "CircleTLS",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
+        ], swiftSettings: strict),
+        // The rooms application: authenticates joins, routes each connection to its room, carries out the effects.
+        .target(name: "CircleRooms", dependencies: [
+            "CircleServer", "CircleLoop", "CircleHTTP", "CircleWebSocket", "CircleAuth", "CircleProtocol", "CircleRoom",
+            .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
         ], swiftSettings: strict),
         // The load generator behind `circle load`: real group sessions from one process, on Circle's own loop and codec.
         .target(name: "CircleLoad", dependencies: [
@@ -53,7 +59,7 @@ let package = Package(
             "CircleTLS",
         ], swiftSettings: strict),
         .executableTarget(name: "circle", dependencies: [
-            "CircleServer", "CircleAuth", "CircleLoad", "CircleCrypto",
+            "CircleServer", "CircleRooms", "CircleAuth", "CircleLoad", "CircleCrypto",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -62,14 +68,16 @@ let package = Package(
         // What several test targets share: a seeded random generator, running a child process.
         .target(name: "CircleTestSupport", path: "Tests/CircleTestSupport", swiftSettings: strict),
         .testTarget(name: "CircleCodecTests", dependencies: ["CircleHTTP", "CircleWebSocket", "CircleCrypto", "CircleTestSupport"], swiftSettings: strict),
-        .testTarget(name: "CircleLoadTests", dependencies: ["CircleLoad", "CircleServer", "CircleLoop"], swiftSettings: strict),
+        .testTarget(name: "CircleLoadTests", dependencies: ["CircleLoad", "CircleServer", "CircleRooms", "CircleLoop"],
+                    swiftSettings: strict),
         .testTarget(name: "CircleTLSTests", dependencies: ["CircleTLS", "CircleTestSupport"], swiftSettings: strict),
         .testTarget(name: "CircleAuthTests", dependencies: ["CircleAuth", "CircleJSON", "CircleCrypto", "CircleTestSupport"], swiftSettings: strict),
         .testTarget(name: "CircleRoomTests", dependencies: ["CircleRoom"], swiftSettings: strict),
         .testTarget(name: "CircleProtocolTests", dependencies: ["CircleProtocol", "CircleRoom", "CircleJSON", "CircleTestSupport"], swiftSettings: strict),
         .testTarget(name: "CircleServerTests", dependencies: [
-            "CircleServer", "CircleLoop", "CircleWebSocket", "CircleHTTP", "CircleAuth", "CircleJSON", "CircleCrypto",
-            "CircleTLS", "CircleLoad", "CircleTestSupport", .product(name: "Logging", package: "swift-log"),
+            "CircleServer", "CircleRooms", "CircleLoop", "CircleWebSocket", "CircleHTTP", "CircleAuth", "CircleJSON",
+            "CircleCrypto", "CircleTLS", "CircleLoad", "CircleTestSupport", .product(name: "Logging", package: "swift-log"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -32,13 +32,13 @@ public final class ServerConnection: TCPConnectionDelegate {
     /// The endpoint serving this WebSocket, once upgraded.
     private(set) var endpoint: WebSocketEndpoint?
     /// What the application attached: from routing to the open, a ``context`` (e.g. the verified identity and room);
-    /// once joined, the ``room`` session. One field for both, since a connection needs only one at a time and every
-    /// joined participant has one of these.
+    /// once open, a ``tag`` of its own (e.g. where it keeps the connection's state). One field for both: a
+    /// connection needs only one at a time.
     private var attachment = Attachment.none
     private enum Attachment {
         case none
         case context(AnyObject)
-        case room(RoomSession)
+        case tag(UInt64)
     }
 
     // The three times below are the loop's milliseconds in 32 bits (``clock(_:)``), compared by wrapping
@@ -52,24 +52,24 @@ public final class ServerConnection: TCPConnectionDelegate {
 
     /// The loop's time in milliseconds as these fields keep it; never 0, which means "none".
     @inline(__always)
-    static func clock(_ milliseconds: UInt64) -> UInt32 { max(1, UInt32(truncatingIfNeeded: milliseconds)) }
+    public static func clock(_ milliseconds: UInt64) -> UInt32 { max(1, UInt32(truncatingIfNeeded: milliseconds)) }
 
     /// Milliseconds from `then` (a ``clock(_:)`` value) to `now` (the loop's milliseconds).
     @inline(__always)
     static func elapsed(since then: UInt32, now: UInt64) -> UInt64 { UInt64(clock(now) &- then) }
 
     /// Whatever the application attached at routing time (e.g. the verified identity and room). Setting it
-    /// replaces a ``room`` session.
+    /// replaces a ``tag``.
     public var context: AnyObject? {
         get { if case .context(let object) = attachment { object } else { nil } }
         set { attachment = newValue.map { .context($0) } ?? .none }
     }
 
-    /// The room this WebSocket joined, set by the ``RoomService`` when it opens: inline rather than a separate
-    /// object. Setting it replaces the ``context``.
-    var room: RoomSession? {
-        get { if case .room(let session) = attachment { session } else { nil } }
-        set { attachment = newValue.map { .room($0) } ?? .none }
+    /// A number the application gives an open connection to find its own state for it; opaque to the server.
+    /// Setting it replaces the ``context``.
+    public var tag: UInt64? {
+        get { if case .tag(let value) = attachment { value } else { nil } }
+        set { attachment = newValue.map { .tag($0) } ?? .none }
     }
 
     init(id: UInt64, tcp: TCPConnection, server: Server, now: UInt64) {
@@ -105,7 +105,7 @@ public final class ServerConnection: TCPConnectionDelegate {
     }
 
     /// Sends a frame already encoded, copied from `frame` into the outbound queue.
-    func send(encodedFrame frame: UnsafeRawBufferPointer) {
+    public func send(encodedFrame frame: UnsafeRawBufferPointer) {
         guard isOpen else { return }
         // Only a full queue makes a slow consumer; a write refused because the socket is already finishing is not one.
         guard tcp.queuedBytes + frame.count <= tcp.maxQueuedBytes else { return slowConsumer() }
@@ -257,8 +257,7 @@ public final class ServerConnection: TCPConnectionDelegate {
         notifyEndpoint(.dropped)
         setDone()
         endpoint = nil
-        context = nil
-        room = nil
+        attachment = .none
         server.remove(self)
     }
 }

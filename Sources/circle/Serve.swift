@@ -1,5 +1,6 @@
 import ArgumentParser
 import CircleLoop
+import CircleRooms
 import CircleServer
 import Glibc
 import Logging
@@ -28,7 +29,7 @@ struct Serve: ParsableCommand {
     var port: Int?
 
     @Flag(name: .long, inversion: .prefixedNo,
-          help: "Also serve /echo, which echoes every message (conformance and benchmark runs only).")
+          help: "Also serve /echo, which echoes every message (conformance and benchmark runs only). Default: false.")
     var conformanceEcho: Bool?
 
     @Option(name: .long, help: "Log format: text or json. Default: text.")
@@ -147,7 +148,7 @@ struct Serve: ParsableCommand {
             return handler
         }
         let registry = PrometheusCollectorRegistry()
-        let factory = ServerMetrics.prometheusFactory(registry: registry)
+        let factory = ServerMetrics.prometheusFactory(registry: registry, microsecondTimers: [RoomMetrics.eventLatencyLabel])
         MetricsSystem.bootstrap(factory)
         let logger = Logger(label: "circle")
         let loop = try EventLoop()
@@ -161,8 +162,10 @@ struct Serve: ParsableCommand {
         }
         var rooms: RoomService?
         if let secret {
-            rooms = RoomService(server: server, configuration: roomConfiguration(settings, secret: secret))
-            server.application = rooms
+            let service = RoomService(server: server, configuration: settings.roomServiceConfiguration(secret: secret))
+            service.metrics = RoomMetrics(factory: factory)
+            server.application = service
+            rooms = service
         } else {
             logger.warning("no secret configured (--secret-file or CIRCLE_SECRET): /rooms is disabled")
         }
@@ -177,17 +180,6 @@ struct Serve: ParsableCommand {
         withExtendedLifetime(rooms) {}
         let rc = loop.close()
         if rc != 0 { logger.error("loop closed with handles left", metadata: ["rc": "\(rc)"]) }
-    }
-
-    private func roomConfiguration(_ settings: ServeSettings, secret: [UInt8]) -> RoomServiceConfiguration {
-        var roomConfig = RoomServiceConfiguration(secret: secret)
-        roomConfig.room.grace = .seconds(settings.graceSeconds)
-        roomConfig.room.maxParticipants = settings.maxParticipants
-        roomConfig.maxRooms = settings.maxRooms
-        roomConfig.messagesPerSecond = settings.messageRate
-        roomConfig.messageBurst = settings.messageRate * 2
-        roomConfig.maxTokenLifetimeSeconds = Int64(settings.maxTokenTTL)
-        return roomConfig
     }
 
     /// `--check-config`: everything `serve` would load, loaded (the TLS files too), but nothing bound.

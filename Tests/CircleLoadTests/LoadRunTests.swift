@@ -1,6 +1,7 @@
 import CircleJSON
 import CircleLoad
 import CircleLoop
+import CircleRooms
 import CircleServer
 import Foundation
 import Logging

@@ -1,5 +1,6 @@
 import CircleJSON
 import CircleLoop
+import CircleRooms
 import CircleServer
 import Foundation
 import Testing
@@ -112,7 +113,7 @@ import Testing
 
     @Test func aSessionMovesTheMetrics() throws {
         let env = try roomServer()
-        env.server.metrics = .prometheus()
+        env.server.metrics = .prometheus(rooms: env.application as? RoomService)
         let facilitator = Participant(env, room: "r1", sub: "f", name: "Fay", role: .facilitator)
         let member = Participant(env, room: "r1", sub: "m", name: "Max", role: .member)
         _ = facilitator.waitFor(type: "welcome")
@@ -197,8 +198,8 @@ import Testing
             Set(names.filter { $0.hasPrefix(prefix) && $0.hasSuffix(".json") }
                 .map { String($0.dropFirst(prefix.count).dropLast(".json".count)) })
         }
-        let env = try TestServer()
-        env.server.metrics = .prometheus()
+        let env = try roomServer()
+        env.server.metrics = .prometheus(rooms: env.application as? RoomService)
         let text = body(get(env, "/metrics"))
         env.shutDown()
         func labels(_ metric: String) -> Set<String> {

@@ -84,8 +84,7 @@ import Testing
 
     @Test func floodBeyondTheRateLimit() throws {
         let env = try roomServer {
-            $0.messagesPerSecond = 5
-            $0.messageBurst = 10
+            $0.messagesPerSecond = 5  // bursts of 10
             $0.floodCloseAfter = 30
         }
         let m = Participant(env, room: "r", sub: "m", name: "M", role: .member)

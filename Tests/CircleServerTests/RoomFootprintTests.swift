@@ -1,4 +1,5 @@
 import CircleJSON
+@testable import CircleRooms
 @testable import CircleServer
 import Testing
 

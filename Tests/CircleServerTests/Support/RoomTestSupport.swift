@@ -3,6 +3,7 @@ import CircleAuth
 import CircleCrypto
 import CircleHTTP
 import CircleJSON
+import CircleRooms
 import CircleServer
 import Testing
 

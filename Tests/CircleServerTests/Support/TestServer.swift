@@ -37,7 +37,7 @@ final class TestServer: LoopDriver {
     let port: Int
     let logs: CapturedLog
     var stopped = false
-    private var application: HTTPApplication?
+    private(set) var application: HTTPApplication?
 
     init(_ configure: (inout ServerConfiguration) -> Void = { _ in },
          application makeApplication: (Server) -> HTTPApplication? = { _ in nil }) throws {

@@ -2,137 +2,25 @@ import CircleAuth
 import CircleHTTP
 import CircleLoop
 import CircleProtocol
+import CircleServer
 import CircleRoom
 import CircleWebSocket
 import Glibc
 import Logging
-
-/// What the room service can be told.
-public struct RoomServiceConfiguration: Sendable {
-    /// The HS256 secret tokens are signed with.
-    public var secret: [UInt8]
-    /// Rules and limits of each room (participants, grace, log size, signal cap, reactions, pacing).
-    public var room = RoomConfig()
-    /// Rooms one server holds at most; a join that would open one more is answered 503 before the upgrade.
-    public var maxRooms = 10_000
-    /// Messages per second a connection may send, sustained…
-    public var messagesPerSecond = 20
-    /// …and in a burst. Beyond it each message gets `rate_limited`.
-    public var messageBurst = 40
-    /// A connection refused this many messages or frames by the rate limit within ``floodWindowSeconds`` is closed
-    /// with 1008 (at most 255).
-    public var floodCloseAfter = 100
-    /// The window over which refusals are counted towards ``floodCloseAfter``.
-    public var floodWindowSeconds = 10
-    /// Seconds of clock skew allowed on `exp` and `nbf`.
-    public var tokenLeewaySeconds: Int64 = 0
-    /// The longest a token may live: one whose `exp` is further ahead is refused. An ended session's room id is
-    /// refused to tokens issued before its end for this long (plus the leeway), so that no link outlives it.
-    public var maxTokenLifetimeSeconds: Int64 = 86_400
-    /// Ended sessions remembered at most; past it the oldest is forgotten first.
-    public var maxEndedRooms = 100_000
-
-    public init(secret: [UInt8]) { self.secret = secret }
-}
-
-/// What routing learned about a WebSocket on `/rooms/{id}`, held from the upgrade until it opens (the same call).
-final class RoomJoin {
-    let roomID: String
-    let identity: Identity
-    let resumeFrom: UInt64?
-    /// The room's session has ended and the token predates the end: refused with `session_ended` and 4004.
-    let sessionEnded: Bool
-
-    init(roomID: String, identity: Identity, resumeFrom: UInt64?, sessionEnded: Bool) {
-        self.roomID = roomID
-        self.identity = identity
-        self.resumeFrom = resumeFrom
-        self.sessionEnded = sessionEnded
-    }
-}
-
-/// Room ids whose session ended, each until no token issued before its end can still be valid.
-struct EndedRooms {
-    /// Unix seconds: when the session ended, and until when it is remembered.
-    private var ended: [String: (at: Int64, until: Int64)] = [:]
-    /// Ids in the order they ended (the oldest from `head` on), for expiry and for the cap.
-    private var order: [String] = []
-    private var head = 0
-
-    var count: Int { ended.count }
-
-    /// Whether a token issued at `issuedAt` (nil: unknown) is refused for `roomID` at `now`.
-    func refuses(_ roomID: String, issuedAt: Int64?, now: Int64) -> Bool {
-        guard let entry = ended[roomID], now < entry.until else { return false }
-        guard let issuedAt else { return true }
-        return issuedAt <= entry.at
-    }
-
-    mutating func add(_ roomID: String, at now: Int64, for seconds: Int64, cap: Int) {
-        expire(now: now)
-        if ended.updateValue((now, now + seconds), forKey: roomID) == nil { order.append(roomID) }
-        while ended.count > max(1, cap) { dropOldest() }
-    }
-
-    mutating func remove(_ roomID: String) { ended[roomID] = nil }
-
-    private mutating func expire(now: Int64) {
-        while head < order.count, let entry = ended[order[head]], now >= entry.until { dropOldest() }
-        while head < order.count, ended[order[head]] == nil { head += 1 }  // reopened since
-        if head > 1024 && head * 2 > order.count {
-            order.removeFirst(head)
-            head = 0
-        }
-    }
-
-    private mutating func dropOldest() {
-        while head < order.count {
-            let id = order[head]
-            head += 1
-            if ended.removeValue(forKey: id) != nil { return }
-        }
-    }
-}
-
-/// What an open room connection keeps while it lives (inline in its ``ServerConnection``): its number in its room
-/// and the room, so that a message finds both without a lookup, and its rate limit. Kept small, one per joined
-/// participant: the room id and the identity live in the room.
-struct RoomSession {
-    let hosted: HostedRoom
-    let connectionID: ConnectionID
-    var bucket: TokenBucket
-    /// When the current flood window began (the loop's milliseconds, wrapping; see ``ServerConnection/clock(_:)``).
-    var floodWindowStart: UInt32 = 0
-    /// Messages and frames refused by the rate limit in the current window (saturating: one of these exists per
-    /// participant).
-    var strikes: UInt8 = 0
-}
-
-/// A room on this loop, with the timer armed at its next deadline.
-final class HostedRoom {
-    let room: Room
-    /// Made the first time the room has a deadline (a turn's end, a silence, a grace period): a room that never has
-    /// one, as a quiet group waiting in its intro may not, holds no timer.
-    var timer: LoopTimer?
-    /// Whether the service still holds this room (`rooms[room.id] === self`); false once it is dropped.
-    var isLive = true
-    init(room: Room) {
-        self.room = room
-    }
-}
 
 /// Serves `/rooms/{roomId}`: authenticates before the upgrade, routes each connection to its room on this loop,
 /// carries out the room's effects (one encode per broadcast) and keeps each room's timer armed.
 public final class RoomService: HTTPApplication, WebSocketEndpoint {
     private let server: Server
     private let configuration: RoomServiceConfiguration
+    /// The rooms' metrics (rooms, participants, messages by type, errors by code, floods); nil keeps none.
+    public var metrics: RoomMetrics?
     private let verifier: TokenVerifier
     private var logger: Logger { server.logger }
-    private var metrics: ServerMetrics? { server.metrics }
     private var rooms: [String: HostedRoom] = [:]
-    /// Open room connections by slot: a `ConnectionID` is `serial << 32 | slot`, so that a recipient is found by
-    /// indexing, not hashing. The serial (one per open) makes every id unique even when a slot is reused.
-    private var slots: [Slot] = []
+    /// Open room connections by slot: a `ConnectionID` is `serial << 32 | slot`, so that a recipient (or the sender
+    /// of a message, by its connection's tag) is found by indexing, not hashing.
+    private var slots: [RoomSession] = []
     /// The effects buffer lent to whichever room is being called (see ``lendEffects(to:)``).
     private var spareEffects: [RoomEffect] = []
     private var freeSlots: [UInt32] = []
@@ -142,10 +30,6 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     /// Refused joins are logged at most ``refusalLogBurst`` a second; the rest are counted into the next line.
     private var refusalLog = (second: Int64(0), logged: 0, suppressed: 0)
     private static let refusalLogBurst = 10
-    private struct Slot {
-        var id: ConnectionID
-        var connection: ServerConnection?
-    }
     /// Scratch buffer for encoding frames, reused across broadcasts.
     private var frame: [UInt8] = []
 
@@ -207,7 +91,8 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         let identity = Identity(sub: claims.sub, name: claims.name, role: Role(rawValue: claims.role.rawValue)!)
         let ended = rooms[roomID] == nil && endedRooms.refuses(roomID, issuedAt: claims.iat, now: wallClock)
         let join = RoomJoin(roomID: roomID, identity: identity, resumeFrom: resumeFrom, sessionEnded: ended)
-        return .webSocket(endpoint: self, context: join, limits: nil, maxQueuedBytes: nil, subprotocol: Self.subprotocol)
+        return .webSocket(endpoint: self, context: join, limits: nil, maxQueuedBytes: nil,
+                          subprotocol: Self.subprotocol)
     }
 
     /// Room ids: 1–64 characters of `A-Z a-z 0-9 - _ .`.
@@ -277,10 +162,8 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         }
         endedRooms.remove(join.roomID)
         let hosted = host(join.roomID)
-        let id = attach(connection)
         let t = now
-        connection.room = RoomSession(hosted: hosted, connectionID: id,
-                                      bucket: TokenBucket(burst: configuration.messageBurst, now: t))
+        let id = attach(connection, to: hosted, now: t)
         metrics?.participants.record(connectionCount)
         lendEffects(to: hosted.room)
         let outcome = hosted.room.join(connection: id, identity: join.identity, resumeFrom: join.resumeFrom, now: t)
@@ -318,19 +201,15 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
 
     /// A refused frame is a strike; the message it belongs to is answered when it is whole.
     public func webSocketDidReceiveFragment(_ connection: ServerConnection) {
-        guard var session = connection.room else { return }
-        let admission = admit(&session, now: now)
-        connection.room = session
-        if admission == .flooding { closeFlooding(connection, room: session.hosted.room.id) }
+        guard let slot = slot(of: connection), let hosted = hostedRoom(of: slots[slot]) else { return }
+        if admit(&slots[slot], now: now) == .flooding { closeFlooding(connection, room: hosted.room.id) }
     }
 
     public func webSocket(_ connection: ServerConnection, didReceiveText text: [UInt8]) {
-        guard var session = connection.room, let hosted = hostedRoom(of: session) else { return }
-        let id = session.connectionID
+        guard let slot = slot(of: connection), let hosted = hostedRoom(of: slots[slot]) else { return }
+        let id = slots[slot].id
         let t = now
-        let admission = admit(&session, now: t)
-        connection.room = session  // the session is read once and written back once per message
-        switch admission {
+        switch admit(&slots[slot], now: t) {
         case .allowed:
             break
         case .refused:
@@ -365,11 +244,12 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     }
 
     public func webSocketDidClose(_ connection: ServerConnection, reason: DisconnectReason) {
-        guard let session = connection.room else { return }
-        let id = session.connectionID
-        detach(id)
+        guard let slot = slot(of: connection) else { return }
+        let id = slots[slot].id
+        let hosted = hostedRoom(of: slots[slot])
+        detach(slot)
         metrics?.participants.record(connectionCount)
-        guard let hosted = hostedRoom(of: session) else { return }
+        guard let hosted else { return }
         if let participant = hosted.room.participant(for: id) {
             logger.info("connection lost", metadata: [
                 "room": "\(hosted.room.id)", "participant": "\(participant)", "conn": "\(connection.id)",
@@ -393,25 +273,43 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
 
     // MARK: Connections by slot
 
-    private func attach(_ connection: ServerConnection) -> ConnectionID {
+    private static var freeSlot: RoomSession {
+        RoomSession(id: ConnectionID(0), connection: nil, hosted: nil,
+                    bucket: TokenBucket(burst: 0, now: Instant(nanoseconds: 0)))
+    }
+
+    /// Gives `connection` a slot in `hosted`, and the slot's id as the connection's tag.
+    private func attach(_ connection: ServerConnection, to hosted: HostedRoom, now t: Instant) -> ConnectionID {
         let slot: Int
         if let free = freeSlots.popLast() { slot = Int(free) } else {
             slot = slots.count
-            slots.append(Slot(id: ConnectionID(0), connection: nil))
+            slots.append(Self.freeSlot)
         }
         let id = ConnectionID(nextSerial << 32 | UInt64(slot))
         nextSerial += 1
-        slots[slot] = Slot(id: id, connection: connection)
+        slots[slot] = RoomSession(id: id, connection: connection, hosted: hosted,
+                                  bucket: TokenBucket(burst: configuration.messageBurst, now: t))
+        connection.tag = id.rawValue
         connectionCount += 1
         return id
     }
 
-    private func detach(_ id: ConnectionID) {
-        let slot = Int(truncatingIfNeeded: id.rawValue & 0xFFFF_FFFF)
-        guard slot < slots.count, slots[slot].id == id, slots[slot].connection != nil else { return }
-        slots[slot] = Slot(id: ConnectionID(0), connection: nil)
+    private func detach(_ slot: Int) {
+        slots[slot].connection?.tag = nil
+        slots[slot] = Self.freeSlot
         freeSlots.append(UInt32(slot))
         connectionCount -= 1
+    }
+
+    /// The slot of an open room connection, from its tag.
+    @inline(__always)
+    private func slot(of connection: ServerConnection) -> Int? {
+        guard let tag = connection.tag else { return nil }
+        let slot = Int(truncatingIfNeeded: tag & 0xFFFF_FFFF)
+        guard slot < slots.count, slots[slot].id.rawValue == tag, slots[slot].connection === connection else {
+            return nil
+        }
+        return slot
     }
 
     @inline(__always)
@@ -425,7 +323,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     /// would find).
     @inline(__always)
     private func hostedRoom(of session: RoomSession) -> HostedRoom? {
-        let hosted = session.hosted
+        guard let hosted = session.hosted else { return nil }
         if hosted.isLive { return hosted }
         return rooms[hosted.room.id]
     }

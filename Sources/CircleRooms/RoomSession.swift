@@ -1,0 +1,49 @@
+import CircleLoop
+import CircleRoom
+import CircleServer
+
+/// What routing learned about a WebSocket on `/rooms/{id}`, held from the upgrade until it opens (the same call).
+final class RoomJoin {
+    let roomID: String
+    let identity: Identity
+    let resumeFrom: UInt64?
+    /// The room's session has ended and the token predates the end: refused with `session_ended` and 4004.
+    let sessionEnded: Bool
+
+    init(roomID: String, identity: Identity, resumeFrom: UInt64?, sessionEnded: Bool) {
+        self.roomID = roomID
+        self.identity = identity
+        self.resumeFrom = resumeFrom
+        self.sessionEnded = sessionEnded
+    }
+}
+
+/// What an open room connection keeps while it lives, in the service's slot table (the connection carries only
+/// the slot's ``ConnectionID`` as its tag): the connection, its room, so that a message finds it without a lookup,
+/// and its rate limit. Kept small, one per joined participant: the room id and the identity live in the room.
+struct RoomSession {
+    /// `serial << 32 | slot`: the serial (one per open) keeps ids unique when a slot is reused.
+    var id: ConnectionID
+    /// Nil when the slot is free.
+    var connection: ServerConnection?
+    var hosted: HostedRoom?
+    var bucket: TokenBucket
+    /// When the current flood window began (the loop's milliseconds, wrapping; see ``ServerConnection/clock(_:)``).
+    var floodWindowStart: UInt32 = 0
+    /// Messages and frames refused by the rate limit in the current window (saturating: one of these exists per
+    /// participant).
+    var strikes: UInt8 = 0
+}
+
+/// A room on this loop, with the timer armed at its next deadline.
+final class HostedRoom {
+    let room: Room
+    /// Made the first time the room has a deadline (a turn's end, a silence, a grace period): a room that never has
+    /// one, as a quiet group waiting in its intro may not, holds no timer.
+    var timer: LoopTimer?
+    /// Whether the service still holds this room (`rooms[room.id] === self`); false once it is dropped.
+    var isLive = true
+    init(room: Room) {
+        self.room = room
+    }
+}
