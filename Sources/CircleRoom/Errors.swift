@@ -6,7 +6,8 @@ public enum ErrorCode: String, Sendable, Codable, CaseIterable {
     case invalid
     /// The target participant is not in the room (or not connected), or the queue is empty.
     case notFound = "not_found"
-    /// The target participant is in their reconnect grace: send again once `connection_changed` says they are back.
+    /// The target participant (for a private word: every facilitator) is in their reconnect grace: try again once
+    /// `connection_changed` says they are back.
     case reconnecting
     /// The request conflicts with the room's state (e.g. no one has the floor).
     case conflict

@@ -42,7 +42,10 @@ extension Room {
                 throw CommandError(.tooLarge, "text too long")
             }
             let facilitators = facilitatorConnections(excluding: sender)
-            guard !facilitators.isEmpty else { throw CommandError(.notFound, "no facilitator connected") }
+            guard !facilitators.isEmpty else {
+                let waiting = state.participants.inJoinOrder.contains { $0.id != sender && $0.role.canFacilitate }
+                throw CommandError(waiting ? .reconnecting : .notFound, "no facilitator connected")
+            }
             let text = text.flatMap { $0.isEmpty ? nil : $0 }
             deliver(.privateWord(from: sender, text: text), to: facilitators)
         default:

@@ -125,14 +125,16 @@ extension Room {
         guard state.phase != .silence else { throw CommandError(.wrongPhase, "the floor is released in silence") }
         let next: ParticipantID
         if let target {
-            guard let seat = state.participants[target], seat.connection != nil else {
-                throw CommandError(.notFound, "participant not connected")
-            }
+            guard let seat = state.participants[target] else { throw CommandError(.notFound, "not in the room") }
+            guard seat.connection != nil else { throw CommandError(.reconnecting, "participant reconnecting") }
             guard seat.role.canTakePart else { throw CommandError(.invalid, "observers cannot take the floor") }
             guard state.floor?.speaker != target else { throw CommandError(.conflict, "already has the floor") }
             next = target
         } else {
-            guard let head = nextInQueue() else { throw CommandError(.notFound, "the queue is empty") }
+            guard let head = nextInQueue() else {
+                // Raised hands whose owners are all in their grace are still there: try again when one is back.
+                throw CommandError(state.queue.isEmpty ? .notFound : .reconnecting, "no one connected in the queue")
+            }
             next = head
         }
         finishTurn(.facilitator)

@@ -1,12 +1,13 @@
 /// A token bucket over the room's instants: `burst` tokens, one back per `refill`.
 public struct TokenBucket: Hashable, Sendable, Codable {
-    private var tokens: Int
+    // The instant first, so that the 32-bit count leaves the struct's last four bytes to whatever follows it.
     private var refilledAt: Instant
+    private var tokens: Int32
 
     /// A full bucket.
     public init(burst: Int, now: Instant) {
-        tokens = max(0, burst)
         refilledAt = now
+        tokens = Int32(clamping: max(0, burst))
     }
 
     /// Takes one token if there is one (after refilling for the time passed).
@@ -18,10 +19,10 @@ public struct TokenBucket: Hashable, Sendable, Codable {
             if gained > 0 {
                 let total = UInt64(max(0, tokens)) + gained
                 if total >= UInt64(max(0, burst)) {
-                    tokens = max(0, burst)
+                    tokens = Int32(clamping: max(0, burst))
                     refilledAt = now
                 } else {
-                    tokens = Int(total)
+                    tokens = Int32(total)
                     refilledAt = Instant(nanoseconds: refilledAt.nanoseconds + gained * interval)
                 }
             }

@@ -24,7 +24,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     /// The effects buffer lent to whichever room is being called (see ``lendEffects(to:)``).
     private var spareEffects: [RoomEffect] = []
     private var freeSlots: [UInt32] = []
-    private var nextSerial: UInt64 = 1
+    private var nextSerial: UInt32 = 1
     private var connectionCount = 0
     private var endedRooms = EndedRooms()
     /// Refused joins are logged at most ``refusalLogBurst`` a second; the rest are counted into the next line.
@@ -207,7 +207,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
 
     public func webSocket(_ connection: ServerConnection, didReceiveText text: [UInt8]) {
         guard let slot = slot(of: connection), let hosted = hostedRoom(of: slots[slot]) else { return }
-        let id = slots[slot].id
+        let id = Self.id(slot, slots[slot])
         let t = now
         switch admit(&slots[slot], now: t) {
         case .allowed:
@@ -245,7 +245,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
 
     public func webSocketDidClose(_ connection: ServerConnection, reason: DisconnectReason) {
         guard let slot = slot(of: connection) else { return }
-        let id = slots[slot].id
+        let id = Self.id(slot, slots[slot])
         let hosted = hostedRoom(of: slots[slot])
         detach(slot)
         metrics?.participants.record(connectionCount)
@@ -274,8 +274,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     // MARK: Connections by slot
 
     private static var freeSlot: RoomSession {
-        RoomSession(id: ConnectionID(0), connection: nil, hosted: nil,
-                    bucket: TokenBucket(burst: 0, now: Instant(nanoseconds: 0)))
+        RoomSession(connection: nil, hosted: nil, bucket: TokenBucket(burst: 0, now: Instant(nanoseconds: 0)), serial: 0)
     }
 
     /// Gives `connection` a slot in `hosted`, and the slot's id as the connection's tag.
@@ -285,10 +284,11 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
             slot = slots.count
             slots.append(Self.freeSlot)
         }
-        let id = ConnectionID(nextSerial << 32 | UInt64(slot))
-        nextSerial += 1
-        slots[slot] = RoomSession(id: id, connection: connection, hosted: hosted,
-                                  bucket: TokenBucket(burst: configuration.messageBurst, now: t))
+        let serial = nextSerial
+        nextSerial = nextSerial == .max ? 1 : nextSerial + 1
+        slots[slot] = RoomSession(connection: connection, hosted: hosted,
+                                  bucket: TokenBucket(burst: configuration.messageBurst, now: t), serial: serial)
+        let id = Self.id(slot, slots[slot])
         connection.tag = id.rawValue
         connectionCount += 1
         return id
@@ -301,12 +301,19 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         connectionCount -= 1
     }
 
+    /// The id of the connection in `slot`: its serial and the slot, so that a recipient is found by indexing.
+    @inline(__always)
+    private static func id(_ slot: Int, _ session: RoomSession) -> ConnectionID {
+        ConnectionID(UInt64(session.serial) << 32 | UInt64(slot))
+    }
+
     /// The slot of an open room connection, from its tag.
     @inline(__always)
     private func slot(of connection: ServerConnection) -> Int? {
         guard let tag = connection.tag else { return nil }
         let slot = Int(truncatingIfNeeded: tag & 0xFFFF_FFFF)
-        guard slot < slots.count, slots[slot].id.rawValue == tag, slots[slot].connection === connection else {
+        guard slot < slots.count, slots[slot].serial == UInt32(truncatingIfNeeded: tag >> 32),
+              slots[slot].connection === connection else {
             return nil
         }
         return slot
@@ -315,7 +322,9 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     @inline(__always)
     private func connection(_ id: ConnectionID) -> ServerConnection? {
         let slot = Int(truncatingIfNeeded: id.rawValue & 0xFFFF_FFFF)
-        guard slot < slots.count, slots[slot].id == id else { return nil }
+        guard slot < slots.count, slots[slot].serial == UInt32(truncatingIfNeeded: id.rawValue >> 32) else {
+            return nil
+        }
         return slots[slot].connection
     }
 

@@ -22,12 +22,12 @@ final class RoomJoin {
 /// the slot's ``ConnectionID`` as its tag): the connection, its room, so that a message finds it without a lookup,
 /// and its rate limit. Kept small, one per joined participant: the room id and the identity live in the room.
 struct RoomSession {
-    /// `serial << 32 | slot`: the serial (one per open) keeps ids unique when a slot is reused.
-    var id: ConnectionID
     /// Nil when the slot is free.
     var connection: ServerConnection?
     var hosted: HostedRoom?
     var bucket: TokenBucket
+    /// One per open, so that ids stay unique when a slot is reused: the connection's id is `serial << 32 | slot`.
+    var serial: UInt32
     /// When the current flood window began (the loop's milliseconds, wrapping; see ``ServerConnection/clock(_:)``).
     var floodWindowStart: UInt32 = 0
     /// Messages and frames refused by the rate limit in the current window (saturating: one of these exists per

@@ -73,7 +73,17 @@ struct QueueTests {
         h.send("f", .giveFloor(to: "o"))
         h.drop("a")
         h.send("f", .giveFloor(to: "a"))
-        #expect(h.errors("f") == [.notFound, .invalid, .notFound])
+        #expect(h.errors("f") == [.notFound, .invalid, .reconnecting])
+        #expect(h.snapshot.floor == nil)
+    }
+
+    @Test func giveFloorToTheQueueWhenEveryoneInItIsReconnectingIsReconnecting() {
+        let h = Self.sharing()
+        h.send("f", .giveFloor(to: nil))
+        h.send("a", .raiseHand)
+        h.drop("a")
+        h.send("f", .giveFloor(to: nil))
+        #expect(h.errors("f") == [.notFound, .reconnecting])
         #expect(h.snapshot.floor == nil)
     }
 

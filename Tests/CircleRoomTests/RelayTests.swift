@@ -143,12 +143,15 @@ struct RelayTests {
         #expect(!h.messages("c").contains(.privateWord(from: "c", text: nil)))
     }
 
-    @Test func aPrivateWordWithNoFacilitatorConnectedIsNotFound() {
+    @Test func aPrivateWordWhileEveryFacilitatorIsReconnectingIsReconnectingAndOnceTheyAreGoneNotFound() {
         let h = Self.room()
         h.drop("f")
         h.drop("c")
         h.send("a", .privateWord(text: nil))
-        #expect(h.errors("a") == [.notFound])
+        #expect(h.errors("a") == [.reconnecting])
+        h.advance(.seconds(31))  // past the grace: their seats are gone
+        h.send("a", .privateWord(text: nil))
+        #expect(h.errors("a") == [.reconnecting, .notFound])
     }
 
     @Test func seenReachesTheMemberAndTheOtherFacilitatorsOnly() {

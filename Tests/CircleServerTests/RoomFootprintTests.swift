@@ -1,4 +1,5 @@
 import CircleJSON
+import CircleRoom
 @testable import CircleRooms
 @testable import CircleServer
 import Testing
@@ -6,6 +7,13 @@ import Testing
 /// What a room and a connection keep between calls: one of each per group and per participant, so it is kept small.
 @Suite struct RoomFootprintTests {
     private func type(_ m: JSON) -> String { m["type"]?.stringValue ?? "" }
+
+    @Test func aJoinedConnectionsRoomStateIsFortyBytes() {
+        // One per joined participant in the service's slot table: the bucket's 32-bit count leaves room for the
+        // serial, the flood window and the strikes in its last word.
+        #expect(MemoryLayout<TokenBucket>.size == 12)
+        #expect(MemoryLayout<RoomSession>.stride == 40)
+    }
 
     @Test func aRoomAtRestHoldsNoEffectsBufferAndNoTimerUntilItHasADeadline() throws {
         var service: RoomService?

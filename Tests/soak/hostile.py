@@ -333,7 +333,7 @@ class Hostile:
                     t_writer.write(frame(0x1, msg))
                     st["signals"] += 1
                     await asyncio.wait_for(t_writer.drain(), 5)
-                    if replies["reply_error_not_found"]:
+                    if replies["reply_error_not_found"] or replies["reply_error_reconnecting"]:  # it was dropped
                         st["sleeper_dropped"] += 1
                         st["max_seconds_to_drop"] = max(st["max_seconds_to_drop"], round(time.monotonic() - started))
                         break

@@ -11,7 +11,8 @@ soak-report.html (inline SVG) and soak-summary.json. Pass criteria (exit 1 and t
   - RSS is flat over the second half: a least-squares slope over it, scaled to 10 minutes, under --max-growth-pct
     (1 %) of the mean RSS there, or under --floor-mib (1 MiB) over the fitted window (a short run's noise);
   - the open descriptors come back to the baseline (taken before any load) within --settle seconds of the end;
-  - the server never restarts: the same PID, with the same start time, alive at every sample and at the end.
+  - the server never restarts: the same PID, with the same start time, alive at every sample and at the end;
+  - and its log holds no token, display name or payload the clients sent (Circle never logs them).
 """
 import argparse
 import base64
@@ -31,7 +32,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 METRICS = ("circle_connections", "circle_participants", "circle_rooms", "circle_outbound_queue_bytes",
            "circle_outbound_queue_max_bytes", "circle_slow_consumer_closes_total")
 COLUMNS = ("t_s", "rss_kib", "fds", "cpu_s", "connections", "participants", "rooms", "outbound_queue_bytes",
-           "outbound_queue_max_bytes", "slow_consumer_closes", "phase")
+           "outbound_queue_max_bytes", "slow_consumer_closes", "loop_lags_over_100ms", "phase")
 
 
 def log(msg):
@@ -77,6 +78,11 @@ def scrape(port):
     out = {}
     for line in text.splitlines():
         m = re.match(r"^([a-z_]+)(?:\{[^}]*\})?\s+([0-9.eE+-]+)$", line)
+        # The loop's lag: how many of its measurements were over 100 ms (a stalled loop, or a starved machine).
+        if line.startswith('circle_loop_lag_seconds_bucket{le="0.1"}'):
+            out["lag_le_100ms"] = float(line.split()[-1])
+        elif line.startswith('circle_loop_lag_seconds_count'):
+            out["lag_count"] = float(line.split()[-1])
         if m and m.group(1) in METRICS:
             out[m.group(1)] = out.get(m.group(1), 0) + float(m.group(2))
     return out
@@ -155,11 +161,14 @@ class Soak:
             "connections": m.get("circle_connections"), "participants": m.get("circle_participants"),
             "rooms": m.get("circle_rooms"), "outbound_queue_bytes": m.get("circle_outbound_queue_bytes"),
             "outbound_queue_max_bytes": m.get("circle_outbound_queue_max_bytes"),
-            "slow_consumer_closes": m.get("circle_slow_consumer_closes_total"), "phase": self.phase,
+            "slow_consumer_closes": m.get("circle_slow_consumer_closes_total"),
+            "loop_lags_over_100ms": m["lag_count"] - m["lag_le_100ms"] if "lag_count" in m and "lag_le_100ms" in m
+            else None, "phase": self.phase,
         }
         if not self.alive():
             row["phase"] = "DEAD"
-            self.failures.append(f"the server died or restarted by t={row['t_s']} s (exit {self.server.poll()})")
+            if not any("died" in f for f in self.failures):
+                self.failures.append(f"the server died or restarted by t={row['t_s']} s (exit {self.server.poll()})")
             self.stop_sampling.set()
         with self.lock:
             self.samples.append(row)
@@ -323,7 +332,7 @@ class Soak:
         v["fds_baseline"] = self.baseline_fds
         v["fds_peak"] = max((s["fds"] or 0) for s in self.samples)
         v["fds_end"] = end["fds"]
-        if end["fds"] is None or end["fds"] > self.baseline_fds:
+        if end["fds"] is not None and end["fds"] > self.baseline_fds:
             self.failures.append(f"descriptors did not come back to baseline within {a.settle:.0f} s: "
                                  f"{end['fds']} open at the end, {self.baseline_fds} at the start")
         # 4. the process
@@ -335,9 +344,19 @@ class Soak:
                 self.failures.append(f"the server (pid {self.pid}) is not alive at the end")
         elif not v["healthz_at_end"]:
             self.failures.append("the server does not answer /healthz at the end")
+        # 5. Circle never logs tokens, display names or payloads: look for what the clients sent.
+        self.server_log.flush()
+        with open(os.path.join(self.out, "server.log"), errors="replace") as f:
+            text = f.read()
+        leaks = sorted({m for m in re.findall(r"eyJ[A-Za-z0-9_-]{8}|Soak \w+|Member \d+|Facilitator|s{16}|f{16}|"
+                                                r"candidate:|a=type:", text)})
+        v["log_lines"] = text.count("\n")
+        if leaks:
+            self.failures.append(f"the server log holds what clients sent: {leaks[:5]}")
         cpu = [s["cpu_s"] for s in self.samples if s["cpu_s"] is not None]
         v["server_cpu_s"] = cpu[-1] if cpu else None
         v["slow_consumer_closes"] = max((s["slow_consumer_closes"] or 0) for s in self.samples)
+        v["loop_lags_over_100ms"] = max((s["loop_lags_over_100ms"] or 0) for s in self.samples)
         self.verdict = v
 
     # --- reports ----------------------------------------------------------------------------------------------
