@@ -23,6 +23,7 @@ const GENTLE_ERRORS = {
   not_connected: 'Reconnecting… try again in a moment.',
   disconnected: 'The connection dropped; reconnecting.',
   not_found: 'That person is not connected right now.',
+  reconnecting: 'They are reconnecting — try again in a moment.',
   wrong_phase: 'That is not available in this part of the session.',
   conflict: 'That has already happened.',
 };
@@ -535,8 +536,10 @@ class SessionApp {
       c.privateWord(text || undefined).then(() => {
         $('moment-text').value = '';
         this.say('Your message is with the facilitator. Take the time you need.');
-      }, (err) => this.say(err.code === 'not_found'
-        ? 'No facilitator is connected right now.' : 'That did not reach the facilitator; please try again.'));
+      }, (err) => this.say(err.code === 'reconnecting'
+        ? 'Your facilitator is reconnecting — please try again in a moment.'
+        : err.code === 'not_found'
+          ? 'No facilitator is connected right now.' : 'That did not reach the facilitator; please try again.'));
     });
 
     for (const b of document.querySelectorAll('[data-phase]')) {

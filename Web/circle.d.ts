@@ -9,7 +9,8 @@ export type RoundStatus = 'waiting' | 'done' | 'passed';
 export type ClientState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
 /** The protocol's error codes (PROTOCOL.md §9) and the client's own. */
 export type ErrorCode =
-  | 'forbidden' | 'invalid' | 'not_found' | 'conflict' | 'wrong_phase' | 'muted' | 'too_large' | 'rate_limited'
+  | 'forbidden' | 'invalid' | 'not_found' | 'reconnecting' | 'conflict' | 'wrong_phase' | 'muted' | 'too_large'
+  | 'rate_limited'
   | 'room_locked' | 'room_full' | 'removed' | 'session_ended'
   | 'not_connected' | 'disconnected' | 'timeout' | 'unauthorized';
 

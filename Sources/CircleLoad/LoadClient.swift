@@ -56,6 +56,8 @@ final class LoadClient: TCPConnectionDelegate {
     var nextMediaAt: UInt64 = 0
     /// The request number of the state-changing command in flight (hand, pass, media, facilitator command); 0: none.
     var stateRequest = 0
+    /// The request number of the last `give_floor` this facilitator sent (0: none).
+    var giveFloorRequest = 0
     var spokeThisRound = false
     var passedThisRound = false
     var mic = false

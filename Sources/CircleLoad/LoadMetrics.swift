@@ -38,8 +38,9 @@ public struct LoadMetrics: Sendable {
     public var acks: UInt64 = 0
     /// Errors by code: the server's `error` codes and the client's own (`connect_failed`, `http_401`, `seq_gap`…).
     public var errors: [String: Int] = [:]
-    /// Commands refused because their target was in its reconnect grace (not errors: the drop raced the command).
-    public var refusedAsReconnecting = 0
+    /// Refusals that a live group meets too, by code (not errors): a command racing its target's drop
+    /// (`reconnecting`), a `give_floor` racing the queue emptying (`not_found`).
+    public var races: [String: Int] = [:]
     /// Send → each recipient's event.
     public var latency = LatencyHistogram()
     /// The same, for the current second only (reset every second, for the timeline).

@@ -92,7 +92,10 @@ public struct LoadReport: Sendable {
         w.key("latency_max_ms"); w.number(Self.ms(m.latency.max))
         w.key("ack_p99_ms"); w.number(Self.ms(m.ackLatency.quantile(0.99)))
         w.key("error_total"); w.int(m.errorCount)
-        w.key("refused_reconnecting"); w.int(m.refusedAsReconnecting)
+        w.key("races")
+        w.beginObject()
+        for (code, count) in m.races.sorted(by: { $0.key < $1.key }) { w.key(code); w.int(count) }
+        w.endObject()
         w.key("errors")
         w.beginObject()
         for (code, count) in m.errors.sorted(by: { $0.key < $1.key }) { w.key(code); w.int(count) }
@@ -119,6 +122,10 @@ public struct LoadReport: Sendable {
         lines.append("  acks         \(m.acks), p99 \(Self.ms(m.ackLatency.quantile(0.99))) ms")
         let errors = m.errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         lines.append("  errors       \(m.errorCount)\(errors.isEmpty ? "" : " (\(errors))")")
+        if !m.races.isEmpty {
+            let races = m.races.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            lines.append("  races        \(races) (refusals a live group meets too; not errors)")
+        }
         lines.append("  generator    CPU \((loadCPUPercent * 10).rounded() / 10) % of a core (near 100: the load, not the server, is the limit)")
         if let server {
             var line = "  server       peak RSS \(server.peakRSSKiB) KiB, CPU \((server.cpuPercent * 10).rounded() / 10) % of a core"

@@ -101,9 +101,15 @@ extension LoadRunner {
             welcomed(tree, by: client, now: now)
         case "error":
             let code = message.code ?? "unknown"
-            // A command racing its target's drop is refused as `reconnecting`: expected under churn, not an error.
-            if code == "reconnecting" { metrics.refusedAsReconnecting += 1 } else { metrics.error(code) }
-            if let id = message.id, id.hasPrefix("c"), let request = Int(id.dropFirst()) {
+            let request = message.id.flatMap { $0.hasPrefix("c") ? Int($0.dropFirst()) : nil }
+            // Races a real group meets too, not errors: a command to someone who just dropped (`reconnecting`), and
+            // a `give_floor` sent from a view of the queue that emptied on the way (`not_found`).
+            if code == "reconnecting" || (code == "not_found" && request != nil && request == client.giveFloorRequest) {
+                metrics.races[code, default: 0] += 1
+            } else {
+                metrics.error(code)
+            }
+            if let request {
                 client.outstanding[request] = nil
                 if client.stateRequest == request { client.stateRequest = 0 }
                 if configuration.scenario == .fanout { fanoutSend(client, now: now) }

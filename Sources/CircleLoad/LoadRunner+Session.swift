@@ -214,6 +214,7 @@ extension LoadRunner {
         if f.phase == "sharing", f.floor == nil, f.stateRequest == 0,
            f.queue.contains(where: { p in sender(in: room, ArraySlice(p.utf8)).map { f.connectedPeers.contains($0.seat) } ?? false }) {
             sendState(f, "give_floor")
+            f.giveFloorRequest = f.stateRequest
         }
     }
 

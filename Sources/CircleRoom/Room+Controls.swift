@@ -97,9 +97,8 @@ extension Room {
             deliver(.stats(speakingStats()), to: connection)
         case .privateWordSeen(let id):
             // Direct, not an event: who needed a moment is never told to the room.
-            guard let member = state.participants[id]?.connection else {
-                throw CommandError(.notFound, "participant not connected")
-            }
+            guard let seat = state.participants[id] else { throw CommandError(.notFound, "not in the room") }
+            guard let member = seat.connection else { throw CommandError(.reconnecting, "participant reconnecting") }
             let recipients = [member] + facilitatorConnections(excluding: sender).filter { $0 != member }
             deliver(.privateWordSeen(participant: id, by: sender), to: recipients)
         case .leave, .signal, .media, .raiseHand, .lowerHand, .pass, .endTurn, .reaction, .privateWord:

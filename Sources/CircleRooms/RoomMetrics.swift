@@ -81,7 +81,8 @@ enum MetricNames {
     /// Client message types (`client.*.json`).
     static let commandTypes = [
         "advance_round", "clear_queue", "end_session", "end_silence", "end_turn", "give_floor", "leave", "lock",
-        "lower_hand", "media", "move_in_queue", "mute", "mute_all_but_speaker", "pass", "private_word", "promote",
+        "lower_hand", "media", "move_in_queue", "mute", "mute_all_but_speaker", "pass", "private_word",
+        "private_word_seen", "promote",
         "raise_hand", "reaction", "remove", "remove_from_queue", "request_stats", "set_pacing", "set_phase",
         "set_queue_policy", "signal", "start_silence", "unlock", "unmute",
     ]
@@ -89,6 +90,7 @@ enum MetricNames {
     static let outboundTypes = [
         "ack", "connection_changed", "error", "floor_given", "lock_changed", "media_changed", "mute_changed",
         "mute_request", "pacing_changed", "participant_joined", "participant_left", "phase_changed", "private_word",
+        "private_word_seen",
         "queue_changed", "reaction", "role_changed", "round_changed", "session_ended", "signal", "stats",
         "turn_ended", "turn_nudge", "turn_time_up", "welcome",
     ]

@@ -167,13 +167,14 @@ struct RelayTests {
         #expect(!h.messages("o").contains(seen))
     }
 
-    @Test func seenForSomeoneNotConnectedIsNotFoundAndMembersMayNotSendIt() {
+    @Test func seenForSomeoneReconnectingOrGoneIsRefusedAndMembersMayNotSendIt() {
         let h = Self.room()
         h.send("b", .privateWordSeen("a"))
         #expect(h.errors("b") == [.forbidden])
         h.drop("a")
         h.send("f", .privateWordSeen("a"))
-        #expect(h.errors("f") == [.notFound])
+        h.send("f", .privateWordSeen("nobody"))
+        #expect(h.errors("f") == [.reconnecting, .notFound])
     }
 
     @Test func aPrivateWordTextIsCapped() {
