@@ -9,6 +9,7 @@ public enum ParticipantRole: String, Sendable, CaseIterable {
 /// - `sub`: the participant id, a non-empty string of at most ``maxSubjectBytes`` UTF-8 bytes.
 /// - `name`: the display name, a non-empty string of at most ``maxNameBytes`` UTF-8 bytes (a participant is always
 ///   shown by some name, so an empty one is an issuer bug and is rejected).
+/// - Neither `sub` nor `name` may hold a control character (U+0000–U+001F, U+007F–U+009F) or U+2028/U+2029.
 /// - `room`: the room id; must equal the room the connection asks for.
 /// - `role`: one of ``ParticipantRole``.
 /// - `exp`: required expiry in Unix seconds; `nbf` (not before) and `iat` (issued at) are optional. Non-integer

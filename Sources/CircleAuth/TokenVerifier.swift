@@ -14,7 +14,8 @@ import CircleJSON
 ///    Nothing in the payload is decoded before this;
 /// 5. the payload is a JSON object with valid claims (see ``TokenClaims``) → else `invalidClaims(name)`;
 /// 6. its `room` equals `room`, byte for byte → else `wrongRoom`;
-/// 7. `exp > now - leeway` → else `expired`; `nbf`, if present, `≤ now + leeway` → else `notYetValid`.
+/// 7. `exp > now - leeway` → else `expired`; `nbf`, if present, `≤ now + leeway` → else `notYetValid`;
+///    `exp ≤ now + maxLifetime + leeway` → else `invalidClaims("exp")` (no token outlives the longest lifetime).
 ///
 /// The caller strips any `Bearer ` prefix. Pure: the clock is an argument.
 public struct TokenVerifier: Sendable {
@@ -26,6 +27,7 @@ public struct TokenVerifier: Sendable {
     /// The HMAC-SHA256 under the secret, keyed once (see ``HMACSHA256`` for its thread safety).
     private let mac: HMACSHA256
     private let leeway: Int64
+    private let maxLifetime: Int64
 
     /// The header every token minted by ``TokenMinter`` carries, base64url: `{"alg":"HS256","typ":"JWT"}`.
     /// A header segment equal to it is known to pass step 3 without decoding it.
@@ -34,11 +36,14 @@ public struct TokenVerifier: Sendable {
     /// - Parameters:
     ///   - secret: the HMAC key shared with the token issuer; must not be empty (use at least 32 random bytes).
     ///   - leeway: seconds of clock skew tolerated on `exp` and `nbf`; must not be negative.
-    public init(secret: [UInt8], leeway: Int64 = 0) {
+    ///   - maxLifetime: the furthest ahead an `exp` may be, in seconds (default: one day).
+    public init(secret: [UInt8], leeway: Int64 = 0, maxLifetime: Int64 = 86_400) {
         precondition(!secret.isEmpty, "TokenVerifier needs a non-empty secret")
         precondition(leeway >= 0, "TokenVerifier leeway must not be negative")
+        precondition(maxLifetime > 0, "TokenVerifier maxLifetime must be positive")
         self.mac = HMACSHA256(key: secret)
         self.leeway = leeway
+        self.maxLifetime = maxLifetime
     }
 
     /// Verifies `token` for the room named in the request path.
@@ -66,6 +71,9 @@ public struct TokenVerifier: Sendable {
         if !expiryOverflow, claims.exp <= earliestLiveExpiry { throw .expired }
         let (latestStart, startOverflow) = now.addingReportingOverflow(leeway)
         if let nbf = claims.nbf, !startOverflow, nbf > latestStart { throw .notYetValid }
+        let (window, windowOverflow) = maxLifetime.addingReportingOverflow(leeway)
+        let (latestExpiry, expiryPastRange) = now.addingReportingOverflow(window)
+        if !windowOverflow, !expiryPastRange, claims.exp > latestExpiry { throw .invalidClaims("exp") }
         return claims
     }
 
@@ -152,10 +160,12 @@ private struct Segments {
 extension TokenClaims {
     /// Reads and validates the claims of a verified payload.
     init(payload: JSONObject) throws(TokenError) {
-        guard let sub = payload["sub"]?.stringValue, !sub.isEmpty, sub.utf8.count <= Self.maxSubjectBytes else {
+        guard let sub = payload["sub"]?.stringValue, !sub.isEmpty, sub.utf8.count <= Self.maxSubjectBytes,
+              !Self.hasControlCharacter(sub) else {
             throw .invalidClaims("sub")
         }
-        guard let name = payload["name"]?.stringValue, !name.isEmpty, name.utf8.count <= Self.maxNameBytes else {
+        guard let name = payload["name"]?.stringValue, !name.isEmpty, name.utf8.count <= Self.maxNameBytes,
+              !Self.hasControlCharacter(name) else {
             throw .invalidClaims("name")
         }
         guard let room = payload["room"]?.stringValue, !room.isEmpty else { throw .invalidClaims("room") }
@@ -174,6 +184,14 @@ extension TokenClaims {
             iat = date
         }
         self.init(sub: sub, name: name, room: room, role: role, exp: exp, nbf: nbf, iat: iat)
+    }
+
+    /// Whether `text` holds a control character (C0, DEL, C1) or a line or paragraph separator: none belongs in an
+    /// id or a display name, and each could forge lines or fields wherever the text is shown or logged.
+    static func hasControlCharacter(_ text: String) -> Bool {
+        text.unicodeScalars.contains { c in
+            c.value < 0x20 || (c.value >= 0x7F && c.value <= 0x9F) || c.value == 0x2028 || c.value == 0x2029
+        }
     }
 
     /// A NumericDate (RFC 7519 §2): a JSON number of seconds, possibly fractional, rounded down; nil if absent,

@@ -12,8 +12,9 @@ public enum HTTPParseResult: Sendable, Equatable {
 /// An incremental, strict HTTP/1.1 request-head parser (RFC 9112). Pure: bytes in, a head or an error out.
 ///
 /// Rules:
-/// - Request line `method SP request-target SP HTTP/1.x CRLF`: the method is a token, the target is origin-form
-///   (starts with `/`, visible ASCII only). `HTTP/1.0` parses (versionMinor 0); another major version is 505.
+/// - Request line `method SP request-target SP HTTP/1.x CRLF`: the method is a token, the target is visible ASCII
+///   in origin-form (`/path?query`) or absolute-form (`http://host/path?query`, §3.2.2), which is kept as the
+///   origin-form it names. `HTTP/1.0` parses (versionMinor 0); another major version is 505.
 /// - Header lines `name ":" OWS value OWS CRLF`: token names with no whitespace before the colon, values of
 ///   visible ASCII, obs-text, SP and HTAB only; obsolete line folding is refused. Every line needs CRLF.
 /// - HTTP/1.1 needs exactly one `Host` field (RFC 9112 §3.2), HTTP/1.0 at most one; otherwise 400.
@@ -21,8 +22,9 @@ public enum HTTPParseResult: Sendable, Equatable {
 /// - Caps, checked before bytes are stored (positionally, so at most two bytes late for a line still lacking
 ///   its CRLF): a request line over `maxLineBytes` is 414, a header line over it
 ///   431, a head over `maxHeadBytes` 431, more than `maxHeaderCount` fields 431.
-/// - The body, if any, is not interpreted: the caller decides what to do with `Content-Length` and
-///   `Transfer-Encoding`.
+/// - Framing that could be read two ways is refused with 400 (§6.3): `Content-Length` with `Transfer-Encoding`,
+///   and a `Content-Length` that is not one decimal number (several fields or list members must all agree).
+///   Otherwise the body, if any, is not interpreted: the caller decides what to do with it.
 ///
 /// Any split of the input gives the same result. After `.complete` the parser is ready for the next head;
 /// after `.failure` it keeps returning that failure.
@@ -57,7 +59,47 @@ public struct HTTPHeadParser: Sendable {
         if hosts > 1 || (hosts == 0 && head.versionMinor >= 1) {
             return .failure(HTTPError(status: 400, reason: "Exactly one Host header is required"))
         }
+        let lengths = head.headerValues("Content-Length")
+        if !lengths.isEmpty {
+            if head.headerCount("Transfer-Encoding") > 0 {
+                return .failure(HTTPError(status: 400, reason: "Content-Length with Transfer-Encoding"))
+            }
+            guard contentLength(lengths) != nil else {
+                return .failure(HTTPError(status: 400, reason: "Invalid Content-Length"))
+            }
+        }
         return .success(head)
+    }
+
+    /// The one length that every `Content-Length` field and list member states, or nil when they disagree or one is
+    /// not a decimal number (RFC 9110 §8.6).
+    static func contentLength(_ values: [String]) -> UInt64? {
+        var agreed: UInt64?
+        for value in values {
+            for member in value.split(separator: ",", omittingEmptySubsequences: false) {
+                let digits = member.utf8.drop(while: HTTPSyntax.isWhitespace).prefix { !HTTPSyntax.isWhitespace($0) }
+                guard !digits.isEmpty, digits.count <= 19, digits.allSatisfy(HTTPSyntax.isDigit),
+                      let length = UInt64(String(decoding: digits, as: UTF8.self)),
+                      agreed == nil || agreed == length
+                else { return nil }
+                agreed = length
+            }
+        }
+        return agreed
+    }
+
+    /// The origin-form (`/path?query`) of an absolute-form target (`http://authority/path?query`, any case of
+    /// `http` or `https`), or nil when `target` is not one with a non-empty authority.
+    static func originForm(ofAbsolute target: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        var schemeEnd = 0
+        for scheme in ["http://", "https://"] where target.count > scheme.utf8.count {
+            if zip(target, scheme.utf8).allSatisfy({ $0 | 0x20 == $1 | 0x20 }) { schemeEnd = scheme.utf8.count }
+        }
+        guard schemeEnd > 0 else { return nil }
+        let rest = UnsafeRawBufferPointer(rebasing: target[schemeEnd...])
+        let authorityEnd = rest.firstIndex { $0 == 0x2F || $0 == 0x3F || $0 == 0x23 } ?? rest.count
+        guard authorityEnd > 0 else { return nil }
+        return UnsafeRawBufferPointer(rebasing: rest[authorityEnd...])
     }
 
     private static func parseRequestLine(
@@ -71,18 +113,21 @@ public struct HTTPHeadParser: Sendable {
         guard let sp2 = line[targetStart...].firstIndex(of: HTTPSyntax.sp), sp2 > targetStart else {
             return .failure(malformed)
         }
-        let target = line[targetStart..<sp2]
-        guard target.first == 0x2F else {
-            return .failure(HTTPError(status: 400, reason: "Request target must be in origin-form"))
-        }
-        guard ByteSearch.isVisibleASCII(UnsafeRawBufferPointer(rebasing: target)) else {
+        let raw = UnsafeRawBufferPointer(rebasing: line[targetStart..<sp2])
+        guard ByteSearch.isVisibleASCII(raw) else {
             return .failure(HTTPError(status: 400, reason: "Invalid character in request target"))
+        }
+        let target: String
+        if raw.first == 0x2F {
+            target = String(decoding: raw, as: UTF8.self)
+        } else if let path = originForm(ofAbsolute: raw) {
+            target = path.first == 0x2F ? String(decoding: path, as: UTF8.self) : "/" + String(decoding: path, as: UTF8.self)
+        } else {
+            return .failure(HTTPError(status: 400, reason: "Request target must be in origin-form or absolute-form"))
         }
         let version = HTTPSyntax.parseVersion(UnsafeRawBufferPointer(rebasing: line[(sp2 + 1)...]))
         return version.map { minor in
-            (String(decoding: UnsafeRawBufferPointer(rebasing: line[..<sp1]), as: UTF8.self),
-             String(decoding: UnsafeRawBufferPointer(rebasing: target), as: UTF8.self),
-             minor)
+            (String(decoding: UnsafeRawBufferPointer(rebasing: line[..<sp1]), as: UTF8.self), target, minor)
         }
     }
 }

@@ -233,7 +233,7 @@ final class LoadClient: TCPConnectionDelegate {
             switch action {
             case .text(let text):
                 runner.received(text, by: self)
-            case .write(let w):
+            case .write(let w), .sendPong(let w):
                 tcp?.write(w)
             case .binary:
                 runner.clientError(self, "unexpected_binary")
@@ -243,7 +243,7 @@ final class LoadClient: TCPConnectionDelegate {
                 runner.peerClosed(self, code: code)
             case .closeConnection:
                 tcp?.close()
-            case .ping, .pong:
+            case .ping, .pong, .fragment:
                 break
             }
         }

@@ -38,6 +38,8 @@ public struct LoadMetrics: Sendable {
     public var acks: UInt64 = 0
     /// Errors by code: the server's `error` codes and the client's own (`connect_failed`, `http_401`, `seq_gap`…).
     public var errors: [String: Int] = [:]
+    /// Signals refused because their target was in its reconnect grace (not errors: the drop raced the signal).
+    public var signalsToReconnecting = 0
     /// Send → each recipient's event.
     public var latency = LatencyHistogram()
     /// The same, for the current second only (reset every second, for the timeline).

@@ -92,6 +92,7 @@ public struct LoadReport: Sendable {
         w.key("latency_max_ms"); w.number(Self.ms(m.latency.max))
         w.key("ack_p99_ms"); w.number(Self.ms(m.ackLatency.quantile(0.99)))
         w.key("error_total"); w.int(m.errorCount)
+        w.key("signals_to_reconnecting"); w.int(m.signalsToReconnecting)
         w.key("errors")
         w.beginObject()
         for (code, count) in m.errors.sorted(by: { $0.key < $1.key }) { w.key(code); w.int(count) }

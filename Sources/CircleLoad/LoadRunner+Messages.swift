@@ -101,7 +101,8 @@ extension LoadRunner {
             welcomed(tree, by: client, now: now)
         case "error":
             let code = message.code ?? "unknown"
-            metrics.error(code)
+            // A signal racing its target's drop is refused as `reconnecting`: expected under churn, not an error.
+            if code == "reconnecting" { metrics.signalsToReconnecting += 1 } else { metrics.error(code) }
             if let id = message.id, id.hasPrefix("c"), let request = Int(id.dropFirst()) {
                 client.outstanding[request] = nil
                 if client.stateRequest == request { client.stateRequest = 0 }

@@ -59,6 +59,8 @@ public final class TCPConnection {
         var shutdownRequest: UnsafeMutablePointer<uv_shutdown_t>?
         var drainTimer: LoopTimer?
         var closeError: LoopError?
+        /// Bytes to queue once the write in flight completes (``writeAfterBacklog(_:)``).
+        var held: [UInt8]?
 
         var queuedBytes: Int { sealed.count + inflight.count - inflightOffset }
     }
@@ -205,6 +207,16 @@ public final class TCPConnection {
         bytes.withUnsafeBytes { write($0) }
     }
 
+    /// Whether earlier bytes are still waiting for the kernel: the peer reads slower than we write.
+    public var isBackedUp: Bool { flags.contains(.writing) }
+
+    /// Queues `bytes` once the write in flight completes, replacing whatever an earlier call held: at most one such
+    /// write waits, whatever the peer sends meanwhile. Writes at once when nothing is in flight.
+    public func writeAfterBacklog(_ bytes: [UInt8]) {
+        guard isBackedUp else { return _ = write(bytes) }
+        cold.held = bytes
+    }
+
     /// Writes what is queued: called by the loop in its prepare/check phase.
     func flush() {
         flags.remove(.dirty)
@@ -255,6 +267,10 @@ public final class TCPConnection {
         }
         if status == UV_ECANCELED.rawValue { return }  // closing
         if status < 0 { fail(LoopError(status, "write")); return }
+        if let held = spill?.held {
+            spill?.held = nil
+            write(held)
+        }
         flush()
     }
 

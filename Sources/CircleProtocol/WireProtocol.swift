@@ -31,6 +31,12 @@ public enum WireProtocol {
         RequestDecoder.decode(text, limits: limits)
     }
 
+    /// The request `id` of a message that is not decoded (refused by a rate limit, say), read without parsing the
+    /// rest: a string `id` of acceptable length that is the only one among the top-level members, else nil.
+    public static func requestID(in text: [UInt8], limits: ProtocolLimits = .init()) -> RequestID? {
+        text.withUnsafeBytes { RequestIDScanner.scan($0, limits: limits) }
+    }
+
     /// Encodes one outbound message as compact JSON text (UTF-8). Call it once per broadcast and write the same
     /// bytes to every recipient.
     public static func encode(_ message: Outbound) -> [UInt8] {

@@ -6,6 +6,8 @@ public enum ErrorCode: String, Sendable, Codable, CaseIterable {
     case invalid
     /// The target participant is not in the room (or not connected), or the queue is empty.
     case notFound = "not_found"
+    /// The target participant is in their reconnect grace: send again once `connection_changed` says they are back.
+    case reconnecting
     /// The request conflicts with the room's state (e.g. no one has the floor).
     case conflict
     /// The request is not allowed in the current phase.
@@ -34,6 +36,7 @@ public enum ErrorCode: String, Sendable, Codable, CaseIterable {
         case .forbidden: "not allowed for your role"
         case .invalid: "invalid request"
         case .notFound: "not found"
+        case .reconnecting: "the participant is reconnecting"
         case .conflict: "conflicts with the room state"
         case .wrongPhase: "not allowed in this phase"
         case .muted: "muted by a facilitator"

@@ -68,6 +68,8 @@ extension Room {
         case .participant(let id):
             guard id != sender else { throw CommandError(.invalid, "cannot signal yourself") }
             guard let target = state.participants.connection(of: id) else {
+                // Held in their grace: their client renegotiates on its return, so a signal is not kept for it.
+                if state.participants[id] != nil { throw CommandError(.reconnecting, "participant reconnecting") }
                 throw CommandError(.notFound, "participant not connected")
             }
             deliver(.signal(from: sender, payload: payload), to: target)

@@ -21,6 +21,12 @@ public protocol WebSocketEndpoint: AnyObject {
     func webSocket(_ connection: ServerConnection, didReceiveBinary data: [UInt8])
     /// The connection is gone (called once; nothing more is sent to it).
     func webSocketDidClose(_ connection: ServerConnection, reason: DisconnectReason)
+    /// A data frame that does not end its message arrived (rate limits count frames too). Default: nothing.
+    func webSocketDidReceiveFragment(_ connection: ServerConnection)
+}
+
+extension WebSocketEndpoint {
+    public func webSocketDidReceiveFragment(_ connection: ServerConnection) {}
 }
 
 /// What the application makes of a request head.
@@ -28,7 +34,9 @@ public enum RouteResult {
     /// Answer with this HTTP response and close.
     case response(status: Int, headers: [HTTPHeader], body: [UInt8])
     /// Upgrade to a WebSocket served by `endpoint` (the handshake is validated by the server first).
-    case webSocket(endpoint: WebSocketEndpoint, context: AnyObject?, limits: WebSocketLimits?, maxQueuedBytes: Int?)
+    /// `subprotocol`: answered when the client offered it (`Sec-WebSocket-Protocol`); nil negotiates none.
+    case webSocket(endpoint: WebSocketEndpoint, context: AnyObject?, limits: WebSocketLimits?, maxQueuedBytes: Int?,
+                   subprotocol: String? = nil)
 }
 
 /// Routes the application's paths. Returns nil for paths it doesn't serve (the server then answers 404).

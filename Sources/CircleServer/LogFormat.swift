@@ -52,8 +52,14 @@ public struct CircleLogHandler: LogHandler {
         switch format {
         case .text:
             line.append(contentsOf: Self.timestamp().utf8)
-            line.append(contentsOf: " \(event.level) \(label): \(event.message)".utf8)
-            for k in keys { line.append(contentsOf: " \(k)=\(merged[k]!)".utf8) }
+            line.append(contentsOf: " \(event.level) \(label): ".utf8)
+            Self.appendEscaped(event.message.description, to: &line)
+            for k in keys {
+                line.append(UInt8(ascii: " "))
+                Self.appendEscaped(k, to: &line)
+                line.append(UInt8(ascii: "="))
+                Self.appendTextValue(merged[k]!.description, to: &line)
+            }
         case .json:
             var w = JSONWriter(capacity: 160)
             w.beginObject()
@@ -67,6 +73,44 @@ public struct CircleLogHandler: LogHandler {
         }
         line.append(UInt8(ascii: "\n"))
         sink.write(line: line)
+    }
+
+    /// A text-format value: as it is when it is a non-empty run of visible characters other than `"`, `\\` and `=`;
+    /// otherwise quoted, with `"` and `\\` escaped and control characters written as escapes, so that no value can
+    /// end a line or start a field.
+    static func appendTextValue(_ value: String, to line: inout [UInt8]) {
+        let plain = !value.isEmpty && value.unicodeScalars.allSatisfy { c in
+            c.value > 0x20 && c != "\"" && c != "\\" && c != "=" && !isControl(c)
+        }
+        if plain { return line.append(contentsOf: value.utf8) }
+        line.append(UInt8(ascii: "\""))
+        appendEscaped(value, to: &line, quote: true)
+        line.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends `text` with control characters as `\n`, `\r`, `\t` or `\u{XX}` escapes (and, inside quotes, `"`
+    /// and `\\` escaped).
+    static func appendEscaped(_ text: String, to line: inout [UInt8], quote: Bool = false) {
+        for c in text.unicodeScalars {
+            switch c {
+            case "\n": line.append(contentsOf: "\\n".utf8)
+            case "\r": line.append(contentsOf: "\\r".utf8)
+            case "\t": line.append(contentsOf: "\\t".utf8)
+            case "\"" where quote, "\\" where quote:
+                line.append(UInt8(ascii: "\\"))
+                line.append(UInt8(c.value))
+            default:
+                if isControl(c) {
+                    line.append(contentsOf: "\\u{\(String(c.value, radix: 16))}".utf8)
+                } else {
+                    line.append(contentsOf: String(c).utf8)
+                }
+            }
+        }
+    }
+
+    private static func isControl(_ c: Unicode.Scalar) -> Bool {
+        c.value < 0x20 || (c.value >= 0x7F && c.value <= 0x9F) || c.value == 0x2028 || c.value == 0x2029
     }
 
     /// UTC, ISO 8601 with milliseconds.

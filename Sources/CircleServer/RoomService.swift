@@ -19,10 +19,18 @@ public struct RoomServiceConfiguration: Sendable {
     public var messagesPerSecond = 20
     /// …and in a burst. Beyond it each message gets `rate_limited`.
     public var messageBurst = 40
-    /// A connection that keeps sending this many messages past its limit is closed with 1008 (at most 255).
+    /// A connection refused this many messages or frames by the rate limit within ``floodWindowSeconds`` is closed
+    /// with 1008 (at most 255).
     public var floodCloseAfter = 100
+    /// The window over which refusals are counted towards ``floodCloseAfter``.
+    public var floodWindowSeconds = 10
     /// Seconds of clock skew allowed on `exp` and `nbf`.
     public var tokenLeewaySeconds: Int64 = 0
+    /// The longest a token may live: one whose `exp` is further ahead is refused. An ended session's room id is
+    /// refused to tokens issued before its end for this long (plus the leeway), so that no link outlives it.
+    public var maxTokenLifetimeSeconds: Int64 = 86_400
+    /// Ended sessions remembered at most; past it the oldest is forgotten first.
+    public var maxEndedRooms = 100_000
 
     public init(secret: [UInt8]) { self.secret = secret }
 }
@@ -32,11 +40,57 @@ final class RoomJoin {
     let roomID: String
     let identity: Identity
     let resumeFrom: UInt64?
+    /// The room's session has ended and the token predates the end: refused with `session_ended` and 4004.
+    let sessionEnded: Bool
 
-    init(roomID: String, identity: Identity, resumeFrom: UInt64?) {
+    init(roomID: String, identity: Identity, resumeFrom: UInt64?, sessionEnded: Bool) {
         self.roomID = roomID
         self.identity = identity
         self.resumeFrom = resumeFrom
+        self.sessionEnded = sessionEnded
+    }
+}
+
+/// Room ids whose session ended, each until no token issued before its end can still be valid.
+struct EndedRooms {
+    /// Unix seconds: when the session ended, and until when it is remembered.
+    private var ended: [String: (at: Int64, until: Int64)] = [:]
+    /// Ids in the order they ended (the oldest from `head` on), for expiry and for the cap.
+    private var order: [String] = []
+    private var head = 0
+
+    var count: Int { ended.count }
+
+    /// Whether a token issued at `issuedAt` (nil: unknown) is refused for `roomID` at `now`.
+    func refuses(_ roomID: String, issuedAt: Int64?, now: Int64) -> Bool {
+        guard let entry = ended[roomID], now < entry.until else { return false }
+        guard let issuedAt else { return true }
+        return issuedAt <= entry.at
+    }
+
+    mutating func add(_ roomID: String, at now: Int64, for seconds: Int64, cap: Int) {
+        expire(now: now)
+        if ended.updateValue((now, now + seconds), forKey: roomID) == nil { order.append(roomID) }
+        while ended.count > max(1, cap) { dropOldest() }
+    }
+
+    mutating func remove(_ roomID: String) { ended[roomID] = nil }
+
+    private mutating func expire(now: Int64) {
+        while head < order.count, let entry = ended[order[head]], now >= entry.until { dropOldest() }
+        while head < order.count, ended[order[head]] == nil { head += 1 }  // reopened since
+        if head > 1024 && head * 2 > order.count {
+            order.removeFirst(head)
+            head = 0
+        }
+    }
+
+    private mutating func dropOldest() {
+        while head < order.count {
+            let id = order[head]
+            head += 1
+            if ended.removeValue(forKey: id) != nil { return }
+        }
     }
 }
 
@@ -47,7 +101,10 @@ struct RoomSession {
     let hosted: HostedRoom
     let connectionID: ConnectionID
     var bucket: TokenBucket
-    /// Messages refused in a row by the rate limit (saturating; one byte, as one of these exists per participant).
+    /// When the current flood window began (the loop's milliseconds, wrapping; see ``ServerConnection/clock(_:)``).
+    var floodWindowStart: UInt32 = 0
+    /// Messages and frames refused by the rate limit in the current window (saturating: one of these exists per
+    /// participant).
     var strikes: UInt8 = 0
 }
 
@@ -81,6 +138,10 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     private var freeSlots: [UInt32] = []
     private var nextSerial: UInt64 = 1
     private var connectionCount = 0
+    private var endedRooms = EndedRooms()
+    /// Refused joins are logged at most ``refusalLogBurst`` a second; the rest are counted into the next line.
+    private var refusalLog = (second: Int64(0), logged: 0, suppressed: 0)
+    private static let refusalLogBurst = 10
     private struct Slot {
         var id: ConnectionID
         var connection: ServerConnection?
@@ -91,7 +152,8 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     public init(server: Server, configuration: RoomServiceConfiguration) {
         self.server = server
         self.configuration = configuration
-        self.verifier = TokenVerifier(secret: configuration.secret, leeway: configuration.tokenLeewaySeconds)
+        self.verifier = TokenVerifier(secret: configuration.secret, leeway: configuration.tokenLeewaySeconds,
+                                      maxLifetime: configuration.maxTokenLifetimeSeconds)
     }
 
     /// Rooms currently open on this service.
@@ -117,11 +179,12 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
             return .response(status: 405, headers: [HTTPHeader(name: "Allow", value: "GET")],
                              body: Array("Method Not Allowed\n".utf8))
         }
-        let token = head.queryItem("access_token") ?? Self.bearerToken(head)
+        let token = head.queryItem("access_token") ?? Self.bearerToken(head) ?? Self.subprotocolToken(head)
         let claims: TokenClaims
-        switch verifier.verify(token ?? "", room: roomID, now: Int64(time(nil))) {
+        let wallClock = Int64(time(nil))
+        switch verifier.verify(token ?? "", room: roomID, now: wallClock) {
         case .failure(let error):
-            logger.info("join refused", metadata: ["room": "\(roomID)", "reason": "\(error.reason)"])
+            logRefusal(room: roomID, reason: error.reason, now: wallClock)
             return .response(status: 401, headers: [
                 HTTPHeader(name: "WWW-Authenticate", value: "Bearer error=\"invalid_token\""),
                 HTTPHeader(name: "Content-Type", value: "text/plain; charset=utf-8"),
@@ -142,8 +205,9 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
             resumeFrom = value
         }
         let identity = Identity(sub: claims.sub, name: claims.name, role: Role(rawValue: claims.role.rawValue)!)
-        let join = RoomJoin(roomID: roomID, identity: identity, resumeFrom: resumeFrom)
-        return .webSocket(endpoint: self, context: join, limits: nil, maxQueuedBytes: nil)
+        let ended = rooms[roomID] == nil && endedRooms.refuses(roomID, issuedAt: claims.iat, now: wallClock)
+        let join = RoomJoin(roomID: roomID, identity: identity, resumeFrom: resumeFrom, sessionEnded: ended)
+        return .webSocket(endpoint: self, context: join, limits: nil, maxQueuedBytes: nil, subprotocol: Self.subprotocol)
     }
 
     /// Room ids: 1–64 characters of `A-Z a-z 0-9 - _ .`.
@@ -153,6 +217,43 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         return utf8.allSatisfy { c in
             (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D || c == 0x5F || c == 0x2E
         }
+    }
+
+    /// The subprotocol Circle's clients offer (with their token beside it), and the one the server answers with.
+    public static let subprotocol = "circle"
+    /// The prefix of the offered subprotocol that carries the token: `bearer.<JWT>` (a JWT's characters are all
+    /// valid in a subprotocol token).
+    static let subprotocolTokenPrefix = "bearer."
+
+    /// The token offered as a `Sec-WebSocket-Protocol` value `bearer.<JWT>`, which keeps it out of URLs that
+    /// browsers and proxies log. The server never echoes it: it answers with ``subprotocol``.
+    static func subprotocolToken(_ head: HTTPRequestHead) -> String? {
+        for value in head.headerValues("Sec-WebSocket-Protocol") {
+            for item in value.split(separator: ",") {
+                let offered = item.drop { $0 == " " || $0 == "\t" }.prefix { $0 != " " && $0 != "\t" }
+                if offered.hasPrefix(subprotocolTokenPrefix) {
+                    return String(offered.dropFirst(subprotocolTokenPrefix.count))
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Logs a refused join, at most ``refusalLogBurst`` lines a second: a flood of bad tokens cannot fill the log.
+    private func logRefusal(room: String, reason: String, now: Int64) {
+        if refusalLog.second != now {
+            if refusalLog.suppressed > 0 {
+                logger.warning("join refusals not logged", metadata: ["count": "\(refusalLog.suppressed)"])
+            }
+            refusalLog = (now, 0, 0)
+        }
+        guard refusalLog.logged < Self.refusalLogBurst else {
+            refusalLog.suppressed += 1
+            metrics?.refusalsNotLogged.increment()
+            return
+        }
+        refusalLog.logged += 1
+        logger.info("join refused", metadata: ["room": "\(room)", "reason": "\(reason)"])
     }
 
     static func bearerToken(_ head: HTTPRequestHead) -> String? {
@@ -167,10 +268,17 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
 
     public func webSocketDidOpen(_ connection: ServerConnection) {
         guard let join = connection.context as? RoomJoin else { return }
+        connection.context = nil
+        if join.sessionEnded {
+            logger.info("join refused", metadata: ["room": "\(join.roomID)", "reason": "session ended"])
+            send(.error(nil, .sessionEnded, message: ErrorCode.sessionEnded.defaultMessage), to: connection)
+            connection.close(code: CloseCode.sessionEnded, reason: "session ended")
+            return
+        }
+        endedRooms.remove(join.roomID)
         let hosted = host(join.roomID)
         let id = attach(connection)
         let t = now
-        connection.context = nil
         connection.room = RoomSession(hosted: hosted, connectionID: id,
                                       bucket: TokenBucket(burst: configuration.messageBurst, now: t))
         metrics?.participants.record(connectionCount)
@@ -183,23 +291,55 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         carryOut(hosted)
     }
 
+    private enum Admission { case allowed, refused, flooding }
+
+    /// Takes one message or frame from the session's allowance. A refusal is a strike; strikes within one flood
+    /// window reaching ``RoomServiceConfiguration/floodCloseAfter`` mean the connection is flooding.
+    private func admit(_ session: inout RoomSession, now t: Instant) -> Admission {
+        if session.bucket.take(now: t, burst: configuration.messageBurst,
+                               refill: .nanoseconds(1_000_000_000 / max(1, configuration.messagesPerSecond))) {
+            return .allowed
+        }
+        let ms = ServerConnection.clock(t.nanoseconds / 1_000_000)
+        let window = UInt64(configuration.floodWindowSeconds) * 1000
+        if session.strikes == 0 || UInt64(ms &- session.floodWindowStart) >= window {
+            session.floodWindowStart = ms
+            session.strikes = 0
+        }
+        session.strikes = session.strikes == .max ? .max : session.strikes + 1
+        return Int(session.strikes) >= min(configuration.floodCloseAfter, Int(UInt8.max)) ? .flooding : .refused
+    }
+
+    private func closeFlooding(_ connection: ServerConnection, room: String) {
+        logger.warning("flood closed", metadata: ["room": "\(room)", "conn": "\(connection.id)"])
+        metrics?.floodCloses.increment()
+        connection.close(code: WebSocketCloseCode.policyViolation, reason: "message rate exceeded")
+    }
+
+    /// A refused frame is a strike; the message it belongs to is answered when it is whole.
+    public func webSocketDidReceiveFragment(_ connection: ServerConnection) {
+        guard var session = connection.room else { return }
+        let admission = admit(&session, now: now)
+        connection.room = session
+        if admission == .flooding { closeFlooding(connection, room: session.hosted.room.id) }
+    }
+
     public func webSocket(_ connection: ServerConnection, didReceiveText text: [UInt8]) {
         guard var session = connection.room, let hosted = hostedRoom(of: session) else { return }
         let id = session.connectionID
         let t = now
-        let allowed = session.bucket.take(
-            now: t, burst: configuration.messageBurst,
-            refill: .nanoseconds(1_000_000_000 / max(1, configuration.messagesPerSecond)))
-        session.strikes = allowed ? 0 : session.strikes == .max ? .max : session.strikes + 1
+        let admission = admit(&session, now: t)
         connection.room = session  // the session is read once and written back once per message
-        guard allowed else {
-            if Int(session.strikes) >= min(configuration.floodCloseAfter, Int(UInt8.max)) {
-                logger.warning("flood closed", metadata: ["room": "\(hosted.room.id)", "conn": "\(connection.id)"])
-                connection.close(code: WebSocketCloseCode.policyViolation, reason: "message rate exceeded")
-            } else {
-                send(.error(nil, .rateLimited, message: "too many messages; slow down"), to: connection)
-            }
+        switch admission {
+        case .allowed:
+            break
+        case .refused:
+            // The promise of one reply per id holds over the limit too: the id is recovered without a full decode.
+            send(.error(WireProtocol.requestID(in: text), .rateLimited, message: "too many messages; slow down"),
+                 to: connection)
             return
+        case .flooding:
+            return closeFlooding(connection, room: hosted.room.id)
         }
         switch WireProtocol.decode(text) {
         case .failure(let failure):
@@ -217,9 +357,11 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         }
     }
 
+    /// The protocol is JSON text: a binary message closes the connection with 1003 (RFC 6455 §7.4.1).
     public func webSocket(_ connection: ServerConnection, didReceiveBinary data: [UInt8]) {
         metrics?.receivedUnknown()
-        send(.error(nil, .invalid, message: "binary messages are not supported"), to: connection)
+        logger.debug("binary message refused", metadata: ["conn": "\(connection.id)", "bytes": "\(data.count)"])
+        connection.close(code: WebSocketCloseCode.unsupportedData, reason: "binary messages are not supported")
     }
 
     public func webSocketDidClose(_ connection: ServerConnection, reason: DisconnectReason) {
@@ -355,6 +497,11 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         hosted.timer?.close()
         hosted.isLive = false
         if rooms[hosted.room.id] === hosted { rooms[hosted.room.id] = nil }
+        if ended {
+            endedRooms.add(hosted.room.id, at: Int64(time(nil)),
+                           for: configuration.maxTokenLifetimeSeconds + configuration.tokenLeewaySeconds,
+                           cap: configuration.maxEndedRooms)
+        }
         metrics?.rooms.record(rooms.count)
         logger.info(ended ? "session ended" : "room closed, empty", metadata: ["room": "\(hosted.room.id)", "rooms": "\(rooms.count)"])
     }

@@ -32,6 +32,8 @@ public struct ServeSettings: Sendable, Equatable {
     public var maxRooms = 10_000
     public var maxConnections = 100_000
     public var messageRate = 20
+    /// Seconds: the furthest ahead a token's `exp` may be; an ended session refuses older tokens this long.
+    public var maxTokenTTL = 86_400
     /// The largest WebSocket message (and frame) a room client may send, in KiB; larger closes with 1009.
     /// At most 128: the protocol decoder's own cap.
     public var maxMessageKiB = 128

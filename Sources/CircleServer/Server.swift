@@ -247,8 +247,11 @@ public final class Server {
             var all = headers
             all.append(HTTPHeader(name: "Connection", value: "close"))
             connection.respond(HTTPResponse.make(status: status, headers: all, body: body))
-        case .webSocket(let endpoint, let context, let limits, let maxQueued):
-            let options = WebSocketHandshake.Options(allowedOrigins: configuration.allowedOrigins)
+        case .webSocket(let endpoint, let context, let limits, let maxQueued, let subprotocol):
+            var options = WebSocketHandshake.Options(allowedOrigins: configuration.allowedOrigins)
+            if let subprotocol {
+                options.selectSubprotocol = { @Sendable offered in offered.contains(subprotocol) ? subprotocol : nil }
+            }
             switch WebSocketHandshake.accept(head, options: options) {
             case .failure(let failure):
                 connection.respond(HTTPResponse.error(failure.error, extraHeaders: failure.headers))

@@ -214,8 +214,20 @@ public final class ServerConnection: TCPConnectionDelegate {
         case .binary(let data):
             if isOpen { endpoint?.webSocket(self, didReceiveBinary: data) }
         case .write(let bytes):
-            tcp.maxQueuedBytes = max(tcp.maxQueuedBytes, tcp.queuedBytes + bytes.count)  // control frames always fit
+            tcp.maxQueuedBytes = max(tcp.maxQueuedBytes, tcp.queuedBytes + bytes.count)  // a close frame always fits
             tcp.write(bytes)
+        case .sendPong(let frame):
+            // A peer that pings without reading gets one pong held back, not one queued per ping; pongs count
+            // against the outbound cap like every other frame.
+            if tcp.isBackedUp {
+                tcp.writeAfterBacklog(frame)
+            } else if tcp.queuedBytes + frame.count <= tcp.maxQueuedBytes {
+                tcp.write(frame)
+            } else {
+                slowConsumer()
+            }
+        case .fragment:
+            if isOpen { endpoint?.webSocketDidReceiveFragment(self) }
         case .ping, .pong:
             break
         case .peerClosed(let code, _):

@@ -24,6 +24,10 @@ public final class ServerMetrics {
     let participants: CoreMetrics.Gauge
     /// Connections closed because they stopped reading.
     let slowConsumerCloses: CoreMetrics.Counter
+    /// Connections closed with 1008 for flooding past the rate limit.
+    let floodCloses: CoreMetrics.Counter
+    /// Refused joins that were counted but not logged (the log line is throttled).
+    let refusalsNotLogged: CoreMetrics.Counter
     /// TLS handshakes completed.
     let tlsHandshakes: CoreMetrics.Counter
     /// TLS handshakes that failed.
@@ -53,6 +57,8 @@ public final class ServerMetrics {
         rooms = CoreMetrics.Gauge(label: "circle_rooms", factory: factory)
         participants = CoreMetrics.Gauge(label: "circle_participants", factory: factory)
         slowConsumerCloses = CoreMetrics.Counter(label: "circle_slow_consumer_closes_total", factory: factory)
+        floodCloses = CoreMetrics.Counter(label: "circle_flood_closes_total", factory: factory)
+        refusalsNotLogged = CoreMetrics.Counter(label: "circle_join_refusals_unlogged_total", factory: factory)
         tlsHandshakes = CoreMetrics.Counter(label: "circle_tls_handshakes_total", factory: factory)
         tlsHandshakeFailures = CoreMetrics.Counter(label: "circle_tls_handshake_failures_total", factory: factory)
         eventLatency = CoreMetrics.Timer(label: Self.eventLatencyLabel, factory: factory)

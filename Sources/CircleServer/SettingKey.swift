@@ -45,6 +45,7 @@ struct SettingKey: Sendable {
         int("max_rooms", \.maxRooms, 1...10_000_000),
         int("max_connections", \.maxConnections, 1...10_000_000),
         int("message_rate", \.messageRate, 1...10_000),
+        int("max_token_ttl", \.maxTokenTTL, 60...31_536_000),
         int("max_message_kib", \.maxMessageKiB, 16...128),
         SettingKey(name: "drain_seconds", repeats: false, apply: { s, v throws(SettingValueError) in
             guard let seconds = Double(v[0]), seconds.isFinite, (0...3600).contains(seconds) else {

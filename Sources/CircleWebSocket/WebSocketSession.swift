@@ -198,10 +198,14 @@ public struct WebSocketSession: Sendable {
     private mutating func takePayload(_ chunk: UnsafeRawBufferPointer, _ emit: (WebSocketAction) -> Void) {
         let key: UInt32? = role == .server ? maskKey : nil
         if opcode.isControl {
-            Self.append(chunk, to: &control, frameRemaining: remaining, key: key, offset: Int(maskOffset))
+            Self.append(chunk, to: &control, frameRemaining: remaining, key: key, offset: Int(maskOffset),
+                        growthCap: control.count + remaining)
         } else {
             let start = message.count
-            Self.append(chunk, to: &message, frameRemaining: remaining, key: key, offset: Int(maskOffset))
+            // More frames of this message may follow: grow towards the message cap, not the frame's end, so that
+            // a message in many small frames costs amortized linear time, not a copy of itself per frame.
+            Self.append(chunk, to: &message, frameRemaining: remaining, key: key, offset: Int(maskOffset),
+                        growthCap: fin ? start + remaining : limits.maxMessageSize)
             if messageOpcode == .text {
                 let valid = message.withUnsafeBytes { utf8.feed(UnsafeRawBufferPointer(rebasing: $0[start...])) }
                 guard valid else { return fail(1007, "Text message is not valid UTF-8", emit) }
@@ -214,9 +218,11 @@ public struct WebSocketSession: Sendable {
 
     /// Appends `chunk`, unmasked, to `buffer`. A buffer that is empty when a whole frame arrives at once is
     /// created at its exact size and filled in one pass; otherwise capacity grows geometrically with the bytes
-    /// received, capped at the end of the current frame, and the bytes are unmasked in place.
+    /// received, capped at `growthCap` (never below the end of the current frame), and the bytes are unmasked in
+    /// place.
     private static func append(
-        _ chunk: UnsafeRawBufferPointer, to buffer: inout [UInt8], frameRemaining: Int, key: UInt32?, offset: Int
+        _ chunk: UnsafeRawBufferPointer, to buffer: inout [UInt8], frameRemaining: Int, key: UInt32?, offset: Int,
+        growthCap: Int
     ) {
         let count = chunk.count
         if buffer.isEmpty && count == frameRemaining {
@@ -235,7 +241,7 @@ public struct WebSocketSession: Sendable {
         let start = buffer.count
         let needed = start + count
         if buffer.capacity < needed {
-            buffer.reserveCapacity(min(start + frameRemaining, max(needed, buffer.capacity * 2)))
+            buffer.reserveCapacity(min(max(start + frameRemaining, growthCap), max(needed, buffer.capacity * 2)))
         }
         buffer.append(contentsOf: chunk)
         if let key {
@@ -250,7 +256,10 @@ public struct WebSocketSession: Sendable {
             control = []
             return handleControl(opcode, payload, emit)
         }
-        guard fin, let kind = messageOpcode else { return }
+        guard fin, let kind = messageOpcode else {
+            if state == .open { emit(.fragment) }
+            return
+        }
         messageOpcode = nil
         let payload = message
         message = []
@@ -271,7 +280,7 @@ public struct WebSocketSession: Sendable {
         switch opcode {
         case .ping:
             guard state == .open else { return }
-            emit(.write(frame(.pong, payload)))
+            emit(.sendPong(frame(.pong, payload)))
             emit(.ping(payload))
         case .pong:
             guard state == .open else { return }

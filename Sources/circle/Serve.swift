@@ -58,6 +58,9 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Messages per second per connection (sustained; bursts of twice that). Default: 20.")
     var messageRate: Int?
 
+    @Option(name: .long, help: "Longest a token may live, in seconds (its exp at most this far ahead). Default: 86400.")
+    var maxTokenTtl: Int?
+
     @Option(name: .long, help: "Largest WebSocket message a room client may send, in KiB (16…128; default 128).")
     var maxMessageKib: Int?
 
@@ -103,6 +106,7 @@ struct Serve: ParsableCommand {
         set("max-rooms", maxRooms)
         set("max-connections", maxConnections)
         set("message-rate", messageRate)
+        set("max-token-ttl", maxTokenTtl)
         set("max-message-kib", maxMessageKib)
         set("drain-seconds", drainSeconds)
         set("tls-cert", tlsCert)
@@ -182,6 +186,7 @@ struct Serve: ParsableCommand {
         roomConfig.maxRooms = settings.maxRooms
         roomConfig.messagesPerSecond = settings.messageRate
         roomConfig.messageBurst = settings.messageRate * 2
+        roomConfig.maxTokenLifetimeSeconds = Int64(settings.maxTokenTTL)
         return roomConfig
     }
 

@@ -160,7 +160,25 @@ private let upgrade = """
     @Test func missingTargetIs400() { #expect(status(parseRequest("GET  HTTP/1.1\r\nHost: a\r\n\r\n")) == 400) }
     @Test func twoSpacesAfterTargetIs400() { #expect(status(parseRequest("GET /  HTTP/1.1\r\nHost: a\r\n\r\n")) == 400) }
     @Test func requestLineWithoutVersionIs400() { #expect(status(parseRequest("GET /\r\nHost: a\r\n\r\n")) == 400) }
-    @Test func absoluteFormIs400() { #expect(status(parseRequest("GET http://a/ HTTP/1.1\r\nHost: a\r\n\r\n")) == 400) }
+    @Test func absoluteFormIsItsOriginForm() {
+        #expect(head(parseRequest("GET http://a/rooms/x?since=3 HTTP/1.1\r\nHost: a\r\n\r\n"))?.target == "/rooms/x?since=3")
+        #expect(head(parseRequest("GET HTTPS://a:443 HTTP/1.1\r\nHost: a\r\n\r\n"))?.target == "/")
+        #expect(head(parseRequest("GET http://a?q=1 HTTP/1.1\r\nHost: a\r\n\r\n"))?.target == "/?q=1")
+        #expect(status(parseRequest("GET http:///x HTTP/1.1\r\nHost: a\r\n\r\n")) == 400)
+        #expect(status(parseRequest("GET ftp://a/x HTTP/1.1\r\nHost: a\r\n\r\n")) == 400)
+        #expect(status(parseRequest("GET x HTTP/1.1\r\nHost: a\r\n\r\n")) == 400)
+    }
+    @Test func conflictingFramingIs400() {
+        let base = "GET / HTTP/1.1\r\nHost: a\r\n"
+        #expect(status(parseRequest(base + "Content-Length: 5\r\nContent-Length: 6\r\n\r\n")) == 400)
+        #expect(status(parseRequest(base + "Content-Length: 5, 6\r\n\r\n")) == 400)
+        #expect(status(parseRequest(base + "Content-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n")) == 400)
+        #expect(status(parseRequest(base + "Content-Length: -1\r\n\r\n")) == 400)
+        #expect(status(parseRequest(base + "Content-Length: 1e3\r\n\r\n")) == 400)
+        #expect(status(parseRequest(base + "Content-Length: 99999999999999999999\r\n\r\n")) == 400)
+        #expect(head(parseRequest(base + "Content-Length: 5\r\ncontent-length: 5, 5\r\n\r\n")) != nil)
+        #expect(head(parseRequest(base + "Content-Length: 0\r\n\r\n")) != nil)
+    }
     @Test func asteriskFormIs400() { #expect(status(parseRequest("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n")) == 400) }
     @Test func nonASCIITargetIs400() {
         #expect(status(parseRequest(utf8("GET /\u{E9} HTTP/1.1\r\nHost: a\r\n\r\n"))) == 400)

@@ -109,9 +109,16 @@ func unmasked(_ frame: [UInt8]) -> [UInt8] {
     return out
 }
 
-/// Normalizes actions for comparison: writes unmasked.
+/// Normalizes actions for comparison: writes unmasked, `.fragment` reports left out (``fragmentCount(_:)``
+/// counts them).
 func normalized(_ actions: [WebSocketAction]) -> [WebSocketAction] {
-    actions.map { if case .write(let b) = $0 { return .write(unmasked(b)) } else { return $0 } }
+    actions.filter { $0 != .fragment }.map {
+        switch $0 {
+        case .write(let b): .write(unmasked(b))
+        case .sendPong(let b): .sendPong(unmasked(b))
+        default: $0
+        }
+    }
 }
 
 /// Feeds `chunks` to `session` and returns every action, writes normalized.
@@ -137,4 +144,12 @@ func isFailure(_ actions: [WebSocketAction], code: UInt16) -> Bool {
           tail.last == .closeConnection
     else { return false }
     return true
+}
+
+/// How many `.fragment` reports `bytes` makes, fed in one piece to a server-role session.
+func fragmentCount(_ bytes: [UInt8], limits: WebSocketLimits = .init()) -> Int {
+    var session = WebSocketSession(role: .server, limits: limits)
+    var count = 0
+    session.receive(bytes) { if $0 == .fragment { count += 1 } }
+    return count
 }

@@ -27,7 +27,7 @@ import Testing
     }
 
     @Test func unmaskedPingIsAnsweredWithPong() {
-        #expect(run(.client, Self.unmaskedPing) == [.write([0x8A, 0x05] + Self.hello), .ping(Self.hello)])
+        #expect(run(.client, Self.unmaskedPing) == [.sendPong([0x8A, 0x05] + Self.hello), .ping(Self.hello)])
     }
 
     @Test func maskedPongIsReported() {
@@ -36,7 +36,7 @@ import Testing
 
     @Test func pingIsAnsweredWithUnmaskedPongInServerRole() {
         let ping = rawFrame(first: 0x89, payload: Self.hello)
-        #expect(run(.server, ping) == [.write([0x8A, 0x05] + Self.hello), .ping(Self.hello)])
+        #expect(run(.server, ping) == [.sendPong([0x8A, 0x05] + Self.hello), .ping(Self.hello)])
     }
 
     @Test func extendedLengthsDecode() {
@@ -94,7 +94,7 @@ import Testing
             + clientFrame(0x8, closeBody(1000, utf8("done")))
         let whole = run(.server, stream)
         #expect(whole == [
-            .text(utf8("Hello")), .write([0x8A, 0x01] + utf8("p")), .ping(utf8("p")), .text(utf8("Héllo €")),
+            .text(utf8("Hello")), .sendPong([0x8A, 0x01] + utf8("p")), .ping(utf8("p")), .text(utf8("Héllo €")),
             .binary(RFCExampleTests.bytes256), .pong(utf8("Hello")), .text([]),
             .peerClosed(code: 1000, reason: "done"), .write([0x88, 0x02, 0x03, 0xE8]), .closeConnection,
         ])

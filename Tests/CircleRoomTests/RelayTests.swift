@@ -55,12 +55,13 @@ struct RelayTests {
         #expect(h.messages("c") == [.signal(from: "o", payload: Self.offer)])
     }
 
-    @Test func signalToSomeoneNotHereIsNotFound() {
+    @Test func signalToSomeoneNotHereIsNotFoundAndToSomeoneReconnectingIsReconnecting() {
         let h = Self.room()
         h.send("a", .signal(to: .participant("someone-in-another-room"), payload: Self.offer))
         h.drop("b")
         h.send("a", .signal(to: .participant("b"), payload: Self.offer))
-        #expect(h.errors("a") == [.notFound, .notFound])
+        #expect(h.errors("a") == [.notFound, .reconnecting])
+        #expect(h.messages("b").isEmpty)
     }
 
     @Test func signalToYourselfIsInvalid() {

@@ -40,3 +40,27 @@ import Testing
         #expect(json["error"]?.stringValue == "a \"b\"\nc")
     }
 }
+
+/// Text-format values that could forge a line or a field are quoted and escaped.
+@Suite struct LogTextEscapingTests {
+    private func line(_ value: String) -> String {
+        let sink = CapturedLog()
+        let logger = Logger(label: "circle") { CircleLogHandler(label: $0, format: .text, sink: sink) }
+        logger.info("join", metadata: ["participant": "\(value)"])
+        return sink.all.first ?? ""
+    }
+
+    @Test func plainValuesStayBare() {
+        #expect(line("p-1").hasSuffix(" info circle: join participant=p-1\n"))
+    }
+
+    @Test func valuesThatCouldForgeAreQuotedAndEscaped() {
+        #expect(line("a\nlevel=critical x").hasSuffix(#"participant="a\nlevel=critical x""# + "\n"))
+        #expect(line(#"q" x=y"#).hasSuffix(#"participant="q\" x=y""# + "\n"))
+        #expect(line("a\u{1B}[2Jb\\").hasSuffix(#"participant="a\u{1b}[2Jb\\""# + "\n"))
+        #expect(line("").hasSuffix(#"participant="""# + "\n"))
+        for value in ["a\r\nb", "a\u{2028}b", "\u{85}"] {
+            #expect(line(value).filter { $0 == "\n" || $0 == "\r" || $0 == "\u{2028}" || $0 == "\u{85}" } == "\n")
+        }
+    }
+}

@@ -123,7 +123,8 @@ final class TestClient: TCPConnectionDelegate {
             switch action {
             case .text(let t): messages.append(.text(t))
             case .binary(let b): messages.append(.binary(b))
-            case .write(let w): writes.append(w)
+            case .write(let w), .sendPong(let w): writes.append(w)
+            case .fragment: break
             case .ping: pings += 1
             case .pong: pongs += 1
             case .peerClosed(let code, let reason): serverClose = (code, reason)
