@@ -47,7 +47,9 @@ func checkSigned(header: [UInt8], payload: [UInt8]) {
                 "claims differ from the payload")
         let exp = object["exp"]?.doubleValue ?? .nan
         require(exp.rounded(.down) == Double(claims.exp), "exp differs from the payload")
-        require(claims.exp > now - 30 && (claims.nbf ?? now) <= now + 30, "a token outside its time verified")
+        require(claims.exp > now - 30 && claims.exp <= now + 86_400 + 30 && (claims.nbf ?? now) <= now + 30,
+                "a token outside its time verified")
+        require(!hasControl(claims.sub) && !hasControl(claims.name), "a sub or name with a control character verified")
         require(TokenClaims.numericDate(object["nbf"]) == claims.nbf, "nbf differs from the payload")
         let header = try? JSON.parse(header)
         require(header?["alg"] == "HS256", "a header without alg HS256 verified")
@@ -73,11 +75,16 @@ func checkMinted(_ reader: FuzzReader) {
         require(verified == claims, "minted claims verify as \(verified)")
     case .failure(let error):
         let admissible = [claims.sub, claims.name].allSatisfy { s in
-            !s.isEmpty && s.utf8.count <= 128 && !s.unicodeScalars.contains { $0.properties.generalCategory == .control }
+            !s.isEmpty && s.utf8.count <= 128 && !hasControl(s)
         } && !claims.room.isEmpty
         let early = (claims.nbf ?? clock) > clock + 30
         require(!admissible || early, "minted claims refused: \(error)")
     }
+}
+
+/// Control characters (C0, DEL, C1) and the line and paragraph separators: refused in `sub` and `name`.
+func hasControl(_ s: String) -> Bool {
+    s.unicodeScalars.contains { $0.properties.generalCategory == .control || $0.value == 0x2028 || $0.value == 0x2029 }
 }
 
 /// A verified token's claims, minted again, verify to themselves.

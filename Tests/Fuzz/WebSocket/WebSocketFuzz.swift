@@ -49,7 +49,7 @@ func check(_ action: WebSocketAction, _ limits: WebSocketLimits, _ random: inout
         roundTrip(.text, payload, limits, &random)
     case .binary(let payload):
         roundTrip(.binary, payload, limits, &random)
-    case .ping(let payload), .pong(let payload):
+    case .ping(let payload), .pong(let payload), .sendPong(let payload):
         require(payload.count <= 125, "control payload over 125 bytes")
     case .peerClosed(let code, let reason):
         // Our echo of a close, decoded by a client, gives the same code back.
@@ -61,7 +61,7 @@ func check(_ action: WebSocketAction, _ limits: WebSocketLimits, _ random: inout
         }
     case .failed(let code, _):
         require([1002, 1007, 1009].contains(code), "failed with code \(code)")
-    case .write, .closeConnection:
+    case .write, .fragment, .closeConnection:
         break
     }
 }
