@@ -49,8 +49,13 @@ func check(_ action: WebSocketAction, _ limits: WebSocketLimits, _ random: inout
         roundTrip(.text, payload, limits, &random)
     case .binary(let payload):
         roundTrip(.binary, payload, limits, &random)
-    case .ping(let payload), .pong(let payload), .sendPong(let payload):
+    case .ping(let payload), .pong(let payload):
         require(payload.count <= 125, "control payload over 125 bytes")
+    case .sendPong(let frame):
+        // The whole pong frame: a client reads it as one pong of at most 125 bytes.
+        let read = frame.withUnsafeBytes { actions($0, [$0.count], WebSocketLimits(), role: .client) }
+        guard read.count == 1, case .pong(let payload) = read[0] else { return require(false, "sendPong is \(read)") }
+        require(payload.count <= 125, "pong payload over 125 bytes")
     case .peerClosed(let code, let reason):
         // Our echo of a close, decoded by a client, gives the same code back.
         if let code {
