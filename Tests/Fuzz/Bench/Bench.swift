@@ -50,7 +50,8 @@ struct Bench {
                 ("json integer of \(kib)K digits", Array(("1" + String(repeating: "0", count: n - 1)).utf8)),
                 ("json fraction of \(kib)K digits", Array(("0." + String(repeating: "1", count: n - 2)).utf8)),
                 ("json exponent of \(kib)K digits", Array(("1e" + String(repeating: "0", count: n - 3) + "1").utf8)),
-                ("json string of \(kib)K \\u escapes", Array(("\"" + String(repeating: "\\u00e9", count: n / 6) + "\"").utf8)),
+                ("json string of \(kib)K \\u escapes",
+                 Array(("\"" + String(repeating: "\\u00e9", count: n / 6) + "\"").utf8)),
                 ("json arrays nested 500 deep, \(kib)K of them", nested(n)),
                 ("json object of \(kib / 8)K members", object(members: n / 8)),
             ]
@@ -61,9 +62,11 @@ struct Bench {
             }
         }
         // The request decoder: a signal whose 120 KiB payload is all structure, against one holding a plain string.
-        let structured = Array((#"{"type":"signal","to_all":true,"payload":["# + String(repeating: "[1,{\"a\":-0.5e3}],", count: 7_000)
+        let structured = Array((#"{"type":"signal","to_all":true,"payload":["#
+            + String(repeating: "[1,{\"a\":-0.5e3}],", count: 7_000)
             + #"0]}"#).utf8)
-        let flat = Array((#"{"type":"signal","to_all":true,"payload":""# + String(repeating: "a", count: structured.count - 44)
+        let flat = Array((#"{"type":"signal","to_all":true,"payload":""#
+            + String(repeating: "a", count: structured.count - 44)
             + #""}"#).utf8)
         out.append(Case("protocol signal of 120 KiB structure", structured.count) {
             _ = WireProtocol.decode(structured)

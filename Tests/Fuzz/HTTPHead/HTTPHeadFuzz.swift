@@ -113,7 +113,8 @@ func check(_ head: HTTPRequestHead) {
                 "Sec-WebSocket-Accept does not round-trip")
     case .failure(let refused):
         let response = parseResponse(refused.response)
-        require(response.status == refused.error.status && response.reason == HTTPResponse.reasonPhrase(response.status),
+        require(response.status == refused.error.status
+                && response.reason == HTTPResponse.reasonPhrase(response.status),
                 "error response does not round-trip")
     }
 
@@ -132,7 +133,8 @@ func check(_ head: HTTPRequestHead) {
 
 /// A response the encoders wrote: it must parse completely, with nothing but its body after the head.
 func parseResponse(_ bytes: [UInt8], bodyFollows: Bool = true) -> HTTPResponseHead {
-    var parser = HTTPResponseHeadParser(limits: HTTPLimits(maxHeadBytes: 1 << 20, maxHeaderCount: 1000, maxLineBytes: 1 << 20))
+    let limits = HTTPLimits(maxHeadBytes: 1 << 20, maxHeaderCount: 1000, maxLineBytes: 1 << 20)
+    var parser = HTTPResponseHeadParser(limits: limits)
     guard case .complete(let head, let consumed) = parser.feed(bytes) else {
         fatalError("fuzz check failed: an encoded response does not parse: \(String(decoding: bytes, as: UTF8.self))")
     }

@@ -46,7 +46,8 @@ func checkTopObject(_ input: UnsafeRawBufferPointer, _ limits: JSONLimits, _ tre
                                  as: UTF8.self)
                 require(raw == key && key.utf8.allSatisfy({ $0 < 0x80 }), "a plain key is not its own bytes")
             }
-            require(span.value.json(in: input, limits: .init(maxDepth: 64)) == value, "a scanned value reads differently")
+            require(span.value.json(in: input, limits: .init(maxDepth: 64)) == value,
+                    "a scanned value reads differently")
             switch value {
             case .string(let s): require(span.value.stringValue(in: input) == s, "span string differs")
             case .number(let d): require(span.value.doubleValue(in: input) == d, "span number differs")

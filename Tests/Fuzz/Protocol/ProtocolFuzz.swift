@@ -48,7 +48,8 @@ let maxWireDuration = Duration.milliseconds(Int64(UInt64.max / 1_000_000))
 /// Whether a request built from fuzz bytes stays within `limits` (ids, strings, the message size).
 func fitsLimits(_ request: ClientRequest, _ limits: ProtocolLimits, _ text: [UInt8]) -> Bool {
     if let id = request.id, id.isEmpty || id.utf8.count > limits.maxRequestIDBytes { return false }
-    return text.count <= limits.maxMessageBytes && request.command.strings.allSatisfy { $0.utf8.count <= limits.maxStringBytes }
+    return text.count <= limits.maxMessageBytes
+        && request.command.strings.allSatisfy { $0.utf8.count <= limits.maxStringBytes }
 }
 
 /// The error reply for a failure is one JSON object holding the type, the code, the id and the message.

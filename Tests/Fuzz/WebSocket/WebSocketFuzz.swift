@@ -60,7 +60,8 @@ func check(_ action: WebSocketAction, _ limits: WebSocketLimits, _ random: inout
         // Our echo of a close, decoded by a client, gives the same code back.
         if let code {
             require(WebSocketCloseCode.isValidOnWire(code), "close code \(code) accepted")
-            let frame = WebSocketFrame.make(opcode: .close, payload: WebSocketFrame.closePayload(code: code, reason: reason))
+            let payload = WebSocketFrame.closePayload(code: code, reason: reason)
+            let frame = WebSocketFrame.make(opcode: .close, payload: payload)
             let echoed = frame.withUnsafeBytes { actions($0, [$0.count], limits, role: .client) }
             require(echoed.first == .peerClosed(code: code, reason: reason), "close frame does not round-trip")
         }
