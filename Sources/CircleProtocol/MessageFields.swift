@@ -148,9 +148,13 @@ struct MessageFields {
         return int
     }
 
-    /// A required duration in whole milliseconds.
+    /// A required duration in whole milliseconds, at most ``WireProtocol/maxDurationMilliseconds``.
     func milliseconds(_ field: Field) throws(FieldError) -> Duration {
-        .milliseconds(Int64(try nonNegativeInteger(field)))
+        let ms = try nonNegativeInteger(field)
+        guard ms <= WireProtocol.maxDurationMilliseconds else {
+            throw FieldError(message: "`\(field.name)` must be at most \(WireProtocol.maxDurationMilliseconds) ms")
+        }
+        return .milliseconds(Int64(ms))
     }
 
     /// An optional duration in whole milliseconds.

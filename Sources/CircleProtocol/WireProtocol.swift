@@ -11,6 +11,11 @@ import CircleRoom
 /// durations are whole milliseconds in `*_ms` integer fields. Encoding writes compact JSON straight into a
 /// ``JSONWriter``, once per broadcast; a signal's payload is copied byte for byte, never re-serialized.
 public enum WireProtocol {
+    /// The longest duration a `*_ms` field may carry: the whole milliseconds the engine's clock (nanoseconds in a
+    /// `UInt64`) can hold, about 584 years. A longer one is refused as `invalid`, since it could not be sent back as
+    /// it came (the engine checks each command's own, much narrower range afterwards).
+    public static let maxDurationMilliseconds = Int(UInt64.max / 1_000_000)
+
     /// Decodes one client text message (UTF-8, already validated by the WebSocket layer).
     ///
     /// Malformed JSON, a non-object, an unknown `type`, a missing, ill-typed or unknown field all fail with code

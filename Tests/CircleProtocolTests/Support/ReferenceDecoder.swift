@@ -182,9 +182,14 @@ struct TreeFields {
         return int
     }
 
-    /// A required duration in whole milliseconds.
+    /// A required duration in whole milliseconds, at most `WireProtocol.maxDurationMilliseconds` (added with that
+    /// limit, so the two decoders still agree).
     func milliseconds(_ name: String) throws(TreeFieldError) -> Duration {
-        .milliseconds(Int64(try nonNegativeInteger(name)))
+        let ms = try nonNegativeInteger(name)
+        guard ms <= WireProtocol.maxDurationMilliseconds else {
+            throw TreeFieldError(message: "`\(name)` must be at most \(WireProtocol.maxDurationMilliseconds) ms")
+        }
+        return .milliseconds(Int64(ms))
     }
 
     /// An optional duration in whole milliseconds.
