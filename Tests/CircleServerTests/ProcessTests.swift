@@ -1,4 +1,5 @@
 import CircleLoop
+import CircleTestSupport
 import Foundation
 import Testing
 
@@ -40,7 +41,7 @@ final class CircleProcess: LoopDriver {
         process.standardError = stderr
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(TestTime.seconds(10))
         // Every listener is logged before the connection limit.
         while !String(decoding: output, as: UTF8.self).contains("connection limit") && Date() < deadline {
             let chunk = stderr.fileHandleForReading.availableData
@@ -69,8 +70,9 @@ final class CircleProcess: LoopDriver {
         return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)  // utime + stime
     }
 
+    /// Waits up to `seconds` (times `TestTime.scale`) for the process to exit; its status, or nil if it still runs.
     func waitForExit(seconds: Double) -> Int32? {
-        let deadline = Date().addingTimeInterval(seconds)
+        let deadline = Date().addingTimeInterval(TestTime.seconds(seconds))
         while process.isRunning && Date() < deadline { usleep(10_000) }
         return process.isRunning ? nil : process.terminationStatus
     }
