@@ -161,7 +161,7 @@ private final class Harness {
         let harness = try Harness()
         var config = harness.configuration(.session)
         config.secret = Array("another-secret-entirely-0123456789".utf8)
-        config.durationSeconds = 1
+        config.durationSeconds = 1 * timeScale
         let runner = harness.run(config)
         #expect(runner.metrics.joined == 0)
         #expect(runner.metrics.connectFailures == config.clientCount)
@@ -173,7 +173,7 @@ private final class Harness {
         let harness = try Harness()
         var config = harness.configuration(.session)
         config.port = 1  // nothing listens there
-        config.durationSeconds = 1
+        config.durationSeconds = 1 * timeScale
         let runner = harness.run(config)
         #expect(runner.metrics.joined == 0)
         #expect(runner.metrics.errors["connect_failed"] == config.clientCount)
