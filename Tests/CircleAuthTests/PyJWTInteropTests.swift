@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 /// Interoperability with PyJWT, the reference most issuers use: tokens minted by PyJWT must verify here, and tokens
-/// minted here must verify in PyJWT. Runs `python3` as a subprocess; installs PyJWT with pip if it is missing.
+/// minted here must verify in PyJWT. Runs `python3` as a subprocess; fails (not skips) when PyJWT is missing.
 @Suite("PyJWT interoperability")
 struct PyJWTInteropTests {
     private static let secretHex = Fixture.secret.map { String(format: "%02x", $0) }.joined()
@@ -25,7 +25,7 @@ struct PyJWTInteropTests {
         """
 
     private func pyMint(_ claims: String, algorithm: String = "HS256") throws -> String {
-        try #require(PyJWT.ready, "python3 with PyJWT is required for the interoperability tests")
+        try PyJWT.require()
         return try python(Self.mintScript, [claims, Self.secretHex, algorithm])
     }
 
@@ -67,7 +67,7 @@ struct PyJWTInteropTests {
     }
 
     @Test func pyJWTVerifiesOurTokens() throws {
-        try #require(PyJWT.ready, "python3 with PyJWT is required for the interoperability tests")
+        try PyJWT.require()
         // PyJWT checks exp/nbf/iat against the real clock, so use dates safely around it.
         let claims = TokenClaims(sub: "p-9", name: "Zoë \"Z\" 😀", room: "r-42", role: .cofacilitator,
                                  exp: 4_102_444_800, nbf: 1_600_000_000, iat: 1_600_000_000)
@@ -78,23 +78,24 @@ struct PyJWTInteropTests {
     }
 
     @Test func pyJWTRejectsOurTokensUnderAnotherSecret() throws {
-        try #require(PyJWT.ready, "python3 with PyJWT is required for the interoperability tests")
+        try PyJWT.require()
         let token = TokenMinter.mint(Fixture.claims, secret: Fixture.otherSecret)
         #expect(throws: PythonError.self) { try python(Self.decodeScript, [token, Self.secretHex]) }
     }
 }
 
-/// Whether `python3` can import `jwt`, installing PyJWT with pip on first use if needed. Initialized once, lazily
-/// and thread-safely, as a global `let`.
+/// Why `python3` cannot import `jwt`, or nil when it can. Scripts/test installs PyJWT; no test installs packages.
+/// Checked once, lazily and thread-safely, as a global `let`.
 private enum PyJWT {
-    static let ready: Bool = {
-        if (try? python("import jwt", [])) != nil { return true }
-        for extra in [[], ["--user"], ["--break-system-packages"]] {
-            _ = try? run(["python3", "-m", "pip", "install", "--quiet", "pyjwt"] + extra)
-            if (try? python("import jwt", [])) != nil { return true }
-        }
-        return false
+    static let missing: String? = {
+        do { try python("import jwt", []); return nil } catch { return "\(error)" }
     }()
+
+    /// Fails the test, with the reason, when PyJWT is missing.
+    static func require(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try #require(missing == nil, "python3 with PyJWT is required (Scripts/test installs it): \(missing ?? "")",
+                     sourceLocation: sourceLocation)
+    }
 }
 
 struct PythonError: Error, CustomStringConvertible {

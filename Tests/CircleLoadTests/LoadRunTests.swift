@@ -7,6 +7,9 @@ import Foundation
 import Logging
 import Testing
 
+/// How many times longer runs and deadlines are: `CIRCLE_TEST_TIME_SCALE`, as in CircleTestSupport's `TestTime`.
+private let timeScale = Double(ProcessInfo.processInfo.environment["CIRCLE_TEST_TIME_SCALE"] ?? "") ?? 1
+
 /// A Circle server (rooms on) and the load runner on the same loop and thread, in process.
 private final class Harness {
     let loop: EventLoop
@@ -36,11 +39,13 @@ private final class Harness {
         c.scenario = scenario
         c.rooms = 3
         c.members = 3
-        c.rampSeconds = 0.3
-        c.durationSeconds = 2
+        // The scripted session keeps its shape but takes longer under the sanitizers (Scripts/test sets the scale;
+        // this target reads it itself, as it does not depend on CircleTestSupport): drops and resumes are timed.
+        c.rampSeconds = 0.3 * timeScale
+        c.durationSeconds = 2 * timeScale
         c.churn = 0.34
         c.pace = 5  // a 2 s run needs busy members to see them act
-        c.drainSeconds = 2
+        c.drainSeconds = 2 * timeScale
         c.progress = false
         return c
     }
@@ -52,7 +57,7 @@ private final class Harness {
         var stopped = false
         server.onStopped = { stopped = true }
         server.beginShutdown()
-        let deadline = EventLoop.hrtime + 10_000_000_000
+        let deadline = EventLoop.hrtime + UInt64(10_000_000_000 * timeScale)
         while !stopped && EventLoop.hrtime < deadline { loop.runOnce(wait: false) }
         while loop.aliveHandles > 0 && EventLoop.hrtime < deadline { loop.runOnce(wait: false) }
         #expect(stopped)
@@ -157,7 +162,7 @@ private final class Harness {
         let harness = try Harness()
         var config = harness.configuration(.session)
         config.secret = Array("another-secret-entirely-0123456789".utf8)
-        config.durationSeconds = 1
+        config.durationSeconds = 1 * timeScale
         let runner = harness.run(config)
         #expect(runner.metrics.joined == 0)
         #expect(runner.metrics.connectFailures == config.clientCount)
@@ -169,7 +174,7 @@ private final class Harness {
         let harness = try Harness()
         var config = harness.configuration(.session)
         config.port = 1  // nothing listens there
-        config.durationSeconds = 1
+        config.durationSeconds = 1 * timeScale
         let runner = harness.run(config)
         #expect(runner.metrics.joined == 0)
         #expect(runner.metrics.errors["connect_failed"] == config.clientCount)

@@ -1,4 +1,5 @@
 import CircleLoop
+import CircleTestSupport
 import Foundation
 import Testing
 
@@ -12,23 +13,35 @@ final class CircleProcess: LoopDriver {
     private let stderr = Pipe()
     private var output = Data()
 
+    /// The `circle` built with these tests: it sits beside the test bundle (`<scratch>/<triple>/debug/`), so a build
+    /// under another `--scratch-path` (the sanitizer builds) runs its own binary, not `.build/debug/circle`.
     static var binary: URL {
-        // Tests run from the package root's build folder: .build/<triple>/debug/CirclePackageTests.xctest
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.appendingPathComponent(".build/debug/circle")
+        get throws {
+            let bundle = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            let url = bundle.deletingLastPathComponent().appendingPathComponent("circle")
+            guard FileManager.default.isExecutableFile(atPath: url.path) else {
+                throw MissingBinary(path: url.path)
+            }
+            return url
+        }
+    }
+
+    struct MissingBinary: Error, CustomStringConvertible {
+        let path: String
+        var description: String { "no circle binary at \(path): build it with the tests (swift build --build-tests)" }
     }
 
     /// Starts `circle serve --port 0 …` (through `sh -c` so that a `ulimit` can come first).
     init(arguments: [String], shellPrefix: String = "") throws {
+        let binary = try Self.binary
         loop = try EventLoop()
-        let command = "\(shellPrefix) exec '\(Self.binary.path)' serve --port 0 " + arguments.joined(separator: " ")
+        let command = "\(shellPrefix) exec '\(binary.path)' serve --port 0 " + arguments.joined(separator: " ")
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", command]
         process.standardError = stderr
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(TestTime.seconds(10))
         // Every listener is logged before the connection limit.
         while !String(decoding: output, as: UTF8.self).contains("connection limit") && Date() < deadline {
             let chunk = stderr.fileHandleForReading.availableData
@@ -57,8 +70,9 @@ final class CircleProcess: LoopDriver {
         return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)  // utime + stime
     }
 
+    /// Waits up to `seconds` (times `TestTime.scale`) for the process to exit; its status, or nil if it still runs.
     func waitForExit(seconds: Double) -> Int32? {
-        let deadline = Date().addingTimeInterval(seconds)
+        let deadline = Date().addingTimeInterval(TestTime.seconds(seconds))
         while process.isRunning && Date() < deadline { usleep(10_000) }
         return process.isRunning ? nil : process.terminationStatus
     }

@@ -37,6 +37,7 @@ import Testing
         #expect(signals(m3, from: "m2") == ["all-1", "to-m3", "all-2"])
         #expect(signals(m2, from: "m2").isEmpty)
         #expect(m1.messages.count == m1Before, "a closed connection's slot still received")
+        env.shutDown()
     }
 
     @Test func manySendersInOneBurstReachEveryoneOnceInOrder() throws {
@@ -66,5 +67,6 @@ import Testing
                 #expect(signals(p, from: "m\(i)") == ["m\(i)-0", "m\(i)-1", "m\(i)-2"])
             }
         }
+        env.shutDown()
     }
 }

@@ -1,5 +1,6 @@
 import CircleLoop
 import CircleServer
+import CircleTestSupport
 import Logging
 import Testing
 
@@ -10,10 +11,21 @@ protocol LoopDriver: AnyObject {
 }
 
 extension LoopDriver {
-    /// Runs the loop until `condition` holds or `timeoutMilliseconds` pass. Returns whether it held.
+    /// Runs the loop until `condition` holds or `timeoutMilliseconds` (times `TestTime.scale`) pass. Returns whether
+    /// it held.
     @discardableResult
     func run(timeoutMilliseconds: UInt64 = 5000, until condition: () -> Bool) -> Bool {
-        let deadline = EventLoop.hrtime + timeoutMilliseconds * 1_000_000
+        runLoop(milliseconds: TestTime.milliseconds(timeoutMilliseconds), until: condition)
+    }
+
+    /// Runs the loop for a while regardless (to show that something does NOT happen). Not scaled: some tests measure
+    /// what the server does in this window.
+    func run(milliseconds: UInt64) {
+        _ = runLoop(milliseconds: milliseconds) { false }
+    }
+
+    private func runLoop(milliseconds: UInt64, until condition: () -> Bool) -> Bool {
+        let deadline = EventLoop.hrtime + milliseconds * 1_000_000
         let tick = LoopTimer(loop: loop)
         tick.start(afterMilliseconds: 5, repeatMilliseconds: 5) {}
         defer { tick.close() }
@@ -22,11 +34,6 @@ extension LoopDriver {
             loop.runOnce(wait: true)
         }
         return true
-    }
-
-    /// Runs the loop for a while regardless (to show that something does NOT happen).
-    func run(milliseconds: UInt64) {
-        _ = run(timeoutMilliseconds: milliseconds) { false }
     }
 }
 
@@ -55,7 +62,12 @@ final class TestServer: LoopDriver {
         }
         logger.logLevel = .trace
         server = Server(loop: loop, configuration: config, logger: logger)
-        port = try server.start()[0].port
+        do {
+            port = try server.start()[0].port
+        } catch {
+            _ = loop.close()  // the listeners it closed finish closing; nothing else holds the loop
+            throw error
+        }
         server.onStopped = { [unowned self] in self.stopped = true }
         if let app = makeApplication(server) {
             application = app
