@@ -68,7 +68,7 @@ public struct SpeakingStats: Hashable, Sendable, Codable {
     public var turns: Int
     /// Passes in rounds.
     public var passes: Int
-    /// Total time holding the floor, the current turn included.
+    /// Total time holding the floor, the current turn included; a turn passed counts as none.
     public var spoken: Duration
 
     /// Stats for one participant.

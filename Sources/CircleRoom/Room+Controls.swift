@@ -79,6 +79,8 @@ extension Room {
             guard id != sender else { throw CommandError(.invalid, "use leave") }
             try checkTarget(id, by: role, allowObserver: true)
             if let removed = removeParticipant(id, reason: .removed) {
+                // Told in words before the close, so that their screen can say what happened.
+                deliver(.error(nil, .removed, message: "removed from this session by a facilitator"), to: removed)
                 effects.append(.close(removed, code: CloseCode.removed, reason: "removed by a facilitator"))
             }
         case .promote(let id):

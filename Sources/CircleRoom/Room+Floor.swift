@@ -1,15 +1,16 @@
 extension Room {
     // MARK: - Turns
 
-    /// Ends the current turn: counts its time, frees the floor, and in a round marks the speaker's place
-    /// (done, or passed). Does not move the floor on; see `advanceAfterTurn`.
+    /// Ends the current turn: counts its time (a pass counts as no time spoken), frees the floor, and in a round
+    /// marks the speaker's place (done, or passed). Does not move the floor on; see `advanceAfterTurn`.
     func finishTurn(_ reason: TurnEndReason) {
         guard let floor = state.floor else { return }
         state.floor = nil
-        let spoken = state.now - floor.startedAt
-        state.stats[floor.speaker]?.spoken += spoken
         if reason == .passed {
             state.stats[floor.speaker]?.passes += 1
+        } else {
+            let spoken = state.now - floor.startedAt
+            state.stats[floor.speaker]?.spoken += spoken
         }
         emit(.turnEnded(floor.speaker, reason: reason))
         guard state.phase.hasRound, reason != .phase, reason != .left,

@@ -127,6 +127,7 @@ struct ControlTests {
         h.send("a", .raiseHand)
         h.send("f", .remove("a"))
         #expect(h.closes[a]?.code == CloseCode.removed)
+        #expect(h.messages(on: a).last == .error(nil, .removed, message: "removed from this session by a facilitator"))
         #expect(h.view("a") == nil)
         #expect(h.snapshot.queue.isEmpty)
         #expect(h.events("b").last == .participantLeft("a", reason: .removed))

@@ -33,6 +33,23 @@ struct RoundTests {
         #expect(h.snapshot.round == Self.entries([("a", .done), ("b", .waiting), ("c", .waiting)]))
     }
 
+    @Test func aPassedTurnCountsAsNoTimeSpokenSoLeastSpokenPutsThePasserFirst() {
+        let h = Self.introWithThreeMembers()
+        h.send("f", .advanceRound)
+        h.advance(.seconds(5))
+        h.send("a", .endTurn)
+        h.advance(.seconds(5))
+        h.send("b", .pass)
+        #expect(h.stats("a")?.spoken == .seconds(5))
+        #expect(h.stats("b")?.spoken == .zero)
+        #expect(h.stats("b")?.passes == 1)
+        h.send("f", .setPhase(.sharing))
+        h.send("f", .setQueuePolicy(.leastSpoken))
+        h.send("a", .raiseHand)
+        h.send("b", .raiseHand)
+        #expect(h.snapshot.queue == ["b", "a"])
+    }
+
     @Test func introRoundWithAPassAndALateJoinerAppended() {
         let h = Self.introWithThreeMembers()
         h.send("f", .advanceRound)
