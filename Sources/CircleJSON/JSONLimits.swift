@@ -25,11 +25,14 @@ public struct JSONError: Error, Equatable, Sendable, CustomStringConvertible {
     public var offset: Int
     /// A short description of the problem, free of input content.
     public var message: String
+    /// Whether a string was longer than `maxStringBytes`: the input was too large rather than malformed.
+    public var isStringTooLong: Bool
 
     /// Creates an error at `offset`.
-    public init(offset: Int, message: String) {
+    public init(offset: Int, message: String, isStringTooLong: Bool = false) {
         self.offset = offset
         self.message = message
+        self.isStringTooLong = isStringTooLong
     }
 
     /// "message at byte N".

@@ -49,7 +49,7 @@ extension JSONParser {
             }
         }
         if i >= count { throw fail("unterminated string", at: count) }
-        throw fail("string too long", at: open)
+        throw stringTooLong(at: open)
     }
 
     /// Continues a string from its first escape at `escapeAt`, unescaping into `scratch` if `unescape` is set;
@@ -74,7 +74,7 @@ extension JSONParser {
                 if unescape { scratch.appendBytes(UnsafeRawBufferPointer(rebasing: input[i..<runEnd])) }
                 length += runEnd - i
                 i = runEnd
-                if length > limits.maxStringBytes { throw fail("string too long", at: open) }
+                if length > limits.maxStringBytes { throw stringTooLong(at: open) }
                 continue
             }
             let byte = input[i]
@@ -97,7 +97,7 @@ extension JSONParser {
                 length += sequence
                 i += sequence
             }
-            if length > limits.maxStringBytes { throw fail("string too long", at: open) }
+            if length > limits.maxStringBytes { throw stringTooLong(at: open) }
         }
         throw fail("unterminated string", at: count)
     }

@@ -160,6 +160,11 @@ struct JSONParser {
     func fail(_ message: String, at offset: Int? = nil) -> JSONError {
         JSONError(offset: offset ?? pos, message: message)
     }
+
+    /// A string over `maxStringBytes`, opened at `offset`.
+    func stringTooLong(at offset: Int) -> JSONError {
+        JSONError(offset: offset, message: "string too long", isStringTooLong: true)
+    }
 }
 
 /// ASCII bytes the parser and serializer look for. Computed, so each use folds to an immediate (a `static let`

@@ -22,7 +22,7 @@ public struct DecodeFailure: Error, Hashable, Sendable {
     /// The message's request id, when it could be read (even from a message that is otherwise malformed).
     public var id: RequestID?
     /// `invalid` for malformed JSON, an unknown `type` or a missing, ill-typed or unknown field; `too_large` for a
-    /// message over ``ProtocolLimits/maxMessageBytes``.
+    /// message over ``ProtocolLimits/maxMessageBytes`` or a string over ``ProtocolLimits/maxStringBytes``.
     public var code: ErrorCode
     /// Short fixed text.
     public var message: String

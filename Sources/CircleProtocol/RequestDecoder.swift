@@ -17,6 +17,8 @@ enum RequestDecoder {
         do {
             try JSON.scanTopObject(text, limits: limits.json) { fields.record($0) }
         } catch {
+            // A string over the cap (a signal payload that is one long string, say) is too large, not malformed.
+            if error.isStringTooLong { return failure(text, limits, .tooLarge, error.message) }
             return failure(text, limits, .invalid, "malformed JSON: \(error.message)")
         }
         let id: RequestID?

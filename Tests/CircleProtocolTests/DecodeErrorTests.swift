@@ -30,6 +30,15 @@ import Testing
         expectFailure("   ", id: nil)
     }
 
+    @Test func aStringOverTheCapIsTooLargeNotInvalid() {
+        let long = String(repeating: "S", count: 64 * 1024 + 1)
+        expectFailure(#"{"type":"signal","id":"s1","to":"b","payload":"\#(long)"}"#, code: .tooLarge, id: "s1")
+        expectFailure(#"{"type":"private_word","id":"p1","text":"\#(long)"}"#, code: .tooLarge, id: "p1")
+        let fits = String(repeating: "S", count: 64 * 1024 - 100)
+        guard case .success = WireProtocol.decode(Array(#"{"type":"signal","id":"s2","to":"b","payload":"\#(fits)"}"#.utf8))
+        else { Issue.record("a payload string under the cap decodes"); return }
+    }
+
     @Test func duplicateKeysAreMalformed() {
         expectFailure(#"{"type":"lock","type":"unlock","id":"r1"}"#, id: "r1")
         // Two ids: neither can be trusted.
@@ -109,7 +118,8 @@ import Testing
 
     @Test func oversizeString() {
         let limits = ProtocolLimits(maxStringBytes: 16)
-        expectFailure(#"{"id":"r1","type":"private_word","text":"\#(String(repeating: "x", count: 17))"}"#, id: "r1", limits: limits)
+        expectFailure(#"{"id":"r1","type":"private_word","text":"\#(String(repeating: "x", count: 17))"}"#, code: .tooLarge, id: "r1",
+                      limits: limits)
     }
 
     @Test func tooManyMembers() {

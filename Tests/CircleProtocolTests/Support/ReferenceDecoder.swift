@@ -19,6 +19,7 @@ enum ReferenceDecoder {
         do {
             capture = try JSON.parseTopObject(text, rawMembers: rawMembers, limits: limits.json)
         } catch {
+            if error.isStringTooLong { return failure(text, limits, .tooLarge, error.message) }
             return failure(text, limits, .invalid, "malformed JSON: \(error.message)")
         }
         let id: RequestID?
