@@ -15,26 +15,11 @@ func fnv1a(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
     return hash
 }
 
-/// SplitMix64, seeded from the input.
-struct FuzzRandom: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// The ways a stream is fed: whole, byte by byte, and a random split into chunks of 1 to 16 bytes (chunk ends,
 /// increasing, the last = count).
 func splits(count: Int, seed: UInt64) -> [[Int]] {
     var plans: [[Int]] = [[count], count == 0 ? [0] : Array(1...count)]
-    var random = FuzzRandom(seed: seed)
+    var random = SplitMix64(seed: seed)
     for maxChunk in [16] {
         var ends: [Int] = []
         var at = 0

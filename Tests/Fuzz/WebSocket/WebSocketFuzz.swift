@@ -18,7 +18,7 @@ public func fuzzWebSocket(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
             let split = actions(input, plan, limits)
             require(split == whole, "actions differ when split: \(whole) vs \(split)")
         }
-        var random = FuzzRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         for action in whole { check(action, limits, &random) }
     }
     checkValidator(input, plans)
@@ -42,7 +42,7 @@ func actions(_ input: UnsafeRawBufferPointer, _ ends: [Int], _ limits: WebSocket
     return out
 }
 
-func check(_ action: WebSocketAction, _ limits: WebSocketLimits, _ random: inout FuzzRandom) {
+func check(_ action: WebSocketAction, _ limits: WebSocketLimits, _ random: inout SplitMix64) {
     switch action {
     case .text(let payload):
         require(String(validating: payload, as: UTF8.self) != nil, "a text message is not valid UTF-8")
@@ -74,7 +74,7 @@ func check(_ action: WebSocketAction, _ limits: WebSocketLimits, _ random: inout
 
 /// `payload`, as a client would send it (in random fragments within the frame cap, masked, a ping after the first),
 /// and as one server frame to a client session, decodes back to itself.
-func roundTrip(_ opcode: WebSocketOpcode, _ payload: [UInt8], _ limits: WebSocketLimits, _ random: inout FuzzRandom) {
+func roundTrip(_ opcode: WebSocketOpcode, _ payload: [UInt8], _ limits: WebSocketLimits, _ random: inout SplitMix64) {
     var stream: [UInt8] = []
     var at = 0
     var first = true
