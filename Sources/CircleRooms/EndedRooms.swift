@@ -6,8 +6,6 @@ struct EndedRooms {
     private var order: [String] = []
     private var head = 0
 
-    var count: Int { ended.count }
-
     /// Whether a token issued at `issuedAt` (nil: unknown) is refused for `roomID` at `now`.
     func refuses(_ roomID: String, issuedAt: Int64?, now: Int64) -> Bool {
         guard let entry = ended[roomID], now < entry.until else { return false }
