@@ -1,5 +1,6 @@
 import CircleCrypto
 import CircleJSON
+import CircleRoom
 
 /// Verifies HS256 JWTs (RFC 7519, compact JWS per RFC 7515) that admit a participant to a room.
 ///
@@ -169,7 +170,7 @@ extension TokenClaims {
             throw .invalidClaims("name")
         }
         guard let room = payload["room"]?.stringValue, !room.isEmpty else { throw .invalidClaims("room") }
-        guard let roleName = payload["role"]?.stringValue, let role = ParticipantRole(rawValue: roleName) else {
+        guard let roleName = payload["role"]?.stringValue, let role = Role(rawValue: roleName) else {
             throw .invalidClaims("role")
         }
         guard let exp = Self.numericDate(payload["exp"]) else { throw .invalidClaims("exp") }

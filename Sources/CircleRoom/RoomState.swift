@@ -10,10 +10,10 @@ public struct Participant: Hashable, Sendable, Codable {
     private var connectionNumber: UInt64 = 0
     private var graceEndNanoseconds: UInt64 = 0
     /// The per-participant reaction limit.
-    public var reactions: TokenBucket
+    public var reactions: RateBucket
 
     /// A seat.
-    init(view: ParticipantView, connection: ConnectionID?, graceEnds: Instant?, reactions: TokenBucket) {
+    init(view: ParticipantView, connection: ConnectionID?, graceEnds: Instant?, reactions: RateBucket) {
         self.view = view
         self.reactions = reactions
         self.connection = connection

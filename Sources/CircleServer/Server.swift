@@ -297,12 +297,12 @@ public final class Server {
                     logger.debug("request head timed out", metadata: ["conn": "\(connection.id)"])
                     connection.abort(.dropped)
                 }
-            case .webSocket(let session):
+            case .webSocket(let webSocket):
                 if connection.closeStartedAt != 0 {
                     if ServerConnection.elapsed(since: connection.closeStartedAt, now: now) >= c.closeTimeoutMilliseconds {
                         connection.abort(.closed(code: nil))
                     }
-                } else if session.state == .open {
+                } else if webSocket.state == .open {
                     if connection.pingSentAt != 0 {
                         if ServerConnection.elapsed(since: connection.pingSentAt, now: now) >= c.pongTimeoutMilliseconds {
                             logger.debug("keepalive timed out", metadata: ["conn": "\(connection.id)"])

@@ -37,13 +37,13 @@ public final class TLSConnection {
     /// ``start(output:)`` (or on its first ``receive(_:plaintext:output:)``).
     public init(context: TLSContext) throws(TLSError) {
         OpenSSLErrors.clear()
-        guard let ssl = SSL_new(context.pointer) else { throw .drainingQueue("cannot create TLS connection") }
+        guard let ssl = SSL_new(context.pointer) else { throw .openSSLCallFailed("cannot create TLS connection") }
         let buffers = UnsafeMutablePointer<BIOBuffers>.allocate(capacity: 1)
         buffers.initialize(to: BIOBuffers())
         guard let bio = CallerBIO.make(over: buffers) else {
             SSL_free(ssl)
             buffers.deallocate()
-            throw .drainingQueue("cannot create TLS connection")
+            throw .openSSLCallFailed("cannot create TLS connection")
         }
         SSL_set_bio(ssl, bio, bio)
         self.context = context
@@ -57,10 +57,10 @@ public final class TLSConnection {
             if let name = context.serverName {
                 // SNI carries host names only (RFC 6066); SSL_set1_host checks a DNS or an IP address SAN.
                 if !Self.isIPAddress(name) && circle_SSL_set_tlsext_host_name(ssl, name) != 1 {
-                    throw .drainingQueue("invalid server name")
+                    throw .openSSLCallFailed("invalid server name")
                 }
                 if context.verifiesPeer && SSL_set1_host(ssl, name) != 1 {
-                    throw .drainingQueue("invalid server name")
+                    throw .openSSLCallFailed("invalid server name")
                 }
             }
         }
@@ -201,7 +201,7 @@ public final class TLSConnection {
         var written = 0
         // The BIO takes every byte, so a write completes or fails; it never waits.
         guard SSL_write_ex(ssl, bytes.baseAddress, bytes.count, &written) == 1 else {
-            return fail(.drainingQueue("TLS write failed"))
+            return fail(.openSSLCallFailed("TLS write failed"))
         }
         return .ok
     }
@@ -220,7 +220,7 @@ public final class TLSConnection {
             if verification != X509_V_OK {
                 context += " (certificate: \(String(cString: X509_verify_cert_error_string(verification))))"
             }
-            return fail(.drainingQueue(context))
+            return fail(.openSSLCallFailed(context))
         }
     }
 

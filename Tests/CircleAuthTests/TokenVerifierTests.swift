@@ -1,6 +1,7 @@
 import CircleAuth
 import CircleCrypto
 import CircleJSON
+import CircleRoom
 import Testing
 
 @Suite("Token verification: accepted tokens and time")
@@ -10,8 +11,8 @@ struct TokenVerifierTests {
         #expect(try Fixture.verify(token).get() == Fixture.claims)
     }
 
-    @Test(arguments: ParticipantRole.allCases)
-    func everyRoleRoundTrips(_ role: ParticipantRole) throws {
+    @Test(arguments: Role.allCases)
+    func everyRoleRoundTrips(_ role: Role) throws {
         var claims = Fixture.claims
         claims.role = role
         claims.nbf = nil

@@ -2,6 +2,7 @@ import CircleAuth
 import CircleHTTP
 import CircleJSON
 import CircleLoop
+import CircleRoom
 import CircleWebSocket
 import Foundation
 import Testing
@@ -18,7 +19,7 @@ import Testing
         return server
     }
 
-    private func join(_ server: CircleProcess, room: String = "r", sub: String, role: ParticipantRole = .member,
+    private func join(_ server: CircleProcess, room: String = "r", sub: String, role: Role = .member,
                       issuedAt: Int64? = nil, expiresIn: Int64 = 600) -> TestClient {
         let now = Int64(time(nil))
         let claims = TokenClaims(sub: sub, name: "N", room: room, role: role, exp: now + expiresIn, iat: issuedAt ?? now)
@@ -320,7 +321,7 @@ final class BlockingSocket {
         try #require(server.port > 0)
         let now = Int64(time(nil))
         var tokens: [String] = []
-        func join(_ sub: String, _ name: String, _ role: ParticipantRole) -> TestClient {
+        func join(_ sub: String, _ name: String, _ role: Role) -> TestClient {
             let token = TokenMinter.mint(TokenClaims(sub: sub, name: name, room: "g", role: role, exp: now + 600,
                                                      iat: now), secret: testSecret)
             tokens.append(token)

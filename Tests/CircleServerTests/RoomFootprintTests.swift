@@ -11,8 +11,8 @@ import Testing
     @Test func aJoinedConnectionsRoomStateIsFortyBytes() {
         // One per joined participant in the service's slot table: the bucket's 32-bit count leaves room for the
         // serial, the flood window and the strikes in its last word.
-        #expect(MemoryLayout<TokenBucket>.size == 12)
-        #expect(MemoryLayout<RoomSession>.stride == 40)
+        #expect(MemoryLayout<RateBucket>.size == 12)
+        #expect(MemoryLayout<RoomSlot>.stride == 40)
     }
 
     @Test func aRoomAtRestHoldsNoEffectsBufferAndNoTimerUntilItHasADeadline() throws {
@@ -54,5 +54,12 @@ import Testing
         let eightDays: UInt64 = 8 * 86_400_000
         let start: UInt64 = (3 << 32) + 7
         #expect(ServerConnection.elapsed(since: ServerConnection.clock(start), now: start + eightDays) == eightDays)
+    }
+}
+
+extension RoomService {
+    /// What a room holds between calls: the capacity of its effects buffer (0: none held) and whether it has a timer.
+    func restingState(of roomID: String) -> (effectsCapacity: Int, hasTimer: Bool)? {
+        rooms[roomID].map { ($0.room.effects.capacity, $0.timer != nil) }
     }
 }

@@ -3,6 +3,7 @@ import CircleAuth
 import CircleCrypto
 import CircleHTTP
 import CircleJSON
+import CircleRoom
 import CircleRooms
 import CircleServer
 import Testing
@@ -19,7 +20,7 @@ func roomServer(_ configure: (inout RoomServiceConfiguration) -> Void = { _ in }
     }
 }
 
-func token(room: String, sub: String, name: String, role: ParticipantRole, ttl: Int64 = 600,
+func token(room: String, sub: String, name: String, role: Role, ttl: Int64 = 600,
            secret: [UInt8] = testSecret) -> String {
     let now = Int64(time(nil))
     return TokenMinter.mint(TokenClaims(sub: sub, name: name, room: room, role: role, exp: now + ttl, nbf: nil, iat: now),
@@ -34,7 +35,7 @@ final class Participant {
     private var consumed = 0
     private var nextID = 0
 
-    init(_ env: TestServer, room: String, sub: String, name: String, role: ParticipantRole, since: UInt64? = nil) {
+    init(_ env: TestServer, room: String, sub: String, name: String, role: Role, since: UInt64? = nil) {
         self.env = env
         self.sub = sub
         var path = "/rooms/\(room)?access_token=\(token(room: room, sub: sub, name: name, role: role))"
