@@ -1,4 +1,5 @@
 import CircleJSON
+import Glibc
 import CircleRoom
 @testable import CircleRooms
 @testable import CircleServer
@@ -13,6 +14,19 @@ import Testing
         // serial, the flood window and the strikes in its last word.
         #expect(MemoryLayout<RateBucket>.size == 12)
         #expect(MemoryLayout<RoomSlot>.stride == 40)
+    }
+
+    @Test func aJoinedConnectionIsOneSmallAllocation() throws {
+        let env = try roomServer()
+        let m = Participant(env, room: "footprint", sub: "m1", name: "Member", role: .member)
+        #expect(m.waitFor(type: "welcome") != nil)
+        let connection = try #require(env.server.connections.first)
+        // The small fields fill the padding after `phase`: a joined connection fits a 160-byte malloc chunk.
+        typealias UsableSize = @convention(c) (UnsafeMutableRawPointer?) -> Int  // <malloc.h> is not in Glibc's module
+        let symbol = try #require(dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_usable_size"))
+        let size = unsafeBitCast(symbol, to: UsableSize.self)(Unmanaged.passUnretained(connection).toOpaque())
+        #expect(size <= 152, "a ServerConnection now takes \(size) usable bytes")
+        env.shutDown()
     }
 
     @Test func aRoomAtRestHoldsNoEffectsBufferAndNoTimerUntilItHasADeadline() throws {
