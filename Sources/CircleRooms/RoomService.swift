@@ -95,7 +95,8 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         let utf8 = id.utf8
         guard (1...64).contains(utf8.count) else { return false }
         return utf8.allSatisfy { c in
-            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D || c == 0x5F || c == 0x2E
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
+                || c == 0x2D || c == 0x5F || c == 0x2E
         }
     }
 
@@ -405,7 +406,8 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
                            cap: configuration.maxEndedRooms)
         }
         metrics?.rooms.record(rooms.count)
-        logger.info(ended ? "session ended" : "room closed, empty", metadata: ["room": "\(hosted.room.id)", "rooms": "\(rooms.count)"])
+        logger.info(ended ? "session ended" : "room closed, empty",
+                    metadata: ["room": "\(hosted.room.id)", "rooms": "\(rooms.count)"])
     }
 
     private func send(_ message: Outbound, to connection: ServerConnection) {
