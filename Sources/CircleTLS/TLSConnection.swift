@@ -6,11 +6,9 @@ import COpenSSL
 /// the connection closes or fails during it), so nothing is buffered between calls but OpenSSL's own partial
 /// record. Not thread-safe: a connection lives on one loop thread.
 ///
-/// Memory per connection (OpenSSL 3.0, measured, see Docs/TLS.md): ~9 KiB new, ~43 KiB mid-handshake, ~14 KiB
-/// established and idle — OpenSSL's ~17 KiB record buffers are released whenever they are empty
-/// (`SSL_MODE_RELEASE_BUFFERS`) and this engine holds no buffer of its own. OpenSSL caps record and handshake
-/// message sizes, empty records and warning alerts, so a hostile peer cannot make a connection grow; a stalled
-/// handshake is the caller's timer's job.
+/// OpenSSL's record buffers are released whenever they are empty (`SSL_MODE_RELEASE_BUFFERS`; memory figures in
+/// Docs/TLS.md) and OpenSSL caps what a hostile peer can make a connection hold; a stalled handshake is the
+/// caller's timer's job.
 public final class TLSConnection {
     /// The most application bytes ``send(_:output:)`` keeps while the handshake is running.
     public static let maxPendingPlaintext = 64 << 10

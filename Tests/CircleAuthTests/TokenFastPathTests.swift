@@ -25,9 +25,12 @@ private struct ReferenceVerifier {
         else { throw .malformed }
         let segments = [bytes[..<first], bytes[(first + 1)..<second], bytes[(second + 1)...]]
         for segment in segments {
-            guard segment.count % 4 != 1, segment.allSatisfy({ b in
-                (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x5F
-            }) else { throw .malformed }
+            guard segment.count % 4 != 1,
+                segment.allSatisfy({ b in
+                    (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2D
+                        || b == 0x5F
+                })
+            else { throw .malformed }
         }
         let header = try object(segments[0])
         guard let alg = header["alg"]?.stringValue else { throw .malformed }
@@ -50,8 +53,8 @@ private struct ReferenceVerifier {
 
     private func object(_ segment: ArraySlice<UInt8>) throws(TokenError) -> JSONObject {
         guard let json = Base64.decodeURL(segment),
-              let value = try? JSON.parse(json, limits: JSONLimits(maxDepth: 8, maxStringBytes: 4096, maxMembers: 256)),
-              case .object(let object) = value
+            let value = try? JSON.parse(json, limits: JSONLimits(maxDepth: 8, maxStringBytes: 4096, maxMembers: 256)),
+            case .object(let object) = value
         else { throw .malformed }
         return object
     }
@@ -76,9 +79,11 @@ private struct ReferenceVerifier {
     }
 
     @Test func otherHeadersStillGetTheFullCheck() {
-        for header in [#"{"typ":"JWT","alg":"HS256"}"#, #"{"alg":"HS256"}"#, #"{"alg":"HS256","typ":"jwt"}"#,
-                       #"{"alg":"HS256","typ":"JWS"}"#, #"{"alg":"HS256","crit":["x"]}"#, #"{"alg":"none"}"#,
-                       #" {"alg":"HS256","typ":"JWT"}"#, #"{"alg":"HS256","typ":"JWT"}x"#, #"{"alg":"HS256","alg":"HS256"}"#] {
+        for header in [
+            #"{"typ":"JWT","alg":"HS256"}"#, #"{"alg":"HS256"}"#, #"{"alg":"HS256","typ":"jwt"}"#,
+            #"{"alg":"HS256","typ":"JWS"}"#, #"{"alg":"HS256","crit":["x"]}"#, #"{"alg":"none"}"#,
+            #" {"alg":"HS256","typ":"JWT"}"#, #"{"alg":"HS256","typ":"JWT"}x"#, #"{"alg":"HS256","alg":"HS256"}"#,
+        ] {
             agree(Fixture.sign(header: header))
         }
     }

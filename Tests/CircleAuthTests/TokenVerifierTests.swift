@@ -45,7 +45,9 @@ struct TokenVerifierTests {
         #expect(claims == TokenClaims(sub: "p-1", name: "Ada", room: "r-42", role: .member, exp: 1_700_003_600))
     }
 
-    @Test(arguments: [#"{"alg":"HS256"}"#, #"{"typ":"jwt","alg":"HS256"}"#, #"{"alg":"HS256","typ":"Jwt","kid":"k1"}"#])
+    @Test(arguments: [
+        #"{"alg":"HS256"}"#, #"{"typ":"jwt","alg":"HS256"}"#, #"{"alg":"HS256","typ":"Jwt","kid":"k1"}"#,
+    ])
     func acceptsHeadersWithoutOrWithAnyCaseOfTyp(_ header: String) {
         #expect(Fixture.error(Fixture.sign(header: header)) == nil)
     }

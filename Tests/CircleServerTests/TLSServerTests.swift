@@ -203,7 +203,8 @@ import Testing
         let loop = try EventLoop()
         var config = ServerConfiguration()
         config.port = 0
-        config.tls = TLSSettings(certificateChainPath: "/nonexistent/chain.pem", privateKeyPath: "/nonexistent/key.pem")
+        config.tls = TLSSettings(
+            certificateChainPath: "/nonexistent/chain.pem", privateKeyPath: "/nonexistent/key.pem")
         let server = Server(loop: loop, configuration: config, logger: .init(label: "test"))
         #expect(throws: TLSError.self) { try server.start() }
         #expect(server.listening.isEmpty)

@@ -23,8 +23,9 @@ func roomServer(_ configure: (inout RoomServiceConfiguration) -> Void = { _ in }
 func token(room: String, sub: String, name: String, role: Role, ttl: Int64 = 600,
            secret: [UInt8] = testSecret) -> String {
     let now = Int64(time(nil))
-    return TokenMinter.mint(TokenClaims(sub: sub, name: name, room: room, role: role, exp: now + ttl, nbf: nil, iat: now),
-                            secret: secret)
+    return TokenMinter.mint(
+        TokenClaims(sub: sub, name: name, room: room, role: role, exp: now + ttl, nbf: nil, iat: now),
+        secret: secret)
 }
 
 /// A room participant: a WebSocket client that parses every message as JSON.
@@ -60,11 +61,15 @@ final class Participant {
 
     /// Sends a command and waits for its ack or error; returns that reply.
     @discardableResult
-    func request(_ type: String, _ fields: [(String, JSON)] = [], sourceLocation: SourceLocation = #_sourceLocation) -> JSON? {
+    func request(
+        _ type: String, _ fields: [(String, JSON)] = [], sourceLocation: SourceLocation = #_sourceLocation
+    ) -> JSON? {
         let id = send([("type", .string(type))] + fields)
         var reply: JSON?
         let ok = env.run {
-            reply = messages.last { ($0["type"]?.stringValue == "ack" || $0["type"]?.stringValue == "error") && $0["id"]?.stringValue == id }
+            reply = messages.last {
+                ($0["type"]?.stringValue == "ack" || $0["type"]?.stringValue == "error") && $0["id"]?.stringValue == id
+            }
             return reply != nil
         }
         #expect(ok, "no reply to \(type)", sourceLocation: sourceLocation)
@@ -89,7 +94,11 @@ final class Participant {
         return found
     }
 
-    func waitFor(type: String, timeoutMilliseconds: UInt64 = 5000, sourceLocation: SourceLocation = #_sourceLocation) -> JSON? {
-        waitFor(timeoutMilliseconds: timeoutMilliseconds, sourceLocation: sourceLocation) { $0["type"]?.stringValue == type }
+    func waitFor(
+        type: String, timeoutMilliseconds: UInt64 = 5000, sourceLocation: SourceLocation = #_sourceLocation
+    ) -> JSON? {
+        waitFor(timeoutMilliseconds: timeoutMilliseconds, sourceLocation: sourceLocation) {
+            $0["type"]?.stringValue == type
+        }
     }
 }
