@@ -5,7 +5,7 @@ import Testing
 /// When queued writes leave: a turn's writes to one connection go out together in one write call, and a busy turn
 /// flushes once the oldest has waited `flushAfterNanoseconds`, not only at its end; early or late, every byte
 /// reaches its peer complete and in order.
-@Suite struct FlushBoundTests {
+@Suite struct WriteFlushTests {
     final class Recorder: TCPConnectionDelegate {
         var received: [UInt8] = []
         var closed = false
