@@ -59,6 +59,11 @@ import Testing
         return (after - before - baseline) / (Self.rooms * (Self.members + 1))
     }
 
+    @Test func aSeatKeepsItsOptionalsInTheViewsPadding() {
+        #expect(MemoryLayout<Participant>.stride == 72)
+        #expect(MemoryLayout<RateBucket>.size == 12)
+    }
+
     @Test func idleJoinedParticipantHoldsLittleHeap() throws {
         if ProcessInfo.processInfo.environment[Self.childVariable] != nil { return Self.measureAndPrint() }
         var environment = ProcessInfo.processInfo.environment
