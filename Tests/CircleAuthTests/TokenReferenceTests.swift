@@ -4,8 +4,8 @@ import CircleJSON
 import CircleTestSupport
 import Testing
 
-/// The verifier before its fast paths (one copy of the token, a JSON parse of every header, the one-shot HMAC),
-/// kept as the reference the fast verifier must agree with on every input.
+/// A plain verifier (one copy of the token, a JSON parse of every header, the one-shot HMAC): the reference the
+/// product's verifier must agree with on every input.
 private struct ReferenceVerifier {
     let secret: [UInt8]
     let leeway: Int64
@@ -60,15 +60,15 @@ private struct ReferenceVerifier {
     }
 }
 
-
-@Suite struct TokenFastPathTests {
+/// The verifier gives the reference's answer on minted, damaged and random tokens, from any thread.
+@Suite struct TokenReferenceTests {
     private let reference = ReferenceVerifier(secret: Fixture.secret, leeway: 0)
 
     private func agree(_ token: String, room: String = Fixture.room, now: Int64 = Fixture.now,
                        sourceLocation: SourceLocation = #_sourceLocation) {
-        let fast = Fixture.verifier.verify(token, room: room, now: now)
-        let slow = reference.verify(token, room: room, now: now)
-        #expect(fast == slow, "token \(Array(token.utf8))", sourceLocation: sourceLocation)
+        let verified = Fixture.verifier.verify(token, room: room, now: now)
+        let expected = reference.verify(token, room: room, now: now)
+        #expect(verified == expected, "token \(Array(token.utf8))", sourceLocation: sourceLocation)
     }
 
     @Test func mintedTokensTakeTheKnownHeaderPath() throws {
