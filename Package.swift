@@ -35,9 +35,10 @@ let package = Package(
         .target(name: "CircleHTTP", swiftSettings: strict),
         .target(name: "CircleWebSocket", dependencies: ["CircleCrypto", "CircleHTTP"], swiftSettings: strict),
         .target(name: "CircleJSON", swiftSettings: strict),
-        .target(name: "CircleAuth", dependencies: ["CircleCrypto", "CircleJSON"], swiftSettings: strict),
         // The pure room engine: inputs -> effects, time passed in.
         .target(name: "CircleRoom", swiftSettings: strict),
+        // Join tokens (JWT HS256): verified claims, a room ``Role`` among them.
+        .target(name: "CircleAuth", dependencies: ["CircleCrypto", "CircleJSON", "CircleRoom"], swiftSettings: strict),
         // JSON text messages <-> engine commands and events.
         .target(name: "CircleProtocol", dependencies: ["CircleJSON", "CircleRoom"], swiftSettings: strict),
         // The libuv shell: the only module that imports libuv.
@@ -62,7 +63,7 @@ let package = Package(
             "CircleTLS",
         ], swiftSettings: strict),
         .executableTarget(name: "circle", dependencies: [
-            "CircleServer", "CircleRooms", "CircleAuth", "CircleLoad", "CircleCrypto",
+            "CircleServer", "CircleRooms", "CircleAuth", "CircleRoom", "CircleLoad", "CircleCrypto",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -71,18 +72,21 @@ let package = Package(
         // What several test targets share: a seeded random generator, running a child process.
         .target(name: "CircleTestSupport", path: "Tests/CircleTestSupport", swiftSettings: strict),
         .testTarget(name: "CircleCodecTests", dependencies: ["CircleHTTP", "CircleWebSocket", "CircleCrypto", "CircleTestSupport"], swiftSettings: strict),
+        .testTarget(name: "CircleLoopTests", dependencies: ["CircleLoop", "CircleTestSupport"], swiftSettings: strict),
         .testTarget(name: "CircleLoadTests", dependencies: ["CircleLoad", "CircleServer", "CircleRooms", "CircleLoop"],
                     swiftSettings: strict),
         .testTarget(name: "CircleTLSTests", dependencies: ["CircleTLS", "CircleTestSupport"], swiftSettings: strict),
-        .testTarget(name: "CircleAuthTests", dependencies: ["CircleAuth", "CircleJSON", "CircleCrypto", "CircleTestSupport"], swiftSettings: strict),
+        .testTarget(name: "CircleAuthTests", dependencies: [
+            "CircleAuth", "CircleJSON", "CircleCrypto", "CircleRoom", "CircleTestSupport",
+        ], swiftSettings: strict),
         .testTarget(name: "CircleWebhooksTests", dependencies: ["CircleWebhooks", "CircleCrypto", "CircleJSON",
                                                                 "CircleTestSupport"], swiftSettings: strict),
-        .testTarget(name: "CircleRoomTests", dependencies: ["CircleRoom"], swiftSettings: strict),
+        .testTarget(name: "CircleRoomTests", dependencies: ["CircleRoom", "CircleTestSupport"], swiftSettings: strict),
         .testTarget(name: "CircleProtocolTests", dependencies: ["CircleProtocol", "CircleRoom", "CircleJSON", "CircleTestSupport"], swiftSettings: strict),
         .testTarget(name: "CircleServerTests", dependencies: [
-            "CircleServer", "CircleRooms", "CircleRoom", "CircleLoop", "CircleWebSocket", "CircleHTTP", "CircleAuth", "CircleJSON",
-            "CircleCrypto", "CircleTLS", "CircleLoad", "CircleTestSupport", .product(name: "Logging", package: "swift-log"),
-            .product(name: "Prometheus", package: "swift-prometheus"),
+            "CircleServer", "CircleRooms", "CircleRoom", "CircleLoop", "CircleWebSocket", "CircleHTTP", "CircleAuth",
+            "CircleJSON", "CircleCrypto", "CircleTLS", "CircleLoad", "CircleTestSupport",
+            .product(name: "Logging", package: "swift-log"), .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -1,7 +1,4 @@
-/// A participant's role in a room, as granted by their token.
-public enum ParticipantRole: String, Sendable, CaseIterable {
-    case facilitator, cofacilitator, member, observer
-}
+import CircleRoom
 
 /// The claims Circle reads from a join token.
 ///
@@ -11,7 +8,7 @@ public enum ParticipantRole: String, Sendable, CaseIterable {
 ///   shown by some name, so an empty one is an issuer bug and is rejected).
 /// - Neither `sub` nor `name` may hold a control character (U+0000–U+001F, U+007F–U+009F) or U+2028/U+2029.
 /// - `room`: the room id; must equal the room the connection asks for.
-/// - `role`: one of ``ParticipantRole``.
+/// - `role`: one of ``Role``'s raw values.
 /// - `exp`: required expiry in Unix seconds; `nbf` (not before) and `iat` (issued at) are optional. Non-integer
 ///   NumericDates are accepted and rounded down.
 ///
@@ -29,7 +26,7 @@ public struct TokenClaims: Sendable, Equatable {
     /// The room id the token admits to.
     public var room: String
     /// The participant's role.
-    public var role: ParticipantRole
+    public var role: Role
     /// Expiry, Unix seconds.
     public var exp: Int64
     /// Not valid before, Unix seconds.
@@ -39,7 +36,7 @@ public struct TokenClaims: Sendable, Equatable {
 
     /// Creates claims.
     public init(
-        sub: String, name: String, room: String, role: ParticipantRole, exp: Int64, nbf: Int64? = nil,
+        sub: String, name: String, room: String, role: Role, exp: Int64, nbf: Int64? = nil,
         iat: Int64? = nil
     ) {
         self.sub = sub

@@ -1,5 +1,6 @@
 import CircleCrypto
 import CircleJSON
+import CircleRoom
 
 /// Verifies HS256 JWTs (RFC 7519, compact JWS per RFC 7515) that admit a participant to a room.
 ///
@@ -65,7 +66,8 @@ public struct TokenVerifier: Sendable {
         try checkSignature(UnsafeRawBufferPointer(rebasing: bytes[segments.signature]),
                            of: UnsafeRawBufferPointer(rebasing: bytes[segments.signingInput]))
 
-        let claims = try TokenClaims(payload: try decodeObject(UnsafeRawBufferPointer(rebasing: bytes[segments.payload])))
+        let payload = try decodeObject(UnsafeRawBufferPointer(rebasing: bytes[segments.payload]))
+        let claims = try TokenClaims(payload: payload)
         guard claims.room.utf8.elementsEqual(room.utf8) else { throw .wrongRoom }
         let (earliestLiveExpiry, expiryOverflow) = now.subtractingReportingOverflow(leeway)
         if !expiryOverflow, claims.exp <= earliestLiveExpiry { throw .expired }
@@ -80,7 +82,9 @@ public struct TokenVerifier: Sendable {
     /// Decodes the signature (`malformed` if it is not canonical base64url) and compares it in constant time with
     /// the MAC of `signingInput` (`badSignature`). Both live on the stack: a signature segment of a token within
     /// ``maxTokenBytes`` decodes to at most 3 KiB.
-    private func checkSignature(_ segment: UnsafeRawBufferPointer, of signingInput: UnsafeRawBufferPointer) throws(TokenError) {
+    private func checkSignature(_ segment: UnsafeRawBufferPointer, of signingInput: UnsafeRawBufferPointer)
+        throws(TokenError)
+    {
         let matches = withUnsafeTemporaryAllocation(byteCount: segment.count * 3 / 4 + HMACSHA256.byteCount,
                                                     alignment: 8) { buffer -> Bool? in
             let signatureSpace = UnsafeMutableRawBufferPointer(rebasing: buffer[HMACSHA256.byteCount...])
@@ -106,9 +110,11 @@ public struct TokenVerifier: Sendable {
 
     /// Decodes one base64url segment holding a JSON object.
     private func decodeObject(_ segment: UnsafeRawBufferPointer) throws(TokenError) -> JSONObject {
-        let object = withUnsafeTemporaryAllocation(byteCount: segment.count * 3 / 4, alignment: 8) { buffer -> JSONObject? in
+        let capacity = segment.count * 3 / 4
+        let object = withUnsafeTemporaryAllocation(byteCount: capacity, alignment: 8) { buffer -> JSONObject? in
             guard let length = Base64.decodeURL(segment, into: buffer),
-                  let value = try? JSON.parse(UnsafeRawBufferPointer(rebasing: buffer[..<length]), limits: Self.jsonLimits),
+                  let value = try? JSON.parse(UnsafeRawBufferPointer(rebasing: buffer[..<length]),
+                                              limits: Self.jsonLimits),
                   case .object(let object) = value
             else { return nil }
             return object
@@ -169,7 +175,7 @@ extension TokenClaims {
             throw .invalidClaims("name")
         }
         guard let room = payload["room"]?.stringValue, !room.isEmpty else { throw .invalidClaims("room") }
-        guard let roleName = payload["role"]?.stringValue, let role = ParticipantRole(rawValue: roleName) else {
+        guard let roleName = payload["role"]?.stringValue, let role = Role(rawValue: roleName) else {
             throw .invalidClaims("role")
         }
         guard let exp = Self.numericDate(payload["exp"]) else { throw .invalidClaims("exp") }

@@ -32,26 +32,13 @@ public final class EventLoop {
     /// Connections with bytes queued this turn.
     private var dirty: [TCPConnection] = []
     private var flushing: [TCPConnection] = []
-    /// Reads handed to delegates since the last flush.
-    private(set) var readsSinceFlush = 0
     /// When the oldest write not yet flushed was queued (`hrtime`), valid while `dirty` is not empty.
     private var dirtySince: UInt64 = 0
 
     /// How long a queued write may wait for the rest of a busy turn, in nanoseconds; 0 waits for the end of the turn.
-    ///
-    /// Writes are coalesced per loop turn, but one turn may read hundreds of sockets (libuv takes up to 1024 ready
-    /// descriptors per poll), and without a bound every write made while reading waits for the last read of the turn
-    /// and for the flush of every connection before it. After each read, if the oldest queued write has waited this
-    /// long, the loop flushes what is queued and goes on reading. A bound in time rather than in reads: a turn of
-    /// cheap reads still coalesces fully (a quiet or moderately loaded server rarely reaches it), while expensive
-    /// reads (TLS, joins with a token check, large payloads) cannot hold writes back longer. 500 µs is half the 1 ms
-    /// p99 budget. Lower costs coalescing where it matters: at saturation one turn reads ~1000 sockets and a recipient's
-    /// frames come from reads spread over the whole turn, so each early flush turns frames that would have shared a
-    /// write into writes of their own (measured: 250 µs lost ~14 % of max fan-out throughput, 500 µs and 1 ms were
-    /// within run-to-run noise of no bound).
+    /// One turn may read up to 1024 sockets: after each read, writes that have waited this long are flushed.
+    /// 500 µs is half the 1 ms p99 budget; lower bounds cost fan-out throughput (Docs/PERFORMANCE.md).
     public var flushAfterNanoseconds: UInt64 = 500_000
-    /// The most reads handled between two flushes; 0 sets no bound by count (the default: the bound is in time).
-    public var flushAfterReads = 0
     private var closed = false
     /// One read buffer shared by every connection on this loop: reads are consumed synchronously in the read
     /// callback, so an idle connection holds no read buffer at all.
@@ -119,11 +106,9 @@ public final class EventLoop {
     }
 
     /// A read has been handed to its delegate: flushes the dirty connections when the oldest queued write has
-    /// waited `flushAfterNanoseconds`, or after `flushAfterReads` reads.
+    /// waited `flushAfterNanoseconds`.
     @inline(__always)
     func didHandleRead() {
-        readsSinceFlush &+= 1
-        if flushAfterReads > 0 && readsSinceFlush >= flushAfterReads { return flushDirty() }
         if flushAfterNanoseconds > 0 && !dirty.isEmpty && uv_hrtime() &- dirtySince >= flushAfterNanoseconds {
             flushDirty()
         }
@@ -131,7 +116,6 @@ public final class EventLoop {
 
     /// Writes out everything queued during this turn: one write (or writev) per connection.
     public func flushDirty() {
-        readsSinceFlush = 0
         guard !dirty.isEmpty else { return }
         // Flushing may mark more connections dirty (never the same ones); loop until quiet.
         while !dirty.isEmpty {
@@ -142,7 +126,7 @@ public final class EventLoop {
     }
 
     /// Closes the loop's own handles, runs the loop until every handle's close callback has run, and closes the
-    /// loop. Returns libuv's result: 0 when no handle was left behind, `UV_EBUSY` when some other handle is still open.
+    /// loop. Returns libuv's result: 0 when no handle was left behind, `UV_EBUSY` when another handle is still open.
     @discardableResult
     public func close() -> Int32 {
         guard !closed else { return 0 }

@@ -62,7 +62,8 @@ public final class LoopTimer: LoopHandle {
     }
 
     /// Fires `callback` after `milliseconds`, then every `repeatMilliseconds` if that is non-zero.
-    public func start(afterMilliseconds milliseconds: UInt64, repeatMilliseconds: UInt64 = 0, _ callback: @escaping () -> Void) {
+    public func start(afterMilliseconds milliseconds: UInt64, repeatMilliseconds: UInt64 = 0,
+                      _ callback: @escaping () -> Void) {
         guard isOpen else { return }
         self.callback = callback
         uv_timer_start(handle, { h in

@@ -12,10 +12,10 @@ public protocol TCPConnectionDelegate: AnyObject {
 /// One TCP socket on a loop.
 ///
 /// Writes are queued, not sent: bytes queued during a loop turn go out in one `write` in that turn's prepare or check
-/// phase (write coalescing), or sooner when they have waited ``EventLoop/flushAfterNanoseconds`` while the loop went
-/// on reading other sockets (a bound on how long one busy turn holds writes back). The first attempt is a non-blocking `uv_try_write` straight from the queue; whatever the
-/// kernel doesn't take moves to an in-flight buffer owned by one `uv_write`. The queue is bounded by
-/// `maxQueuedBytes`: `write` refuses bytes beyond it so that the owner can apply its slow-consumer policy.
+/// phase (write coalescing), or sooner once they have waited ``EventLoop/flushAfterNanoseconds`` in a busy turn.
+/// The first attempt is a non-blocking `uv_try_write` straight from the queue; whatever the kernel doesn't take
+/// moves to an in-flight buffer owned by one `uv_write`. The queue is bounded by `maxQueuedBytes`: `write` refuses
+/// bytes beyond it so that the owner can apply its slow-consumer policy.
 ///
 /// With a ``filter`` (TLS), reads are decoded before the delegate sees them, and the plaintext queued during a turn
 /// is encoded in one piece at flush time, so that one turn still makes one write.
@@ -39,18 +39,13 @@ public final class TCPConnection {
     private var selfRetain: Unmanaged<TCPConnection>?
     /// Bytes queued this turn: with a filter, plaintext not yet encoded.
     private var pending = ByteQueue()
-    /// With a filter: encoded bytes waiting for the socket (handshake flights and alerts made while reading).
-    /// What only some connections ever need (a partial write, TLS, a close), made on first use: an idle connection
-    /// is only the fields above and below.
-    private var spill: Spill?
+    /// What only some connections ever need (a partial write, TLS output, a close), made on first use by
+    /// ``uncommonState``: an idle connection holds none.
+    private var uncommon: UncommonState?
     private var flags: Flags = []
-    /// How many write system calls (`uv_try_write` or `uv_write`) this connection has issued (wrapping): 32 bits,
-    /// so that it shares a word with `flags` — one of these exists per connection.
-    private var writeCallCount: UInt32 = 0
-    /// How many write system calls (`uv_try_write` or `uv_write`) this connection has issued: coalescing shows here.
-    public var writeCalls: Int { Int(writeCallCount) }
 
-    private final class Spill {
+    /// The state of a connection's uncommon paths: backed-up writes, filter output and closing.
+    private final class UncommonState {
         /// With a filter: encoded bytes waiting for the socket (handshake flights and alerts made while reading).
         var sealed = ByteQueue()
         var inflight = ByteQueue()
@@ -65,10 +60,11 @@ public final class TCPConnection {
         var queuedBytes: Int { sealed.count + inflight.count - inflightOffset }
     }
 
-    private var cold: Spill {
-        if let spill { return spill }
-        let made = Spill()
-        spill = made
+    /// ``uncommon``, made if it isn't yet.
+    private var uncommonState: UncommonState {
+        if let uncommon { return uncommon }
+        let made = UncommonState()
+        uncommon = made
         return made
     }
 
@@ -105,7 +101,10 @@ public final class TCPConnection {
         final class Pending {
             let connection: TCPConnection
             let completion: (Result<TCPConnection, LoopError>) -> Void
-            init(_ c: TCPConnection, _ f: @escaping (Result<TCPConnection, LoopError>) -> Void) { connection = c; completion = f }
+            init(_ c: TCPConnection, _ f: @escaping (Result<TCPConnection, LoopError>) -> Void) {
+                connection = c
+                completion = f
+            }
         }
         let request = UnsafeMutablePointer<uv_connect_t>.allocate(capacity: 1)
         request.pointee.data = Unmanaged.passRetained(Pending(connection, completion)).toOpaque()
@@ -132,7 +131,7 @@ public final class TCPConnection {
     public var isClosed: Bool { flags.contains(.closing) }
 
     /// Bytes queued or in flight.
-    public var queuedBytes: Int { pending.count + (spill?.queuedBytes ?? 0) }
+    public var queuedBytes: Int { pending.count + (uncommon?.queuedBytes ?? 0) }
 
     /// The peer's address, if still known.
     public var peerAddress: SocketAddress? {
@@ -150,7 +149,8 @@ public final class TCPConnection {
         guard !flags.contains(.closing), !flags.contains(.reading) else { return }
         let rc = uv_read_start(asStream(handle), { h, _, buf in
             let loop = Unmanaged<TCPConnection>.fromOpaque(h!.pointee.data).takeUnretainedValue().loop
-            buf!.pointee = uv_buf_init(loop.readBuffer.assumingMemoryBound(to: CChar.self), UInt32(loop.readBufferSize))
+            let base = loop.readBuffer.assumingMemoryBound(to: CChar.self)
+            buf!.pointee = uv_buf_init(base, UInt32(loop.readBufferSize))
         }, { s, nread, buf in
             let c = Unmanaged<TCPConnection>.fromOpaque(s!.pointee.data).takeUnretainedValue()
             c.didRead(nread, buf!.pointee.base)
@@ -214,7 +214,7 @@ public final class TCPConnection {
     /// write waits, whatever the peer sends meanwhile. Writes at once when nothing is in flight.
     public func writeAfterBacklog(_ bytes: [UInt8]) {
         guard isBackedUp else { return _ = write(bytes) }
-        cold.held = bytes
+        uncommonState.held = bytes
     }
 
     /// Writes what is queued: called by the loop in its prepare/check phase.
@@ -224,7 +224,6 @@ public final class TCPConnection {
         if let filter { return flushFiltered(through: filter) }
         if pending.count > 0 {
             var buf = uv_buf_init(pending.base!.assumingMemoryBound(to: CChar.self), UInt32(pending.count))
-            writeCallCount &+= 1
             let n = Int(uv_try_write(asStream(handle), &buf, 1))
             if n == pending.count {
                 pending.release(to: &loop.buffers)
@@ -233,9 +232,9 @@ public final class TCPConnection {
                 return
             } else {
                 // The kernel took part (or none): the rest goes out through one uv_write.
-                let cold = self.cold
-                swap(&pending, &cold.inflight)
-                cold.inflightOffset = max(n, 0)
+                let state = uncommonState
+                swap(&pending, &state.inflight)
+                state.inflightOffset = max(n, 0)
                 return writeInflight()
             }
         }
@@ -244,15 +243,14 @@ public final class TCPConnection {
 
     /// Starts one `uv_write` of what is in flight, from `inflightOffset`.
     private func writeInflight() {
-        let cold = self.cold
-        if cold.writeRequest == nil {
-            cold.writeRequest = .allocate(capacity: 1)
-            cold.writeRequest!.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        let state = uncommonState
+        if state.writeRequest == nil {
+            state.writeRequest = .allocate(capacity: 1)
+            state.writeRequest!.pointee.data = Unmanaged.passUnretained(self).toOpaque()
         }
-        var rest = uv_buf_init((cold.inflight.base! + cold.inflightOffset).assumingMemoryBound(to: CChar.self),
-                               UInt32(cold.inflight.count - cold.inflightOffset))
-        writeCallCount &+= 1
-        let rc = uv_write(cold.writeRequest, asStream(handle), &rest, 1) { req, status in
+        var rest = uv_buf_init((state.inflight.base! + state.inflightOffset).assumingMemoryBound(to: CChar.self),
+                               UInt32(state.inflight.count - state.inflightOffset))
+        let rc = uv_write(state.writeRequest, asStream(handle), &rest, 1) { req, status in
             Unmanaged<TCPConnection>.fromOpaque(req!.pointee.data).takeUnretainedValue().didWrite(status)
         }
         if rc < 0 { fail(LoopError(rc, "write")); return }
@@ -261,14 +259,14 @@ public final class TCPConnection {
 
     private func didWrite(_ status: Int32) {
         flags.remove(.writing)
-        if let spill {
-            spill.inflight.release(to: &loop.buffers)
-            spill.inflightOffset = 0
+        if let uncommon {
+            uncommon.inflight.release(to: &loop.buffers)
+            uncommon.inflightOffset = 0
         }
         if status == UV_ECANCELED.rawValue { return }  // closing
         if status < 0 { fail(LoopError(status, "write")); return }
-        if let held = spill?.held {
-            spill?.held = nil
+        if let held = uncommon?.held {
+            uncommon?.held = nil
             write(held)
         }
         flush()
@@ -282,7 +280,7 @@ public final class TCPConnection {
         flags.insert(.finishing)
         if !flags.contains(.reading) { startReading() }  // to see the peer's EOF
         let timer = LoopTimer(loop: loop)
-        cold.drainTimer = timer
+        uncommonState.drainTimer = timer
         timer.start(afterMilliseconds: timeoutMilliseconds) { [unowned self] in self.close() }
         if !flags.contains(.writing) && !flags.contains(.dirty) { flush() }
     }
@@ -290,24 +288,24 @@ public final class TCPConnection {
     private func sendShutdown() {
         flags.insert(.shutdownSent)
         let request = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
-        cold.shutdownRequest = request
+        uncommonState.shutdownRequest = request
         request.pointee.data = Unmanaged.passUnretained(self).toOpaque()
         let rc = uv_shutdown(request, asStream(handle)) { req, status in
             let c = Unmanaged<TCPConnection>.fromOpaque(req!.pointee.data).takeUnretainedValue()
-            c.spill?.shutdownRequest = nil
+            c.uncommon?.shutdownRequest = nil
             req!.deallocate()
             if status == UV_ECANCELED.rawValue { return }
             if status < 0 || c.flags.contains(.eof) { c.close() }
         }
         if rc < 0 {
-            spill?.shutdownRequest = nil
+            uncommon?.shutdownRequest = nil
             request.deallocate()
             close()
         }
     }
 
     private func fail(_ error: LoopError) {
-        if spill?.closeError == nil { cold.closeError = error }
+        if uncommon?.closeError == nil { uncommonState.closeError = error }
         close()
     }
 
@@ -315,8 +313,8 @@ public final class TCPConnection {
     public func close() {
         guard !flags.contains(.closing) else { return }
         flags.insert(.closing)
-        spill?.drainTimer?.close()
-        spill?.drainTimer = nil
+        uncommon?.drainTimer?.close()
+        uncommon?.drainTimer = nil
         uv_close(asHandle(handle)) { h in
             Unmanaged<TCPConnection>.fromOpaque(h!.pointee.data).takeUnretainedValue().didClose()
         }
@@ -325,17 +323,17 @@ public final class TCPConnection {
     private func didClose() {
         // Pending write and shutdown callbacks have run (with UV_ECANCELED) before this one.
         pending.release(to: &loop.buffers)
-        if let spill {
-            spill.sealed.release(to: &loop.buffers)
-            spill.inflight.release(to: &loop.buffers)
-            spill.writeRequest?.deallocate()
-            spill.writeRequest = nil
+        if let uncommon {
+            uncommon.sealed.release(to: &loop.buffers)
+            uncommon.inflight.release(to: &loop.buffers)
+            uncommon.writeRequest?.deallocate()
+            uncommon.writeRequest = nil
         }
         filter = nil
         handle.deallocate()
         let delegate = self.delegate
         self.delegate = nil
-        delegate?.connectionDidClose(self, error: spill?.closeError)
+        delegate?.connectionDidClose(self, error: uncommon?.closeError)
         selfRetain?.release()
         selfRetain = nil
     }
@@ -355,8 +353,8 @@ extension TCPConnection {
         let result = filter.inbound(bytes, plaintext: &plaintext, output: &output)
         if !output.isEmpty {
             // Made before anything the delegate writes in answer, so it goes out first.
-            let cold = self.cold
-            output.withUnsafeBytes { cold.sealed.append($0, pool: &loop.buffers) }
+            let state = uncommonState
+            output.withUnsafeBytes { state.sealed.append($0, pool: &loop.buffers) }
             markDirty()
         }
         if !plaintext.isEmpty, !flags.contains(.closing) {
@@ -372,13 +370,14 @@ extension TCPConnection {
     }
 
     /// Encodes the turn's plaintext in one call after the records already made, adds the filter's farewell when
-    /// finishing, and writes the lot with one `uv_try_write`; what the kernel doesn't take goes through one `uv_write`.
+    /// finishing, and writes the lot with one `uv_try_write`; what the kernel doesn't take goes through one
+    /// `uv_write`.
     private func flushFiltered(through filter: any TransportFilter) {
         var out = loop.scratch.borrow()
         defer { loop.scratch.giveBack(&out) }
-        if let spill, spill.sealed.count > 0 {
-            out.append(contentsOf: UnsafeRawBufferPointer(start: spill.sealed.base, count: spill.sealed.count))
-            spill.sealed.release(to: &loop.buffers)
+        if let uncommon, uncommon.sealed.count > 0 {
+            out.append(contentsOf: UnsafeRawBufferPointer(start: uncommon.sealed.base, count: uncommon.sealed.count))
+            uncommon.sealed.release(to: &loop.buffers)
         }
         var refused = false
         if pending.count > 0 {
@@ -391,7 +390,6 @@ extension TCPConnection {
             filter.close(output: &out)
         }
         if !out.isEmpty {
-            writeCallCount &+= 1
             let n = out.withUnsafeMutableBytes { bytes in
                 var buf = uv_buf_init(bytes.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(bytes.count))
                 return Int(uv_try_write(asStream(handle), &buf, 1))
@@ -401,9 +399,9 @@ extension TCPConnection {
                 return
             }
             if n < out.count {
-                let cold = self.cold
-                out[max(n, 0)...].withUnsafeBytes { cold.inflight.append($0, pool: &loop.buffers) }
-                cold.inflightOffset = 0
+                let state = uncommonState
+                out[max(n, 0)...].withUnsafeBytes { state.inflight.append($0, pool: &loop.buffers) }
+                state.inflightOffset = 0
                 writeInflight()
                 if refused { finish() }
                 return

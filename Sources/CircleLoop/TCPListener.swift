@@ -2,9 +2,8 @@ import CLibUV
 
 /// A listening TCP socket. Each accepted socket becomes a `TCPConnection` handed to `onConnection`.
 ///
-/// File-descriptor exhaustion: libuv accepts and immediately closes pending connections while `EMFILE` lasts (its
-/// reserve-descriptor trick), so the listener neither spins nor stops — mostly silently: `onAcceptError` hears only of
-/// the errors libuv passes on. The server therefore refuses clients (503) before the descriptors run out.
+/// On `EMFILE` libuv accepts and at once closes pending connections (its reserve-descriptor trick), mostly silently:
+/// the listener neither spins nor stops. The server therefore refuses clients (503) before descriptors run out.
 public final class TCPListener: LoopHandle {
     private let handle: UnsafeMutablePointer<uv_tcp_t>
     private let loop: EventLoop

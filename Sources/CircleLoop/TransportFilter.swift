@@ -21,7 +21,8 @@ public enum TransportFilterResult: Sendable, Equatable {
 public protocol TransportFilter: AnyObject {
     /// Bytes read from the socket: appends what they decode to for the delegate to `plaintext`, and bytes that must
     /// go back to the peer (handshake flights, alerts) to `output`.
-    func inbound(_ bytes: UnsafeRawBufferPointer, plaintext: inout [UInt8], output: inout [UInt8]) -> TransportFilterResult
+    func inbound(_ bytes: UnsafeRawBufferPointer, plaintext: inout [UInt8], output: inout [UInt8])
+        -> TransportFilterResult
     /// Plaintext the connection is sending: appends the bytes for the socket to `output`. Returns false when the
     /// filter cannot send any more (it has failed or been closed); the plaintext is then dropped.
     func outbound(_ plaintext: UnsafeRawBufferPointer, output: inout [UInt8]) -> Bool

@@ -131,7 +131,8 @@ public struct EventLog: Hashable, Sendable, Codable {
         case .queueChanged(let ids, let policy): .queue(intern(ids), policy)
         case .floorGiven(let id, let turnLength): .floor(intern(id), turnLength: turnLength)
         case .turnEnded(let id, let reason): .turnEnded(intern(id), reason)
-        case .roundChanged(let entries): .round(store(entries.map { LoggedEvent.pack(intern($0.participant), $0.status) }))
+        case .roundChanged(let entries):
+            .round(store(entries.map { LoggedEvent.pack(intern($0.participant), $0.status) }))
         case .phaseChanged, .pacingChanged, .lockChanged, .sessionEnded: .room(event)
         }
     }

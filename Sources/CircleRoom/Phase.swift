@@ -21,7 +21,7 @@ public enum Phase: String, Sendable, Codable, CaseIterable {
     /// Whether a facilitator may move the room from this phase to `target` with `set_phase`.
     ///
     /// Silence is entered only with `start_silence` (it needs a length) and left with `end_silence`, its timer, or a
-    /// `set_phase` to sharing or close. `silenceOrigin` is the phase a silence came from (it may always go back there).
+    /// `set_phase` to sharing or close. `silenceOrigin` is the phase a silence came from (it may always go back).
     public func allowsSetPhase(to target: Phase, silenceOrigin: Phase?) -> Bool {
         switch (self, target) {
         case (.ended, _): false

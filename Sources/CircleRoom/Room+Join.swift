@@ -6,7 +6,7 @@ extension Room {
             mic: false, camera: false, muted: false)
         state.participants[identity.sub] = Participant(
             view: view, connection: nil, graceEnds: nil,
-            reactions: TokenBucket(burst: state.config.reactionBurst, now: state.now))
+            reactions: RateBucket(burst: state.config.reactionBurst, now: state.now))
         if state.stats[identity.sub] == nil {
             state.stats[identity.sub] = SpeakingStats(participant: identity.sub)
         }

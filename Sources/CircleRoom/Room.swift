@@ -26,14 +26,6 @@ public final class Room {
         state = RoomState(id: id, config: config, now: now)
     }
 
-    /// A room rebuilt from a saved state (its connection ids must be valid for the caller).
-    public init(restoring state: RoomState) {
-        self.state = state
-        for seat in state.participants.inJoinOrder {
-            if let connection = seat.connection { recipients.appendCompactly(connection) }
-        }
-    }
-
     // MARK: - Reading
 
     /// The room id.

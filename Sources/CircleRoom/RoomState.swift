@@ -1,7 +1,7 @@
 /// One seat in the room.
 ///
-/// The optional connection and grace end are stored as flags beside plain numbers, so the flags pack into the
-/// view's spare bytes instead of padding each optional to two words (a seat is 72 bytes, not 88).
+/// The optional connection and grace end are kept as flags beside plain numbers, so that the flags fill the view's
+/// padding: a seat is 72 bytes, not 88 (MemoryTests).
 public struct Participant: Hashable, Sendable, Codable {
     /// What everyone sees.
     public var view: ParticipantView
@@ -10,10 +10,10 @@ public struct Participant: Hashable, Sendable, Codable {
     private var connectionNumber: UInt64 = 0
     private var graceEndNanoseconds: UInt64 = 0
     /// The per-participant reaction limit.
-    public var reactions: TokenBucket
+    public var reactions: RateBucket
 
     /// A seat.
-    init(view: ParticipantView, connection: ConnectionID?, graceEnds: Instant?, reactions: TokenBucket) {
+    init(view: ParticipantView, connection: ConnectionID?, graceEnds: Instant?, reactions: RateBucket) {
         self.view = view
         self.reactions = reactions
         self.connection = connection

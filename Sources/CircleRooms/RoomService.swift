@@ -17,10 +17,11 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     public var metrics: RoomMetrics?
     private let verifier: TokenVerifier
     private var logger: Logger { server.logger }
-    private var rooms: [String: HostedRoom] = [:]
+    /// The open rooms by id.
+    private(set) var rooms: [String: HostedRoom] = [:]
     /// Open room connections by slot: a `ConnectionID` is `serial << 32 | slot`, so that a recipient (or the sender
     /// of a message, by its connection's tag) is found by indexing, not hashing.
-    private var slots: [RoomSession] = []
+    private var slots: [RoomSlot] = []
     /// The effects buffer lent to whichever room is being called (see ``lendEffects(to:)``).
     private var spareEffects: [RoomEffect] = []
     private var freeSlots: [UInt32] = []
@@ -42,12 +43,6 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
 
     /// Rooms currently open on this service.
     public var roomCount: Int { rooms.count }
-
-    /// What a room holds between calls (tests): the capacity of its effects buffer (0: none held) and whether it
-    /// has a timer.
-    func restingState(of roomID: String) -> (effectsCapacity: Int, hasTimer: Bool)? {
-        rooms[roomID].map { ($0.room.effects.capacity, $0.timer != nil) }
-    }
 
     private var now: Instant { Instant(nanoseconds: EventLoop.hrtime) }
 
@@ -88,7 +83,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
             }
             resumeFrom = value
         }
-        let identity = Identity(sub: claims.sub, name: claims.name, role: Role(rawValue: claims.role.rawValue)!)
+        let identity = Identity(sub: claims.sub, name: claims.name, role: claims.role)
         let ended = rooms[roomID] == nil && endedRooms.refuses(roomID, issuedAt: claims.iat, now: wallClock)
         let join = RoomJoin(roomID: roomID, identity: identity, resumeFrom: resumeFrom, sessionEnded: ended)
         return .webSocket(endpoint: self, context: join, limits: nil, maxQueuedBytes: nil,
@@ -100,7 +95,8 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         let utf8 = id.utf8
         guard (1...64).contains(utf8.count) else { return false }
         return utf8.allSatisfy { c in
-            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D || c == 0x5F || c == 0x2E
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
+                || c == 0x2D || c == 0x5F || c == 0x2E
         }
     }
 
@@ -176,21 +172,21 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
 
     private enum Admission { case allowed, refused, flooding }
 
-    /// Takes one message or frame from the session's allowance. A refusal is a strike; strikes within one flood
+    /// Takes one message or frame from the connection's allowance. A refusal is a strike; strikes within one flood
     /// window reaching ``RoomServiceConfiguration/floodCloseAfter`` mean the connection is flooding.
-    private func admit(_ session: inout RoomSession, now t: Instant) -> Admission {
-        if session.bucket.take(now: t, burst: configuration.messageBurst,
+    private func admit(_ entry: inout RoomSlot, now t: Instant) -> Admission {
+        if entry.bucket.take(now: t, burst: configuration.messageBurst,
                                refill: .nanoseconds(1_000_000_000 / max(1, configuration.messagesPerSecond))) {
             return .allowed
         }
         let ms = ServerConnection.clock(t.nanoseconds / 1_000_000)
         let window = UInt64(configuration.floodWindowSeconds) * 1000
-        if session.strikes == 0 || UInt64(ms &- session.floodWindowStart) >= window {
-            session.floodWindowStart = ms
-            session.strikes = 0
+        if entry.strikes == 0 || UInt64(ms &- entry.floodWindowStart) >= window {
+            entry.floodWindowStart = ms
+            entry.strikes = 0
         }
-        session.strikes = session.strikes == .max ? .max : session.strikes + 1
-        return Int(session.strikes) >= min(configuration.floodCloseAfter, Int(UInt8.max)) ? .flooding : .refused
+        entry.strikes = entry.strikes == .max ? .max : entry.strikes + 1
+        return Int(entry.strikes) >= min(configuration.floodCloseAfter, Int(UInt8.max)) ? .flooding : .refused
     }
 
     private func closeFlooding(_ connection: ServerConnection, room: String) {
@@ -273,8 +269,8 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
 
     // MARK: Connections by slot
 
-    private static var freeSlot: RoomSession {
-        RoomSession(connection: nil, hosted: nil, bucket: TokenBucket(burst: 0, now: Instant(nanoseconds: 0)), serial: 0)
+    private static var freeSlot: RoomSlot {
+        RoomSlot(connection: nil, hosted: nil, bucket: RateBucket(burst: 0, now: Instant(nanoseconds: 0)), serial: 0)
     }
 
     /// Gives `connection` a slot in `hosted`, and the slot's id as the connection's tag.
@@ -286,8 +282,8 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         }
         let serial = nextSerial
         nextSerial = nextSerial == .max ? 1 : nextSerial + 1
-        slots[slot] = RoomSession(connection: connection, hosted: hosted,
-                                  bucket: TokenBucket(burst: configuration.messageBurst, now: t), serial: serial)
+        slots[slot] = RoomSlot(connection: connection, hosted: hosted,
+                                  bucket: RateBucket(burst: configuration.messageBurst, now: t), serial: serial)
         let id = Self.id(slot, slots[slot])
         connection.tag = id.rawValue
         connectionCount += 1
@@ -303,8 +299,8 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
 
     /// The id of the connection in `slot`: its serial and the slot, so that a recipient is found by indexing.
     @inline(__always)
-    private static func id(_ slot: Int, _ session: RoomSession) -> ConnectionID {
-        ConnectionID(UInt64(session.serial) << 32 | UInt64(slot))
+    private static func id(_ slot: Int, _ entry: RoomSlot) -> ConnectionID {
+        ConnectionID(UInt64(entry.serial) << 32 | UInt64(slot))
     }
 
     /// The slot of an open room connection, from its tag.
@@ -328,11 +324,11 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         return slots[slot].connection
     }
 
-    /// The room a session joined, while the service holds it; else whatever room now has its id (as a lookup by id
+    /// The room a connection joined, while the service holds it; else whatever room now has its id (as a lookup by id
     /// would find).
     @inline(__always)
-    private func hostedRoom(of session: RoomSession) -> HostedRoom? {
-        guard let hosted = session.hosted else { return nil }
+    private func hostedRoom(of entry: RoomSlot) -> HostedRoom? {
+        guard let hosted = entry.hosted else { return nil }
         if hosted.isLive { return hosted }
         return rooms[hosted.room.id]
     }
@@ -410,7 +406,8 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
                            cap: configuration.maxEndedRooms)
         }
         metrics?.rooms.record(rooms.count)
-        logger.info(ended ? "session ended" : "room closed, empty", metadata: ["room": "\(hosted.room.id)", "rooms": "\(rooms.count)"])
+        logger.info(ended ? "session ended" : "room closed, empty",
+                    metadata: ["room": "\(hosted.room.id)", "rooms": "\(rooms.count)"])
     }
 
     private func send(_ message: Outbound, to connection: ServerConnection) {

@@ -81,7 +81,9 @@ public struct ServeSettings: Sendable, Equatable {
                 throw SettingsError("both \(layer.origins["secret_file"]!) and \(direct) give the secret; keep one")
             }
             if let file {
-                guard !file.isEmpty else { throw SettingsError("\(layer.origins["secret_file"]!): secret_file is empty") }
+                guard !file.isEmpty else {
+                    throw SettingsError("\(layer.origins["secret_file"]!): secret_file is empty")
+                }
                 secret = .file(file)
                 origins["secret"] = layer.origins["secret_file"]
                 return
@@ -113,7 +115,8 @@ public struct ServeSettings: Sendable, Equatable {
         config.allowedOrigins = allowOrigins.isEmpty ? nil : Set(allowOrigins)
         config.shutdownDrainMilliseconds = UInt64(drainSeconds * 1000)
         config.maxConnections = maxConnections
-        config.webSocketLimits = WebSocketLimits(maxFrameSize: maxMessageKiB << 10, maxMessageSize: maxMessageKiB << 10)
+        config.webSocketLimits = WebSocketLimits(maxFrameSize: maxMessageKiB << 10,
+                                                 maxMessageSize: maxMessageKiB << 10)
         if let tlsCert, let tlsKey {
             config.tls = TLSSettings(certificateChainPath: tlsCert, privateKeyPath: tlsKey)
             config.tlsPort = tlsPort

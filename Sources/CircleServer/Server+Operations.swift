@@ -31,7 +31,8 @@ extension Server {
     /// Answers `/healthz`, `/readyz` and `/metrics` (public `/metrics` only without a metrics port), 404 otherwise.
     /// `/readyz` is 200 while accepting and 503 from the start of a graceful shutdown.
     func routeOperations(_ head: HTTPRequestHead, connection: ServerConnection) {
-        let servesMetrics = metrics?.isExported == true && (connection.isOperations || configuration.metricsPort == nil)
+        let servesMetrics = metrics?.isExported == true
+            && (connection.isOperations || configuration.metricsPort == nil)
         switch head.path {
         case "/healthz":
             guard head.method == "GET" else { return operationsMethodNotAllowed(connection) }

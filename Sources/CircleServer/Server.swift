@@ -104,10 +104,8 @@ public final class Server {
         return listeners.map(\.address)
     }
 
-    /// Measures the loop's lag while metrics are kept: a timer due every 100 ms records how much later than that it
-    /// ran (`circle_loop_lag_seconds`). A loop turn that holds the thread — thousands of writes flushed at once, rooms'
-    /// timers all due together — shows here, where the per-command latency does not see it. Resolution: libuv's
-    /// timers run on whole milliseconds, so under 1 ms is noise.
+    /// Measures the loop's lag while metrics are kept: a timer due every 100 ms records how late it ran
+    /// (`circle_loop_lag_seconds`), which shows turns that hold the thread. libuv's timers tick in whole milliseconds.
     private func startLagProbe() {
         guard metrics != nil, lagProbe == nil, !stopped else { return }
         let probe = LoopTimer(loop: loop)
@@ -168,7 +166,9 @@ public final class Server {
     /// Descriptors already open at start (inherited ones included) are not available to clients.
     static func effectiveConnectionLimit(_ configured: Int) -> Int {
         var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < UInt(Int.max) else { return configured }
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < UInt(Int.max) else {
+            return configured
+        }
         let descriptors = Int(limit.rlim_cur)
         let reserve = descriptors >= 1024 ? 64 : 8
         return max(1, min(configured, descriptors - openDescriptors() - reserve))
@@ -297,18 +297,21 @@ public final class Server {
                     logger.debug("request head timed out", metadata: ["conn": "\(connection.id)"])
                     connection.abort(.dropped)
                 }
-            case .webSocket(let session):
+            case .webSocket(let webSocket):
                 if connection.closeStartedAt != 0 {
-                    if ServerConnection.elapsed(since: connection.closeStartedAt, now: now) >= c.closeTimeoutMilliseconds {
+                    let closing = ServerConnection.elapsed(since: connection.closeStartedAt, now: now)
+                    if closing >= c.closeTimeoutMilliseconds {
                         connection.abort(.closed(code: nil))
                     }
-                } else if session.state == .open {
+                } else if webSocket.state == .open {
                     if connection.pingSentAt != 0 {
-                        if ServerConnection.elapsed(since: connection.pingSentAt, now: now) >= c.pongTimeoutMilliseconds {
+                        let waited = ServerConnection.elapsed(since: connection.pingSentAt, now: now)
+                        if waited >= c.pongTimeoutMilliseconds {
                             logger.debug("keepalive timed out", metadata: ["conn": "\(connection.id)"])
                             connection.abort(.timedOut)
                         }
-                    } else if ServerConnection.elapsed(since: connection.lastActivity, now: now) >= c.pingIntervalMilliseconds {
+                    } else if ServerConnection.elapsed(since: connection.lastActivity, now: now)
+                                >= c.pingIntervalMilliseconds {
                         connection.pingSentAt = ServerConnection.clock(now)
                         connection.sendPing()
                     }

@@ -27,7 +27,7 @@ public struct ServerConfiguration: Sendable {
     public var pingIntervalMilliseconds: UInt64 = 15_000
     /// …and is closed if nothing (pong or anything else) arrives within this time after it.
     public var pongTimeoutMilliseconds: UInt64 = 10_000
-    /// How long we wait for the peer to answer our close frame (and then for its FIN) before cutting the TCP connection.
+    /// How long we wait for the peer to answer our close frame (and then for its FIN) before cutting the connection.
     public var closeTimeoutMilliseconds: UInt64 = 3_000
     /// How long a graceful shutdown waits for clients to finish the close handshake.
     public var shutdownDrainMilliseconds: UInt64 = 5_000

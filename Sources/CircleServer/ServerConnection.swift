@@ -12,9 +12,7 @@ public final class ServerConnection: TCPConnectionDelegate {
         case done
     }
 
-    // One of these per connection, joined participants included: stored properties are laid out in declaration
-    // order, so the small ones sit right after `phase` (in the padding its tag leaves) to keep the object in a
-    // smaller malloc size class.
+    // One of these per connection: the small fields follow `phase` to fill its padding (RoomFootprintTests).
 
     /// Unique per server, never reused.
     public let id: UInt64
@@ -24,9 +22,9 @@ public final class ServerConnection: TCPConnectionDelegate {
     /// Accepted on the private operations port: only `/metrics`, `/healthz` and `/readyz` are served.
     var isOperations = false
     private var endpointNotified = false
-    /// Whether the WebSocket session is open (upgraded, and no close sent, received or failed): kept beside `phase`
-    /// so that the send path tests a flag instead of copying the session out of the enum.
-    private var sessionOpen = false
+    /// Whether the WebSocket is open (upgraded, and no close sent, received or failed): kept beside `phase` so that
+    /// the send path tests a flag instead of copying the codec out of the enum.
+    private var webSocketOpen = false
     /// Index in the server's connection list (swap-remove); -1 when not in it.
     var slot: Int32 = -1
     /// The endpoint serving this WebSocket, once upgraded.
@@ -81,7 +79,7 @@ public final class ServerConnection: TCPConnectionDelegate {
     }
 
     /// Whether the WebSocket is open for sending.
-    public var isOpen: Bool { sessionOpen && !tcp.isClosed }
+    public var isOpen: Bool { webSocketOpen && !tcp.isClosed }
 
     // MARK: Sending
 
@@ -124,10 +122,10 @@ public final class ServerConnection: TCPConnectionDelegate {
 
     func close(code: UInt16, reason: String, force: Bool) {
         switch phase {
-        case .webSocket(var session):
-            guard let frame = session.startClose(code: code, reason: reason) else { return }
-            phase = .webSocket(session)
-            sessionOpen = false
+        case .webSocket(var webSocket):
+            guard let frame = webSocket.startClose(code: code, reason: reason) else { return }
+            phase = .webSocket(webSocket)
+            webSocketOpen = false
             if force { tcp.maxQueuedBytes = tcp.queuedBytes + frame.count }
             tcp.write(frame)
             closeStartedAt = Self.clock(tcp.loop.nowMilliseconds)
@@ -147,7 +145,7 @@ public final class ServerConnection: TCPConnectionDelegate {
     }
 
     func sendPing() {
-        guard sessionOpen else { return }
+        guard webSocketOpen else { return }
         var frame: [UInt8] = []
         WebSocketFrame.encode(opcode: .ping, payload: [], into: &frame)
         tcp.write(frame)
@@ -191,19 +189,19 @@ public final class ServerConnection: TCPConnectionDelegate {
         tcp.maxQueuedBytes = maxQueuedBytes
         tcp.write(response)
         phase = .webSocket(WebSocketSession(role: .server, limits: limits))
-        sessionOpen = true
+        webSocketOpen = true
         self.endpoint = endpoint
         endpoint.webSocketDidOpen(self)
     }
 
     private func receiveWebSocket(_ bytes: UnsafeRawBufferPointer) {
-        guard case .webSocket(var session) = phase else { return }
-        // Take the session out of `phase` while it works, so that handlers may call back into this connection.
+        guard case .webSocket(var webSocket) = phase else { return }
+        // Take the codec out of `phase` while it works, so that handlers may call back into this connection.
         phase = .done
         var actions: [WebSocketAction] = []
-        session.receive(bytes) { actions.append($0) }
-        phase = .webSocket(session)
-        sessionOpen = session.state == .open
+        webSocket.receive(bytes) { actions.append($0) }
+        phase = .webSocket(webSocket)
+        webSocketOpen = webSocket.state == .open
         for action in actions { perform(action) }
     }
 
@@ -244,7 +242,7 @@ public final class ServerConnection: TCPConnectionDelegate {
 
     private func setDone() {
         phase = .done
-        sessionOpen = false
+        webSocketOpen = false
     }
 
     private func notifyEndpoint(_ reason: DisconnectReason) {

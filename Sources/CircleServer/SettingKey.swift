@@ -78,7 +78,9 @@ struct SettingKey: Sendable {
         return value
     }
 
-    private static func path(_ name: String, _ field: WritableKeyPath<ServeSettings, String?> & Sendable) -> SettingKey {
+    private static func path(_ name: String, _ field: WritableKeyPath<ServeSettings, String?> & Sendable)
+        -> SettingKey
+    {
         SettingKey(name: name, repeats: false, apply: { s, v throws(SettingValueError) in
             guard !v[0].isEmpty else { throw SettingValueError("must be a path") }
             s[keyPath: field] = v[0]
@@ -95,7 +97,9 @@ struct SettingKey: Sendable {
         }, describe: { [String($0[keyPath: field])] })
     }
 
-    private static func list(_ name: String, _ field: WritableKeyPath<ServeSettings, [String]> & Sendable) -> SettingKey {
+    private static func list(_ name: String, _ field: WritableKeyPath<ServeSettings, [String]> & Sendable)
+        -> SettingKey
+    {
         SettingKey(name: name, repeats: true, apply: { s, v throws(SettingValueError) in
             guard !v.isEmpty, !v.contains(where: \.isEmpty) else { throw SettingValueError("must not be empty") }
             s[keyPath: field] = v

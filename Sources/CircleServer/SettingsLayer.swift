@@ -54,18 +54,25 @@ public struct SettingsLayer: Sendable, Equatable {
             let name = normalized(String(trimmed(line[..<equals])))
             var value = trimmed(line[line.index(after: equals)...])
             if value.hasPrefix("\"") {
-                guard value.count >= 2, value.hasSuffix("\"") else { throw SettingsError("\(origin): unterminated quote") }
+                guard value.count >= 2, value.hasSuffix("\"") else {
+                    throw SettingsError("\(origin): unterminated quote")
+                }
                 value = value.dropFirst().dropLast()
             }
             if name == "secret" {
-                throw SettingsError("\(origin): a secret may not be written in the config file; use secret_file = PATH or CIRCLE_SECRET")
+                throw SettingsError("\(origin): a secret may not be written in the config file; "
+                                    + "use secret_file = PATH or CIRCLE_SECRET")
             }
-            guard let setting = SettingKey.named(name) else { throw SettingsError("\(origin): unknown setting `\(name)`") }
+            guard let setting = SettingKey.named(name) else {
+                throw SettingsError("\(origin): unknown setting `\(name)`")
+            }
             if setting.repeats {
                 let items = value.split(separator: ",").map { String(trimmed($0)) }.filter { !$0.isEmpty }
                 layer.set(name, (layer.values[name] ?? []) + items, origin: layer.origins[name] ?? origin)
             } else {
-                if let earlier = layer.origins[name] { throw SettingsError("\(origin): `\(name)` already set at \(earlier)") }
+                if let earlier = layer.origins[name] {
+                    throw SettingsError("\(origin): `\(name)` already set at \(earlier)")
+                }
                 layer.set(name, [String(value)], origin: origin)
             }
         }

@@ -105,7 +105,8 @@ public struct StaticFiles: Sendable {
         ]
         let ok = HTTPResponse.make(status: 200, headers: [HTTPHeader(name: "Content-Type", value: entry.contentType)]
                                    + common, body: body)
-        let notModified = HTTPResponse.make(status: 304, headers: common + [HTTPHeader(name: "Content-Length", value: "0")])
+        let notModified = HTTPResponse.make(status: 304,
+                                            headers: common + [HTTPHeader(name: "Content-Length", value: "0")])
         return Prepared(ok: ok, notModified: notModified, etag: etag)
     }
 

@@ -6,11 +6,9 @@ import COpenSSL
 /// the connection closes or fails during it), so nothing is buffered between calls but OpenSSL's own partial
 /// record. Not thread-safe: a connection lives on one loop thread.
 ///
-/// Memory per connection (OpenSSL 3.0, measured, see Docs/TLS.md): ~9 KiB new, ~43 KiB mid-handshake, ~14 KiB
-/// established and idle — OpenSSL's ~17 KiB record buffers are released whenever they are empty
-/// (`SSL_MODE_RELEASE_BUFFERS`) and this engine holds no buffer of its own. OpenSSL caps record and handshake
-/// message sizes, empty records and warning alerts, so a hostile peer cannot make a connection grow; a stalled
-/// handshake is the caller's timer's job.
+/// OpenSSL's record buffers are released whenever they are empty (`SSL_MODE_RELEASE_BUFFERS`; memory figures in
+/// Docs/TLS.md) and OpenSSL caps what a hostile peer can make a connection hold; a stalled handshake is the
+/// caller's timer's job.
 public final class TLSConnection {
     /// The most application bytes ``send(_:output:)`` keeps while the handshake is running.
     public static let maxPendingPlaintext = 64 << 10
@@ -37,13 +35,13 @@ public final class TLSConnection {
     /// ``start(output:)`` (or on its first ``receive(_:plaintext:output:)``).
     public init(context: TLSContext) throws(TLSError) {
         OpenSSLErrors.clear()
-        guard let ssl = SSL_new(context.pointer) else { throw .drainingQueue("cannot create TLS connection") }
+        guard let ssl = SSL_new(context.pointer) else { throw .openSSLCallFailed("cannot create TLS connection") }
         let buffers = UnsafeMutablePointer<BIOBuffers>.allocate(capacity: 1)
         buffers.initialize(to: BIOBuffers())
         guard let bio = CallerBIO.make(over: buffers) else {
             SSL_free(ssl)
             buffers.deallocate()
-            throw .drainingQueue("cannot create TLS connection")
+            throw .openSSLCallFailed("cannot create TLS connection")
         }
         SSL_set_bio(ssl, bio, bio)
         self.context = context
@@ -57,10 +55,10 @@ public final class TLSConnection {
             if let name = context.serverName {
                 // SNI carries host names only (RFC 6066); SSL_set1_host checks a DNS or an IP address SAN.
                 if !Self.isIPAddress(name) && circle_SSL_set_tlsext_host_name(ssl, name) != 1 {
-                    throw .drainingQueue("invalid server name")
+                    throw .openSSLCallFailed("invalid server name")
                 }
                 if context.verifiesPeer && SSL_set1_host(ssl, name) != 1 {
-                    throw .drainingQueue("invalid server name")
+                    throw .openSSLCallFailed("invalid server name")
                 }
             }
         }
@@ -201,7 +199,7 @@ public final class TLSConnection {
         var written = 0
         // The BIO takes every byte, so a write completes or fails; it never waits.
         guard SSL_write_ex(ssl, bytes.baseAddress, bytes.count, &written) == 1 else {
-            return fail(.drainingQueue("TLS write failed"))
+            return fail(.openSSLCallFailed("TLS write failed"))
         }
         return .ok
     }
@@ -220,7 +218,7 @@ public final class TLSConnection {
             if verification != X509_V_OK {
                 context += " (certificate: \(String(cString: X509_verify_cert_error_string(verification))))"
             }
-            return fail(.drainingQueue(context))
+            return fail(.openSSLCallFailed(context))
         }
     }
 

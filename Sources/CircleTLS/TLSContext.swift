@@ -74,7 +74,7 @@ public final class TLSContext: @unchecked Sendable {
         let context = try make(role: .server, settings: settings, serverName: nil, verifiesPeer: false)
         let ctx = context.pointer
         guard SSL_CTX_use_certificate_chain_file(ctx, certificateChainPath) == 1 else {
-            throw .drainingQueue("cannot load certificate chain from '\(certificateChainPath)'")
+            throw .openSSLCallFailed("cannot load certificate chain from '\(certificateChainPath)'")
         }
         try context.loadPrivateKey(privateKeyPath, certificateChainPath: certificateChainPath)
         SSL_CTX_set_alpn_select_cb(ctx, { _, selected, selectedCount, offered, offeredCount, _ in
@@ -92,7 +92,7 @@ public final class TLSContext: @unchecked Sendable {
         let ctx = context.pointer
         if let trustedCAPath {
             guard SSL_CTX_load_verify_locations(ctx, trustedCAPath, nil) == 1 else {
-                throw .drainingQueue("cannot load trusted certificates from '\(trustedCAPath)'")
+                throw .openSSLCallFailed("cannot load trusted certificates from '\(trustedCAPath)'")
             }
             SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nil)
         } else {
@@ -102,7 +102,7 @@ public final class TLSContext: @unchecked Sendable {
             guard let wire = ALPN.wire(alpn) else { throw TLSError("invalid ALPN protocol name in \(alpn)") }
             // Unlike most of OpenSSL, 0 means success here.
             guard SSL_CTX_set_alpn_protos(ctx, wire, UInt32(wire.count)) == 0 else {
-                throw .drainingQueue("cannot set ALPN protocols")
+                throw .openSSLCallFailed("cannot set ALPN protocols")
             }
         }
         return context
@@ -143,20 +143,20 @@ public final class TLSContext: @unchecked Sendable {
                              verifiesPeer: Bool) throws(TLSError) -> TLSContext {
         OpenSSLErrors.clear()
         guard let ctx = SSL_CTX_new(role == .server ? TLS_server_method() : TLS_client_method()) else {
-            throw .drainingQueue("cannot create TLS context")
+            throw .openSSLCallFailed("cannot create TLS context")
         }
         let context = TLSContext(role: role, pointer: ctx, serverName: serverName, verifiesPeer: verifiesPeer)
         if let level = settings.securityLevel { SSL_CTX_set_security_level(ctx, level) }
         guard circle_SSL_CTX_set_min_proto_version(ctx, settings.minVersion) == 1,
               circle_SSL_CTX_set_max_proto_version(ctx, settings.maxVersion) == 1 else {
-            throw .drainingQueue("cannot set TLS protocol versions")
+            throw .openSSLCallFailed("cannot set TLS protocol versions")
         }
         guard SSL_CTX_set_cipher_list(ctx, settings.tls12Ciphers) == 1,
               SSL_CTX_set_ciphersuites(ctx, TLSPolicy.tls13Suites) == 1 else {
-            throw .drainingQueue("cannot set TLS cipher suites")
+            throw .openSSLCallFailed("cannot set TLS cipher suites")
         }
         guard circle_SSL_CTX_set1_groups_list(ctx, TLSPolicy.groups) == 1 else {
-            throw .drainingQueue("cannot set TLS key exchange groups")
+            throw .openSSLCallFailed("cannot set TLS key exchange groups")
         }
         _ = SSL_CTX_set_options(ctx, TLSPolicy.options)
         // No resumption: no session cache, no TLS 1.3 tickets sent after the handshake.

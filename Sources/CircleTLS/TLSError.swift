@@ -16,7 +16,7 @@ public struct TLSError: Error, CustomStringConvertible, Sendable, Equatable {
     public var description: String { message }
 
     /// `context` followed by every entry of this thread's OpenSSL error queue, which it empties.
-    static func drainingQueue(_ context: String) -> TLSError {
+    static func openSSLCallFailed(_ context: String) -> TLSError {
         joining(context, OpenSSLErrors.drain())
     }
 

@@ -45,7 +45,8 @@ enum ALPN {
 
     /// The server's choice from the client's list: `http/1.1` if offered, else none (the handshake goes on without
     /// ALPN). Points `selected` into `offered`, which OpenSSL copies.
-    static func select(offered: UnsafePointer<UInt8>, count: Int, selected: UnsafeMutablePointer<UnsafePointer<UInt8>?>,
+    static func select(offered: UnsafePointer<UInt8>, count: Int,
+                       selected: UnsafeMutablePointer<UnsafePointer<UInt8>?>,
                        selectedCount: UnsafeMutablePointer<UInt8>) -> Int32 {
         var i = 0
         while i < count {

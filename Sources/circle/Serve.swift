@@ -53,13 +53,15 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Rooms this server holds at most. Default: 10000.")
     var maxRooms: Int?
 
-    @Option(name: .long, help: "Client connections at most (also bounded by the file-descriptor limit). Default: 100000.")
+    @Option(name: .long,
+            help: "Client connections at most (also bounded by the file-descriptor limit). Default: 100000.")
     var maxConnections: Int?
 
     @Option(name: .long, help: "Messages per second per connection (sustained; bursts of twice that). Default: 20.")
     var messageRate: Int?
 
-    @Option(name: .long, help: "Longest a token may live, in seconds (its exp at most this far ahead). Default: 86400.")
+    @Option(name: .long,
+            help: "Longest a token may live, in seconds (its exp at most this far ahead). Default: 86400.")
     var maxTokenTtl: Int?
 
     @Option(name: .long, help: "Largest WebSocket message a room client may send, in KiB (16…128; default 128).")
@@ -127,7 +129,8 @@ struct Serve: ParsableCommand {
             guard let bytes = Secret.readFile(path) else { throw ValidationError("cannot read config file \(path)") }
             file = try SettingsLayer.file(String(decoding: bytes, as: UTF8.self), path: path)
         }
-        return try ServeSettings.resolve(flags: flagLayer, environment: SettingsLayer.environment(environment), file: file)
+        return try ServeSettings.resolve(flags: flagLayer, environment: SettingsLayer.environment(environment),
+                                         file: file)
     }
 
     func run() throws {
@@ -148,7 +151,8 @@ struct Serve: ParsableCommand {
             return handler
         }
         let registry = PrometheusCollectorRegistry()
-        let factory = ServerMetrics.prometheusFactory(registry: registry, microsecondTimers: [RoomMetrics.eventLatencyLabel])
+        let factory = ServerMetrics.prometheusFactory(registry: registry,
+                                                      microsecondTimers: [RoomMetrics.eventLatencyLabel])
         MetricsSystem.bootstrap(factory)
         let logger = Logger(label: "circle")
         let loop = try EventLoop()

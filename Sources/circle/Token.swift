@@ -1,5 +1,6 @@
 import ArgumentParser
 import CircleAuth
+import CircleRoom
 import Glibc
 
 struct Token: ParsableCommand {
@@ -24,7 +25,7 @@ struct Token: ParsableCommand {
     var ttl: Int64 = 3600
 
     func validate() throws {
-        guard ParticipantRole(rawValue: role) != nil else {
+        guard Role(rawValue: role) != nil else {
             throw ValidationError("--role must be facilitator, cofacilitator, member or observer")
         }
         guard ttl > 0 else { throw ValidationError("--ttl must be positive") }
@@ -35,8 +36,8 @@ struct Token: ParsableCommand {
             throw ValidationError("no secret: give --secret-file or set CIRCLE_SECRET")
         }
         let now = Int64(time(nil))
-        let claims = TokenClaims(sub: sub, name: name, room: room, role: ParticipantRole(rawValue: role)!,
-                                 exp: now + ttl, nbf: nil, iat: now)
+        guard let role = Role(rawValue: role) else { throw ValidationError("unknown role") }  // validate() checked
+        let claims = TokenClaims(sub: sub, name: name, room: room, role: role, exp: now + ttl, nbf: nil, iat: now)
         print(TokenMinter.mint(claims, secret: secret))
     }
 }

@@ -30,14 +30,16 @@ struct PyJWTInteropTests {
     }
 
     @Test func verifiesAPyJWTTokenWithAllClaims() throws {
-        let token = try pyMint(#"{"sub":"p-7","name":"Zoë","room":"r-42","role":"facilitator","exp":1700003600,"nbf":1699999000,"iat":1699999000}"#)
+        let token = try pyMint(#"{"sub":"p-7","name":"Zoë","room":"r-42","role":"facilitator","exp":1700003600,"#
+                               + #""nbf":1699999000,"iat":1699999000}"#)
         let claims = try Fixture.verify(token).get()
         #expect(claims == TokenClaims(sub: "p-7", name: "Zoë", room: "r-42", role: .facilitator, exp: 1_700_003_600,
                                       nbf: 1_699_999_000, iat: 1_699_999_000))
     }
 
     @Test func verifiesAPyJWTTokenWithOnlyRequiredClaimsAndExtras() throws {
-        let token = try pyMint(#"{"iss":"clinic","sub":"p-8","name":"B","room":"r-42","role":"observer","exp":1700003600,"aud":["circle"]}"#)
+        let token = try pyMint(#"{"iss":"clinic","sub":"p-8","name":"B","room":"r-42","role":"observer","#
+                               + #""exp":1700003600,"aud":["circle"]}"#)
         #expect(try Fixture.verify(token).get().role == .observer)
     }
 
@@ -49,7 +51,8 @@ struct PyJWTInteropTests {
     @Test func refusesExpiredAndFuturePyJWTTokens() throws {
         let expired = try pyMint(#"{"sub":"p-1","name":"A","room":"r-42","role":"member","exp":1699999999}"#)
         #expect(Fixture.error(expired) == .expired)
-        let early = try pyMint(#"{"sub":"p-1","name":"A","room":"r-42","role":"member","exp":1700003600,"nbf":1700000500}"#)
+        let early = try pyMint(
+            #"{"sub":"p-1","name":"A","room":"r-42","role":"member","exp":1700003600,"nbf":1700000500}"#)
         #expect(Fixture.error(early) == .notYetValid)
     }
 

@@ -7,7 +7,9 @@ struct TokenClaimsTests {
         Fixture.error(Fixture.sign(payload: Fixture.payload(overrides)))
     }
 
-    @Test(arguments: [nil, #""""#, "1", "null", "true", #"["p-1"]"#, #"{"id":"p-1"}"#, "\"\(String(repeating: "s", count: 129))\""])
+    @Test(arguments: [
+        nil, #""""#, "1", "null", "true", #"["p-1"]"#, #"{"id":"p-1"}"#, "\"\(String(repeating: "s", count: 129))\"",
+    ])
     func rejectsAMissingEmptyOversizeOrNonStringSub(_ sub: String?) {
         #expect(error(["sub": sub]) == .invalidClaims("sub"))
     }
@@ -18,8 +20,11 @@ struct TokenClaimsTests {
     }
 
     @Test func acceptsSubAndNameOfExactly128Bytes() throws {
-        let sub = String(repeating: "s", count: 128), name = String(repeating: "é", count: 64)
-        let claims = try Fixture.verify(Fixture.sign(payload: Fixture.payload(["sub": "\"\(sub)\"", "name": "\"\(name)\""]))).get()
+        let sub = String(repeating: "s", count: 128)
+        let name = String(repeating: "é", count: 64)
+        let claims = try Fixture.verify(
+            Fixture.sign(payload: Fixture.payload(["sub": "\"\(sub)\"", "name": "\"\(name)\""]))
+        ).get()
         #expect(claims.sub == sub && claims.name == name)
     }
 

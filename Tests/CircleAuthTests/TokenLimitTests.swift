@@ -4,8 +4,12 @@ import Testing
 /// The written limits on claims: no control characters in `sub` or `name`, and no token living past the lifetime.
 @Suite struct TokenLimitTests {
     private func error(_ overrides: [String: String?], verifier: TokenVerifier = Fixture.verifier) -> TokenError? {
-        if case .failure(let e) = verifier.verify(Fixture.sign(payload: Fixture.payload(overrides)), room: Fixture.room,
-                                                  now: Fixture.now) { return e }
+        if case .failure(let e) = verifier.verify(
+            Fixture.sign(payload: Fixture.payload(overrides)), room: Fixture.room,
+            now: Fixture.now)
+        {
+            return e
+        }
         return nil
     }
 

@@ -91,13 +91,17 @@ struct TokenRejectionTests {
     }
 
     @Test func rejectsAlgNoneWithAnEmptySignature() {
-        #expect(Fixture.error(Fixture.unsigned(header: #"{"alg":"none","typ":"JWT"}"#, signature: "")) == .unsupportedAlgorithm)
+        #expect(
+            Fixture.error(Fixture.unsigned(header: #"{"alg":"none","typ":"JWT"}"#, signature: ""))
+                == .unsupportedAlgorithm)
     }
 
     @Test func rejectsAlgNoneWithANonEmptySignature() {
         let signature = String(Self.valid.split(separator: ".")[2])
-        #expect(Fixture.error(Fixture.unsigned(header: #"{"alg":"none"}"#, signature: signature)) == .unsupportedAlgorithm)
-        #expect(Fixture.error(Fixture.unsigned(header: #"{"alg":"none"}"#, signature: "AAAA")) == .unsupportedAlgorithm)
+        #expect(
+            Fixture.error(Fixture.unsigned(header: #"{"alg":"none"}"#, signature: signature)) == .unsupportedAlgorithm)
+        #expect(
+            Fixture.error(Fixture.unsigned(header: #"{"alg":"none"}"#, signature: "AAAA")) == .unsupportedAlgorithm)
     }
 
     // MARK: signature
@@ -111,9 +115,14 @@ struct TokenRejectionTests {
     }
 
     @Test func rejectsATruncatedOrExtendedSignature() {
-        let sig = Crypto.hmacSHA256(key: Fixture.secret, data: Array(Self.valid.split(separator: ".")[0...1].joined(separator: ".").utf8))
-        #expect(Fixture.error(Fixture.unsigned(header: Fixture.header, signature: Base64.encodeURL(sig.dropLast()))) == .badSignature)
-        #expect(Fixture.error(Fixture.unsigned(header: Fixture.header, signature: Base64.encodeURL(sig + [0]))) == .badSignature)
+        let sig = Crypto.hmacSHA256(
+            key: Fixture.secret, data: Array(Self.valid.split(separator: ".")[0...1].joined(separator: ".").utf8))
+        #expect(
+            Fixture.error(Fixture.unsigned(header: Fixture.header, signature: Base64.encodeURL(sig.dropLast())))
+                == .badSignature)
+        #expect(
+            Fixture.error(Fixture.unsigned(header: Fixture.header, signature: Base64.encodeURL(sig + [0])))
+                == .badSignature)
     }
 
     @Test func rejectsEverySingleBitFlipOfTheSignature() {
@@ -161,7 +170,9 @@ struct TokenRejectionTests {
     }
 
     @Test func rejectsSignedPayloadsThatAreNotUTF8() {
-        let input = Base64.encodeURL(Array(Fixture.header.utf8)) + "." + Base64.encodeURL([0x7B, 0x22, 0xFF, 0x22, 0x3A, 0x31, 0x7D])
+        let input =
+            Base64.encodeURL(Array(Fixture.header.utf8)) + "."
+            + Base64.encodeURL([0x7B, 0x22, 0xFF, 0x22, 0x3A, 0x31, 0x7D])
         let signature = Base64.encodeURL(Crypto.hmacSHA256(key: Fixture.secret, data: Array(input.utf8)))
         #expect(Fixture.error(input + "." + signature) == .malformed)
     }

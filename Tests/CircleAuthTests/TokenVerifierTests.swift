@@ -1,6 +1,7 @@
 import CircleAuth
 import CircleCrypto
 import CircleJSON
+import CircleRoom
 import Testing
 
 @Suite("Token verification: accepted tokens and time")
@@ -10,8 +11,8 @@ struct TokenVerifierTests {
         #expect(try Fixture.verify(token).get() == Fixture.claims)
     }
 
-    @Test(arguments: ParticipantRole.allCases)
-    func everyRoleRoundTrips(_ role: ParticipantRole) throws {
+    @Test(arguments: Role.allCases)
+    func everyRoleRoundTrips(_ role: Role) throws {
         var claims = Fixture.claims
         claims.role = role
         claims.nbf = nil
@@ -44,7 +45,9 @@ struct TokenVerifierTests {
         #expect(claims == TokenClaims(sub: "p-1", name: "Ada", room: "r-42", role: .member, exp: 1_700_003_600))
     }
 
-    @Test(arguments: [#"{"alg":"HS256"}"#, #"{"typ":"jwt","alg":"HS256"}"#, #"{"alg":"HS256","typ":"Jwt","kid":"k1"}"#])
+    @Test(arguments: [
+        #"{"alg":"HS256"}"#, #"{"typ":"jwt","alg":"HS256"}"#, #"{"alg":"HS256","typ":"Jwt","kid":"k1"}"#,
+    ])
     func acceptsHeadersWithoutOrWithAnyCaseOfTyp(_ header: String) {
         #expect(Fixture.error(Fixture.sign(header: header)) == nil)
     }

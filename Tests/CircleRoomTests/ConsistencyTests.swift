@@ -127,3 +127,14 @@ struct LogSafetyTests {
         #expect(h.log.contains { $0.logSummary.hasPrefix("deliver signal from=a bytes=14") })
     }
 }
+
+extension Room {
+    /// A room rebuilt from a saved state, to show that the state holds all a room needs to carry on.
+    convenience init(restoring state: RoomState) {
+        self.init(id: state.id, config: state.config, now: state.now)
+        self.state = state
+        for seat in state.participants.inJoinOrder {
+            if let connection = seat.connection { recipients.appendCompactly(connection) }
+        }
+    }
+}

@@ -113,9 +113,9 @@ struct PartsTests {
         #expect(log.events(after: 1, latest: 2)?.map(\.seq) == [2])
     }
 
-    @Test func tokenBucketAllowsABurstThenRefillsOnePerInterval() {
-        var bucket = TokenBucket(burst: 2, now: .seconds(10))
-        let take = { (bucket: inout TokenBucket, at: UInt64) in
+    @Test func aRateBucketAllowsABurstThenRefillsOnePerInterval() {
+        var bucket = RateBucket(burst: 2, now: .seconds(10))
+        let take = { (bucket: inout RateBucket, at: UInt64) in
             bucket.take(now: .seconds(at), burst: 2, refill: .seconds(1))
         }
         #expect(take(&bucket, 10))

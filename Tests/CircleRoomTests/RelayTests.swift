@@ -49,7 +49,8 @@ struct RelayTests {
         h.send("o", .signal(to: .everyone, payload: Self.offer), id: nil)
         h.send("c", .signal(to: .everyone, payload: Self.offer), id: nil)
         for sub in ["f", "a", "b"] {
-            #expect(h.messages(sub) == [.signal(from: "o", payload: Self.offer), .signal(from: "c", payload: Self.offer)])
+            #expect(
+                h.messages(sub) == [.signal(from: "o", payload: Self.offer), .signal(from: "c", payload: Self.offer)])
         }
         #expect(h.messages("o") == [.signal(from: "c", payload: Self.offer)])
         #expect(h.messages("c") == [.signal(from: "o", payload: Self.offer)])

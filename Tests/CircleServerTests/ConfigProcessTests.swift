@@ -5,7 +5,9 @@ import Testing
 /// Configuration through the real binary: precedence, `--check-config`, and a config file that changes what is served.
 @Suite(.serialized) struct ConfigProcessTests {
     /// Runs `circle serve --check-config …` with `environment` added; returns its exit status, stdout and stderr.
-    private func checkConfig(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String, String) {
+    private func checkConfig(
+        _ arguments: [String], environment: [String: String] = [:]
+    ) throws -> (Int32, String, String) {
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CIRCLE_") }
         env.merge(environment) { $1 }
         let result = try runProcess(CircleProcess.binary, ["serve", "--check-config"] + arguments, environment: env)
@@ -13,7 +15,8 @@ import Testing
     }
 
     private func tempFile(_ contents: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("circle-\(UUID().uuidString).conf").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("circle-\(UUID().uuidString).conf")
+            .path
         try contents.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -44,11 +47,15 @@ import Testing
          "circle: TLS: cannot load certificate chain from '/nonexistent/cert.pem'"),
         (["--secret-file", "/nonexistent/secret"], [:], "circle: cannot read --secret-file /nonexistent/secret"),
         ([], ["CIRCLE_SECRET": "short"], "circle: the secret must be at least 16 bytes"),
-        ([], ["CIRCLE_CONFIG": "/nonexistent/circle.conf"], "circle: cannot read config file /nonexistent/circle.conf"),
+        (
+            [], ["CIRCLE_CONFIG": "/nonexistent/circle.conf"],
+            "circle: cannot read config file /nonexistent/circle.conf"
+        ),
         ([], ["CIRCLE_MAX_ROOMS": "lots"], "circle: CIRCLE_MAX_ROOMS: max_rooms: must be an integer"),
         (["--tls-port", "8443"], [:], "circle: tls_port needs tls_cert and tls_key"),
     ])
-    func checkConfigFailsWithAClearMessage(arguments: [String], environment: [String: String], message: String) throws {
+    func checkConfigFailsWithAClearMessage(arguments: [String], environment: [String: String], message: String) throws
+    {
         let (status, out, err) = try checkConfig(arguments, environment: environment)
         #expect(status == 1)
         #expect(err.hasPrefix(message), "\(err)")

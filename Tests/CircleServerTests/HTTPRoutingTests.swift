@@ -42,7 +42,9 @@ import Testing
 
     @Test func headTooLargeIs431() throws {
         let env = try TestServer()
-        let big = "GET /healthz HTTP/1.1\r\nHost: x\r\n" + (0..<200).map { "X-Filler-\($0): \(String(repeating: "v", count: 60))\r\n" }.joined() + "\r\n"
+        let big =
+            "GET /healthz HTTP/1.1\r\nHost: x\r\n"
+            + (0..<200).map { "X-Filler-\($0): \(String(repeating: "v", count: 60))\r\n" }.joined() + "\r\n"
         let c = request(env, big)
         #expect(c.status == 431)
         env.shutDown()

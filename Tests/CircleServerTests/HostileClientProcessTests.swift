@@ -2,6 +2,7 @@ import CircleAuth
 import CircleHTTP
 import CircleJSON
 import CircleLoop
+import CircleRoom
 import CircleWebSocket
 import Foundation
 import Testing
@@ -18,10 +19,11 @@ import Testing
         return server
     }
 
-    private func join(_ server: CircleProcess, room: String = "r", sub: String, role: ParticipantRole = .member,
+    private func join(_ server: CircleProcess, room: String = "r", sub: String, role: Role = .member,
                       issuedAt: Int64? = nil, expiresIn: Int64 = 600) -> TestClient {
         let now = Int64(time(nil))
-        let claims = TokenClaims(sub: sub, name: "N", room: room, role: role, exp: now + expiresIn, iat: issuedAt ?? now)
+        let claims = TokenClaims(
+            sub: sub, name: "N", room: room, role: role, exp: now + expiresIn, iat: issuedAt ?? now)
         let token = TokenMinter.mint(claims, secret: testSecret)
         let client = TestClient.webSocket(server, path: "/rooms/\(room)?access_token=\(token)")
         server.run { client.texts.contains { $0.contains(#""type":"welcome""#) } || client.tcpClosed }
@@ -31,7 +33,8 @@ import Testing
     private func messages(_ client: TestClient) -> [JSON] { client.texts.map { (try? JSON.parse($0)) ?? .null } }
 
     private func residentKiB(_ server: CircleProcess) -> Int {
-        let status = (try? String(contentsOfFile: "/proc/\(server.process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let status =
+            (try? String(contentsOfFile: "/proc/\(server.process.processIdentifier)/status", encoding: .utf8)) ?? ""
         let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
     }
@@ -42,10 +45,13 @@ import Testing
         let server = try serve()
         let peer = try BlockingSocket(port: server.port, receiveBuffer: 4096)
         let now = Int64(time(nil))
-        let token = TokenMinter.mint(TokenClaims(sub: "p", name: "N", room: "r", role: .member, exp: now + 600, iat: now),
-                                     secret: testSecret)
-        try peer.send(WebSocketHandshake.clientRequest(host: "127.0.0.1", path: "/rooms/r?access_token=\(token)",
-                                                       key: WebSocketHandshake.makeKey()))
+        let token = TokenMinter.mint(
+            TokenClaims(sub: "p", name: "N", room: "r", role: .member, exp: now + 600, iat: now),
+            secret: testSecret)
+        try peer.send(
+            WebSocketHandshake.clientRequest(
+                host: "127.0.0.1", path: "/rooms/r?access_token=\(token)",
+                key: WebSocketHandshake.makeKey()))
         let before = residentKiB(server)
         // 25 MB of 125-byte pings, never reading a pong: without a bound, the server grows by more than that.
         var batch: [UInt8] = []
@@ -255,7 +261,8 @@ import Testing
     @Test func refusedTokensAreLoggedAtMostTenASecond() throws {
         let server = try serve()
         for _ in 0..<200 {
-            let client = TestClient.raw(server, Array("GET /rooms/r?access_token=x.y.z HTTP/1.1\r\nHost: a\r\n\r\n".utf8))
+            let client = TestClient.raw(
+                server, Array("GET /rooms/r?access_token=x.y.z HTTP/1.1\r\nHost: a\r\n\r\n".utf8))
             server.run { client.tcpClosed }
         }
         server.run(milliseconds: 1100)
@@ -288,7 +295,9 @@ final class BlockingSocket {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard rc == 0 else {
             close(fd)
@@ -320,7 +329,7 @@ final class BlockingSocket {
         try #require(server.port > 0)
         let now = Int64(time(nil))
         var tokens: [String] = []
-        func join(_ sub: String, _ name: String, _ role: ParticipantRole) -> TestClient {
+        func join(_ sub: String, _ name: String, _ role: Role) -> TestClient {
             let token = TokenMinter.mint(TokenClaims(sub: sub, name: name, room: "g", role: role, exp: now + 600,
                                                      iat: now), secret: testSecret)
             tokens.append(token)

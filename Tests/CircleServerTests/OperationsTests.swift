@@ -24,7 +24,9 @@ import Testing
     private func samples(_ text: String) -> [String: Double] {
         var out: [String: Double] = [:]
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else {
+                continue
+            }
             out[String(line[..<space])] = value
         }
         return out
@@ -169,7 +171,8 @@ import Testing
         env.run(milliseconds: 300)
         hold.close()
         let after = samples(body(get(env, "/metrics")))
-        let late = (after["circle_loop_lag_seconds_count"] ?? 0) - (after["circle_loop_lag_seconds_bucket{le=\"0.1\"}"] ?? 0)
+        let late =
+            (after["circle_loop_lag_seconds_count"] ?? 0) - (after["circle_loop_lag_seconds_bucket{le=\"0.1\"}"] ?? 0)
         #expect(late >= 1, "a probe ran over 100 ms late: \(after.filter { $0.key.hasPrefix("circle_loop_lag") })")
         env.shutDown()
     }
@@ -193,7 +196,8 @@ import Testing
     @Test func typeLabelsAreTheSchemaTypes() throws {
         var docs = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { docs.deleteLastPathComponent() }
-        let names = try FileManager.default.contentsOfDirectory(atPath: docs.appendingPathComponent("Docs/schema").path)
+        let names = try FileManager.default.contentsOfDirectory(
+            atPath: docs.appendingPathComponent("Docs/schema").path)
         func types(_ prefix: String) -> Set<String> {
             Set(names.filter { $0.hasPrefix(prefix) && $0.hasSuffix(".json") }
                 .map { String($0.dropFirst(prefix.count).dropLast(".json".count)) })

@@ -65,7 +65,9 @@ final class CircleProcess: LoopDriver {
     }
 
     func cpuTicks() -> Int {
-        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8) else { return 0 }
+        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8) else {
+            return 0
+        }
         let fields = stat.split(separator: ")").last!.split(separator: " ")
         return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)  // utime + stime
     }

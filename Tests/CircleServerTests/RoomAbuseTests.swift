@@ -77,7 +77,9 @@ import Testing
         #expect(env.run { m.client.tcpClosed })
         #expect(m.client.serverClose?.code == 1009)
         // The room goes on: m is reconnecting, n is fine.
-        #expect(n.waitFor { $0["type"]?.stringValue == "connection_changed" && $0["participant"]?.stringValue == "m" } != nil)
+        #expect(
+            n.waitFor { $0["type"]?.stringValue == "connection_changed" && $0["participant"]?.stringValue == "m" }
+                != nil)
         #expect(type(n.request("raise_hand")) == "ack")
         env.shutDown()
     }
@@ -124,7 +126,9 @@ import Testing
         #expect(env.run { late.client.tcpClosed })
         #expect(late.client.serverClose?.code == 4002)
         m.client.tcp?.close()
-        _ = f.waitFor { $0["type"]?.stringValue == "connection_changed" && $0["connection"]?.stringValue == "reconnecting" }
+        _ = f.waitFor {
+            $0["type"]?.stringValue == "connection_changed" && $0["connection"]?.stringValue == "reconnecting"
+        }
         let back = Participant(env, room: "r", sub: "m", name: "M", role: .member)
         #expect(back.waitFor(type: "welcome")?["resumed"] == true)
         env.shutDown()
@@ -169,7 +173,9 @@ import Testing
         _ = m.waitFor(type: "welcome")
         #expect(type(f.request("set_phase", [("phase", "sharing")])) == "ack")
         f.client.tcp?.close()
-        #expect(m.waitFor { $0["type"]?.stringValue == "participant_left" && $0["participant"]?.stringValue == "f" } != nil)
+        #expect(
+            m.waitFor { $0["type"]?.stringValue == "participant_left" && $0["participant"]?.stringValue == "f" } != nil
+        )
         #expect(type(m.request("raise_hand")) == "ack")
         #expect(m.waitFor { $0["type"]?.stringValue == "queue_changed" } != nil)
         env.shutDown()

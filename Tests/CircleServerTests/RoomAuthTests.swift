@@ -23,7 +23,9 @@ import Testing
         let t = token(room: "r1", sub: "m1", name: "Ann", role: .member)
         #expect(status(env, path: "/rooms/r1?access_token=\(t)").0 == 101)
         let t2 = token(room: "r1", sub: "m2", name: "Bob", role: .member)
-        #expect(status(env, path: "/rooms/r1", headers: [HTTPHeader(name: "Authorization", value: "Bearer \(t2)")]).0 == 101)
+        #expect(
+            status(env, path: "/rooms/r1", headers: [HTTPHeader(name: "Authorization", value: "Bearer \(t2)")]).0
+                == 101)
         env.shutDown()
     }
 
@@ -36,13 +38,25 @@ import Testing
             ("", "missing"),
             ("not-a-token", "malformed"),
             (parts[0] + "." + parts[1] + "." + Base64.encodeURL(Crypto.randomBytes(32)), "signature"),
-            (token(room: "r1", sub: "m1", name: "Ann", role: .member, secret: Array("another secret entirely, 32 bytes".utf8)), "signature"),
+            (
+                token(
+                    room: "r1", sub: "m1", name: "Ann", role: .member,
+                    secret: Array("another secret entirely, 32 bytes".utf8)), "signature"
+            ),
             (token(room: "r1", sub: "m1", name: "Ann", role: .member, ttl: -10), "expired"),
             (token(room: "r2", sub: "m1", name: "Ann", role: .member), "room"),
-            (forge(header: #"{"alg":"none","typ":"JWT"}"#,
-                   payload: #"{"sub":"m1","name":"Ann","room":"r1","role":"facilitator","exp":\#(now + 600)}"#), "algorithm"),
-            (forge(header: #"{"alg":"HS512","typ":"JWT"}"#,
-                   payload: #"{"sub":"m1","name":"Ann","room":"r1","role":"facilitator","exp":\#(now + 600)}"#, signature: "abc"), "algorithm"),
+            (
+                forge(
+                    header: #"{"alg":"none","typ":"JWT"}"#,
+                    payload: #"{"sub":"m1","name":"Ann","room":"r1","role":"facilitator","exp":\#(now + 600)}"#),
+                "algorithm"
+            ),
+            (
+                forge(
+                    header: #"{"alg":"HS512","typ":"JWT"}"#,
+                    payload: #"{"sub":"m1","name":"Ann","room":"r1","role":"facilitator","exp":\#(now + 600)}"#,
+                    signature: "abc"), "algorithm"
+            ),
         ]
         for (t, reason) in cases {
             let (code, text) = status(env, path: "/rooms/r1?access_token=\(t)")
@@ -51,8 +65,10 @@ import Testing
             #expect(!t.isEmpty ? !text.contains(t) : true, "the token must not be echoed")
         }
         // Not yet valid.
-        let nbf = TokenMinter.mint(TokenClaims(sub: "m1", name: "Ann", room: "r1", role: .member,
-                                               exp: Int64(now + 600), nbf: Int64(now + 300), iat: nil), secret: testSecret)
+        let nbf = TokenMinter.mint(
+            TokenClaims(
+                sub: "m1", name: "Ann", room: "r1", role: .member,
+                exp: Int64(now + 600), nbf: Int64(now + 300), iat: nil), secret: testSecret)
         #expect(status(env, path: "/rooms/r1?access_token=\(nbf)").0 == 401)
         env.shutDown()
     }
@@ -92,7 +108,9 @@ import Testing
         let env = try roomServer { $0.maxRooms = 1 }
         let a = Participant(env, room: "r1", sub: "f1", name: "F", role: .facilitator)
         #expect(a.client.upgraded)
-        #expect(status(env, path: "/rooms/r2?access_token=\(token(room: "r2", sub: "f2", name: "G", role: .facilitator))").0 == 503)
+        #expect(
+            status(env, path: "/rooms/r2?access_token=\(token(room: "r2", sub: "f2", name: "G", role: .facilitator))")
+                .0 == 503)
         env.shutDown()
     }
 }

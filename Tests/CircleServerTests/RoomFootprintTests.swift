@@ -1,4 +1,5 @@
 import CircleJSON
+import Glibc
 import CircleRoom
 @testable import CircleRooms
 @testable import CircleServer
@@ -11,8 +12,21 @@ import Testing
     @Test func aJoinedConnectionsRoomStateIsFortyBytes() {
         // One per joined participant in the service's slot table: the bucket's 32-bit count leaves room for the
         // serial, the flood window and the strikes in its last word.
-        #expect(MemoryLayout<TokenBucket>.size == 12)
-        #expect(MemoryLayout<RoomSession>.stride == 40)
+        #expect(MemoryLayout<RateBucket>.size == 12)
+        #expect(MemoryLayout<RoomSlot>.stride == 40)
+    }
+
+    @Test func aJoinedConnectionIsOneSmallAllocation() throws {
+        let env = try roomServer()
+        let m = Participant(env, room: "footprint", sub: "m1", name: "Member", role: .member)
+        #expect(m.waitFor(type: "welcome") != nil)
+        let connection = try #require(env.server.connections.first)
+        // The small fields fill the padding after `phase`: a joined connection fits a 160-byte malloc chunk.
+        typealias UsableSize = @convention(c) (UnsafeMutableRawPointer?) -> Int  // <malloc.h> is not in Glibc's module
+        let symbol = try #require(dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_usable_size"))
+        let size = unsafeBitCast(symbol, to: UsableSize.self)(Unmanaged.passUnretained(connection).toOpaque())
+        #expect(size <= 152, "a ServerConnection now takes \(size) usable bytes")
+        env.shutDown()
     }
 
     @Test func aRoomAtRestHoldsNoEffectsBufferAndNoTimerUntilItHasADeadline() throws {
@@ -54,5 +68,12 @@ import Testing
         let eightDays: UInt64 = 8 * 86_400_000
         let start: UInt64 = (3 << 32) + 7
         #expect(ServerConnection.elapsed(since: ServerConnection.clock(start), now: start + eightDays) == eightDays)
+    }
+}
+
+extension RoomService {
+    /// What a room holds between calls: the capacity of its effects buffer (0: none held) and whether it has a timer.
+    func restingState(of roomID: String) -> (effectsCapacity: Int, hasTimer: Bool)? {
+        rooms[roomID].map { ($0.room.effects.capacity, $0.timer != nil) }
     }
 }

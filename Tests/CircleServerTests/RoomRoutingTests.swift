@@ -21,7 +21,9 @@ import Testing
         #expect(m2.waitFor(type: "welcome") != nil)
         // m1 leaves for good; m3 takes the freed slot.
         #expect(m1.request("leave").map { $0["type"]?.stringValue } == "ack")
-        #expect(f.waitFor { $0["type"]?.stringValue == "participant_left" && $0["participant"]?.stringValue == "m1" } != nil)
+        #expect(
+            f.waitFor { $0["type"]?.stringValue == "participant_left" && $0["participant"]?.stringValue == "m1" }
+                != nil)
         m1.client.close()
         #expect(env.run { m1.client.tcpClosed })
         let m3 = Participant(env, room: room, sub: "m3", name: "M3", role: .member)
@@ -59,9 +61,12 @@ import Testing
             }
         }
         let everyone = [f] + members
-        #expect(env.run {
-            everyone.allSatisfy { p in members.indices.allSatisfy { i in p.sub == "m\(i)" || signals(p, from: "m\(i)").count == 3 } }
-        })
+        #expect(
+            env.run {
+                everyone.allSatisfy { p in
+                    members.indices.allSatisfy { i in p.sub == "m\(i)" || signals(p, from: "m\(i)").count == 3 }
+                }
+            })
         for p in everyone {
             for i in members.indices where p.sub != "m\(i)" {
                 #expect(signals(p, from: "m\(i)") == ["m\(i)-0", "m\(i)-1", "m\(i)-2"])

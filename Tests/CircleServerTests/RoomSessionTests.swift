@@ -21,7 +21,8 @@ import Testing
         let (m1, m2, m3, m4) = (members[0], members[1], members[2], members[3])
         // Everyone sees the last arrival.
         for p in [f, m1, m2, m3] {
-            #expect(p.waitFor { self.type($0) == "participant_joined" && $0["participant"]?.stringValue == "m4" } != nil)
+            #expect(
+                p.waitFor { self.type($0) == "participant_joined" && $0["participant"]?.stringValue == "m4" } != nil)
         }
 
         // Intro: a round in join order; m2 passes.
@@ -75,13 +76,15 @@ import Testing
         #expect(m4.request("raise_hand").map(type) == "ack")
         let lastSeen = UInt64(m4.events.last?["seq"]?.intValue ?? 0)
         m4.client.tcp?.close()
-        #expect(f.waitFor { self.type($0) == "connection_changed" && $0["participant"]?.stringValue == "m4" }?["connection"]?
-            .stringValue == "reconnecting")
+        let m4Reconnecting = f.waitFor {
+            self.type($0) == "connection_changed" && $0["participant"]?.stringValue == "m4"
+        }
+        #expect(m4Reconnecting?["connection"]?.stringValue == "reconnecting")
         let m4b = Participant(env, room: room, sub: "m4", name: "Member Name 4", role: .member, since: lastSeen)
         let welcome = m4b.waitFor(type: "welcome")
         #expect(welcome?["resumed"] == true)
-        #expect(f.waitFor { self.type($0) == "connection_changed" && $0["participant"]?.stringValue == "m4" }?["connection"]?
-            .stringValue == "connected")
+        let m4Connected = f.waitFor { self.type($0) == "connection_changed" && $0["participant"]?.stringValue == "m4" }
+        #expect(m4Connected?["connection"]?.stringValue == "connected")
         #expect(f.request("give_floor").map(type) == "ack")
         #expect(floor("m4"))
 
@@ -91,13 +94,19 @@ import Testing
         let got = m2.waitFor(type: "signal")
         #expect(got?["from"]?.stringValue == "m1")
         #expect(got?["payload"] == offer)
-        #expect(m2.request("signal", [("to", "m1"), ("payload", ["kind": "answer", "sdp": "v=0\r\n"])]).map(type) == "ack")
+        #expect(
+            m2.request("signal", [("to", "m1"), ("payload", ["kind": "answer", "sdp": "v=0\r\n"])]).map(type) == "ack")
         #expect(m1.waitFor(type: "signal")?["payload"]?["kind"]?.stringValue == "answer")
         for i in 0..<5 {
-            _ = m1.send([("type", "signal"), ("to", "m2"), ("payload", ["candidate": .string("candidate:\(i) 1 udp 2122260223 127.0.0.1 5000\(i) typ host")])])
+            _ = m1.send([
+                ("type", "signal"), ("to", "m2"),
+                ("payload", ["candidate": .string("candidate:\(i) 1 udp 2122260223 127.0.0.1 5000\(i) typ host")]),
+            ])
         }
         for i in 0..<5 {
-            #expect(m2.waitFor(type: "signal")?["payload"]?["candidate"]?.stringValue?.hasPrefix("candidate:\(i) ") == true)
+            #expect(
+                m2.waitFor(type: "signal")?["payload"]?["candidate"]?.stringValue?.hasPrefix("candidate:\(i) ") == true
+            )
         }
         #expect(!m3.messages.contains { type($0) == "signal" })
 
@@ -133,7 +142,11 @@ import Testing
                 let seq = e["seq"]!.intValue!
                 #expect(seq > last, "events arrive in increasing seq order")
                 last = seq
-                if let seen = bySeq[seq] { #expect(seen == e, "seq \(seq) differs between clients") } else { bySeq[seq] = e }
+                if let seen = bySeq[seq] {
+                    #expect(seen == e, "seq \(seq) differs between clients")
+                } else {
+                    bySeq[seq] = e
+                }
             }
         }
         // The members who stayed connected saw every event from their join to the end, without a gap.
@@ -158,14 +171,17 @@ import Testing
 /// Runs Tests/schema/validate.py over every message the participants received.
 func validateAgainstSchemas(_ participants: [Participant], sourceLocation: SourceLocation = #_sourceLocation) throws {
     let lines = participants.flatMap { $0.client.texts }.joined(separator: "\n") + "\n"
-    let file = FileManager.default.temporaryDirectory.appendingPathComponent("circle-messages-\(UUID().uuidString).jsonl")
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "circle-messages-\(UUID().uuidString).jsonl")
     try lines.write(to: file, atomically: true, encoding: .utf8)
     defer { try? FileManager.default.removeItem(at: file) }
     var root = URL(fileURLWithPath: #filePath)
     for _ in 0..<3 { root.deleteLastPathComponent() }
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", root.appendingPathComponent("Tests/schema/validate.py").path, "--direction", "server", file.path]
+    p.arguments = [
+        "python3", root.appendingPathComponent("Tests/schema/validate.py").path, "--direction", "server", file.path,
+    ]
     let out = Pipe()
     p.standardOutput = out
     p.standardError = out

@@ -16,7 +16,9 @@ import Testing
                                   file: .file(file, path: "circle.conf"))
     }
 
-    private func refusal(flags: SettingsLayer = .init(), environment: [String: String] = [:], file: String = "") -> String? {
+    private func refusal(
+        flags: SettingsLayer = .init(), environment: [String: String] = [:], file: String = ""
+    ) -> String? {
         do {
             _ = try resolve(flags: flags, environment: environment, file: file)
             return nil
@@ -61,7 +63,8 @@ import Testing
     @Test func aHigherSourceReplacesAListWhole() throws {
         let s = try resolve(environment: ["CIRCLE_HOST": "::1"], file: "host = 127.0.0.1\nhost = 10.0.0.1\n")
         #expect(s.hosts == ["::1"])
-        let fromFile = try resolve(file: "host = 127.0.0.1, ::1\nallow_origin = https://a.example\nallow_origin = https://b.example")
+        let fromFile = try resolve(
+            file: "host = 127.0.0.1, ::1\nallow_origin = https://a.example\nallow_origin = https://b.example")
         #expect(fromFile.hosts == ["127.0.0.1", "::1"])
         #expect(fromFile.allowOrigins == ["https://a.example", "https://b.example"])
     }

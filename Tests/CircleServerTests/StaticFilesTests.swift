@@ -31,7 +31,9 @@ private final class WebRoot {
     func remove() {
         guard let dir = opendir(path) else { return }
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(cString: $0.bindMemory(to: CChar.self).baseAddress!)
+            }
             if name == "." || name == ".." { continue }
             let full = path + "/" + name
             if unlink(full) != 0 { rmdir(full) }
@@ -71,7 +73,8 @@ private struct Answer {
 @Suite struct StaticFilesTests {
     private func get(_ env: TestServer, _ target: String, method: String = "GET", headers: String = "") -> Answer {
         let body = method == "GET" ? "" : "Content-Length: 0\r\n"
-        let client = TestClient.raw(env, Array("\(method) \(target) HTTP/1.1\r\nHost: x\r\n\(headers)\(body)\r\n".utf8))
+        let client = TestClient.raw(
+            env, Array("\(method) \(target) HTTP/1.1\r\nHost: x\r\n\(headers)\(body)\r\n".utf8))
         env.run { client.tcpClosed }
         return Answer(client)
     }
@@ -173,8 +176,12 @@ private struct Answer {
         let a = StaticFiles(files: ["app.js": Array("a".utf8)])
         let b = StaticFiles(files: ["app.js": Array("b".utf8)])
         let head = HTTPRequestHead(method: "GET", target: "/app.js")
-        let tagA = String(decoding: a.response(for: head)!, as: UTF8.self).split(separator: "\r\n").first { $0.hasPrefix("ETag:") }
-        let tagB = String(decoding: b.response(for: head)!, as: UTF8.self).split(separator: "\r\n").first { $0.hasPrefix("ETag:") }
+        let tagA = String(decoding: a.response(for: head)!, as: UTF8.self).split(separator: "\r\n").first {
+            $0.hasPrefix("ETag:")
+        }
+        let tagB = String(decoding: b.response(for: head)!, as: UTF8.self).split(separator: "\r\n").first {
+            $0.hasPrefix("ETag:")
+        }
         #expect(tagA != nil && tagA != tagB)
     }
 
@@ -229,7 +236,9 @@ private struct Answer {
         let root = WebRoot(files)
         defer { root.remove() }
         mkdir(root.path + "/style.css", 0o755)
-        #expect(throws: StaticFilesError.unreadable(file: root.path + "/style.css")) { try StaticFiles(root: root.path) }
+        #expect(throws: StaticFilesError.unreadable(file: root.path + "/style.css")) {
+            try StaticFiles(root: root.path)
+        }
     }
 
     @Test func anOversizedFileIsRefused() throws {

@@ -71,7 +71,8 @@ struct Certificates: Sendable {
                          "-key", p(name + ".key"), "-subj", "/CN=\(subject)", "-days", "3650",
                          "-out", p(name + ".pem")])
         }
-        try sign("intermediate", subject: "Circle Test Intermediate", by: "root", extensions: "intermediate", serial: 2)
+        try sign(
+            "intermediate", subject: "Circle Test Intermediate", by: "root", extensions: "intermediate", serial: 2)
         try sign("leaf", subject: "localhost", by: "intermediate", extensions: "leaf", serial: 3)
         try sign("rsa", subject: "localhost", by: "intermediate", extensions: "leaf", serial: 4)
         let intermediate = try String(contentsOfFile: p("intermediate.pem"), encoding: .utf8)

@@ -107,7 +107,9 @@ import Testing
             let pair = try TLSPair()
             pair.client.start(output: &pair.toServer)
             var plaintext: [UInt8] = []
-            _ = pair.toServer.withUnsafeBytes { pair.server.receive($0, plaintext: &plaintext, output: &pair.toClient) }
+            _ = pair.toServer.withUnsafeBytes {
+                pair.server.receive($0, plaintext: &plaintext, output: &pair.toClient)
+            }
             pair.toServer = []
             let flight = pair.toClient
             pair.toClient = []

@@ -3,6 +3,7 @@ import CircleAuth
 import CircleCrypto
 import CircleHTTP
 import CircleJSON
+import CircleRoom
 import CircleRooms
 import CircleServer
 import Testing
@@ -19,11 +20,12 @@ func roomServer(_ configure: (inout RoomServiceConfiguration) -> Void = { _ in }
     }
 }
 
-func token(room: String, sub: String, name: String, role: ParticipantRole, ttl: Int64 = 600,
+func token(room: String, sub: String, name: String, role: Role, ttl: Int64 = 600,
            secret: [UInt8] = testSecret) -> String {
     let now = Int64(time(nil))
-    return TokenMinter.mint(TokenClaims(sub: sub, name: name, room: room, role: role, exp: now + ttl, nbf: nil, iat: now),
-                            secret: secret)
+    return TokenMinter.mint(
+        TokenClaims(sub: sub, name: name, room: room, role: role, exp: now + ttl, nbf: nil, iat: now),
+        secret: secret)
 }
 
 /// A room participant: a WebSocket client that parses every message as JSON.
@@ -34,7 +36,7 @@ final class Participant {
     private var consumed = 0
     private var nextID = 0
 
-    init(_ env: TestServer, room: String, sub: String, name: String, role: ParticipantRole, since: UInt64? = nil) {
+    init(_ env: TestServer, room: String, sub: String, name: String, role: Role, since: UInt64? = nil) {
         self.env = env
         self.sub = sub
         var path = "/rooms/\(room)?access_token=\(token(room: room, sub: sub, name: name, role: role))"
@@ -59,11 +61,15 @@ final class Participant {
 
     /// Sends a command and waits for its ack or error; returns that reply.
     @discardableResult
-    func request(_ type: String, _ fields: [(String, JSON)] = [], sourceLocation: SourceLocation = #_sourceLocation) -> JSON? {
+    func request(
+        _ type: String, _ fields: [(String, JSON)] = [], sourceLocation: SourceLocation = #_sourceLocation
+    ) -> JSON? {
         let id = send([("type", .string(type))] + fields)
         var reply: JSON?
         let ok = env.run {
-            reply = messages.last { ($0["type"]?.stringValue == "ack" || $0["type"]?.stringValue == "error") && $0["id"]?.stringValue == id }
+            reply = messages.last {
+                ($0["type"]?.stringValue == "ack" || $0["type"]?.stringValue == "error") && $0["id"]?.stringValue == id
+            }
             return reply != nil
         }
         #expect(ok, "no reply to \(type)", sourceLocation: sourceLocation)
@@ -88,7 +94,11 @@ final class Participant {
         return found
     }
 
-    func waitFor(type: String, timeoutMilliseconds: UInt64 = 5000, sourceLocation: SourceLocation = #_sourceLocation) -> JSON? {
-        waitFor(timeoutMilliseconds: timeoutMilliseconds, sourceLocation: sourceLocation) { $0["type"]?.stringValue == type }
+    func waitFor(
+        type: String, timeoutMilliseconds: UInt64 = 5000, sourceLocation: SourceLocation = #_sourceLocation
+    ) -> JSON? {
+        waitFor(timeoutMilliseconds: timeoutMilliseconds, sourceLocation: sourceLocation) {
+            $0["type"]?.stringValue == type
+        }
     }
 }

@@ -21,11 +21,11 @@ final class RoomJoin {
 /// What an open room connection keeps while it lives, in the service's slot table (the connection carries only
 /// the slot's ``ConnectionID`` as its tag): the connection, its room, so that a message finds it without a lookup,
 /// and its rate limit. Kept small, one per joined participant: the room id and the identity live in the room.
-struct RoomSession {
+struct RoomSlot {
     /// Nil when the slot is free.
     var connection: ServerConnection?
     var hosted: HostedRoom?
-    var bucket: TokenBucket
+    var bucket: RateBucket
     /// One per open, so that ids stay unique when a slot is reused: the connection's id is `serial << 32 | slot`.
     var serial: UInt32
     /// When the current flood window began (the loop's milliseconds, wrapping; see ``ServerConnection/clock(_:)``).

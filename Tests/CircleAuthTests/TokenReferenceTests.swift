@@ -4,8 +4,8 @@ import CircleJSON
 import CircleTestSupport
 import Testing
 
-/// The verifier before its fast paths (one copy of the token, a JSON parse of every header, the one-shot HMAC),
-/// kept as the reference the fast verifier must agree with on every input.
+/// A plain verifier (one copy of the token, a JSON parse of every header, the one-shot HMAC): the reference the
+/// product's verifier must agree with on every input.
 private struct ReferenceVerifier {
     let secret: [UInt8]
     let leeway: Int64
@@ -25,9 +25,12 @@ private struct ReferenceVerifier {
         else { throw .malformed }
         let segments = [bytes[..<first], bytes[(first + 1)..<second], bytes[(second + 1)...]]
         for segment in segments {
-            guard segment.count % 4 != 1, segment.allSatisfy({ b in
-                (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x5F
-            }) else { throw .malformed }
+            guard segment.count % 4 != 1,
+                segment.allSatisfy({ b in
+                    (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2D
+                        || b == 0x5F
+                })
+            else { throw .malformed }
         }
         let header = try object(segments[0])
         guard let alg = header["alg"]?.stringValue else { throw .malformed }
@@ -50,22 +53,22 @@ private struct ReferenceVerifier {
 
     private func object(_ segment: ArraySlice<UInt8>) throws(TokenError) -> JSONObject {
         guard let json = Base64.decodeURL(segment),
-              let value = try? JSON.parse(json, limits: JSONLimits(maxDepth: 8, maxStringBytes: 4096, maxMembers: 256)),
-              case .object(let object) = value
+            let value = try? JSON.parse(json, limits: JSONLimits(maxDepth: 8, maxStringBytes: 4096, maxMembers: 256)),
+            case .object(let object) = value
         else { throw .malformed }
         return object
     }
 }
 
-
-@Suite struct TokenFastPathTests {
+/// The verifier gives the reference's answer on minted, damaged and random tokens, from any thread.
+@Suite struct TokenReferenceTests {
     private let reference = ReferenceVerifier(secret: Fixture.secret, leeway: 0)
 
     private func agree(_ token: String, room: String = Fixture.room, now: Int64 = Fixture.now,
                        sourceLocation: SourceLocation = #_sourceLocation) {
-        let fast = Fixture.verifier.verify(token, room: room, now: now)
-        let slow = reference.verify(token, room: room, now: now)
-        #expect(fast == slow, "token \(Array(token.utf8))", sourceLocation: sourceLocation)
+        let verified = Fixture.verifier.verify(token, room: room, now: now)
+        let expected = reference.verify(token, room: room, now: now)
+        #expect(verified == expected, "token \(Array(token.utf8))", sourceLocation: sourceLocation)
     }
 
     @Test func mintedTokensTakeTheKnownHeaderPath() throws {
@@ -76,9 +79,11 @@ private struct ReferenceVerifier {
     }
 
     @Test func otherHeadersStillGetTheFullCheck() {
-        for header in [#"{"typ":"JWT","alg":"HS256"}"#, #"{"alg":"HS256"}"#, #"{"alg":"HS256","typ":"jwt"}"#,
-                       #"{"alg":"HS256","typ":"JWS"}"#, #"{"alg":"HS256","crit":["x"]}"#, #"{"alg":"none"}"#,
-                       #" {"alg":"HS256","typ":"JWT"}"#, #"{"alg":"HS256","typ":"JWT"}x"#, #"{"alg":"HS256","alg":"HS256"}"#] {
+        for header in [
+            #"{"typ":"JWT","alg":"HS256"}"#, #"{"alg":"HS256"}"#, #"{"alg":"HS256","typ":"jwt"}"#,
+            #"{"alg":"HS256","typ":"JWS"}"#, #"{"alg":"HS256","crit":["x"]}"#, #"{"alg":"none"}"#,
+            #" {"alg":"HS256","typ":"JWT"}"#, #"{"alg":"HS256","typ":"JWT"}x"#, #"{"alg":"HS256","alg":"HS256"}"#,
+        ] {
             agree(Fixture.sign(header: header))
         }
     }

@@ -1,10 +1,11 @@
 @testable import CircleLoop
+import Foundation
 import Testing
 
-/// The loop flushes queued writes inside a busy turn (once the oldest has waited `flushAfterNanoseconds`, or every
-/// `flushAfterReads` reads), not only at its end: one turn that reads many sockets must not hold every write back
-/// until its last read, and whatever it flushes early or late must still reach each peer complete and in order.
-@Suite struct FlushBoundTests {
+/// When queued writes leave: a turn's writes to one connection go out together in one write call, and a busy turn
+/// flushes once the oldest has waited `flushAfterNanoseconds`, not only at its end; early or late, every byte
+/// reaches its peer complete and in order.
+@Suite struct WriteFlushTests {
     final class Recorder: TCPConnectionDelegate {
         var received: [UInt8] = []
         var closed = false
@@ -12,13 +13,13 @@ import Testing
         func connectionDidClose(_ connection: TCPConnection, error: LoopError?) { closed = true }
     }
 
-    /// Server side of a sender: forwards every read to the sink's server side, noting how many reads the loop had
-    /// handled since its last flush.
+    /// Server side of a sender: forwards every read to the sink's server side, noting how many bytes earlier reads
+    /// left queued there (not yet flushed).
     final class Forwarder: TCPConnectionDelegate {
         unowned let hub: Hub
         init(hub: Hub) { self.hub = hub }
         func connection(_ connection: TCPConnection, didRead bytes: UnsafeRawBufferPointer) {
-            hub.readsSinceFlushSeen.append(connection.loop.readsSinceFlush)
+            hub.queuedAtEachRead.append(hub.sinkServerSide?.queuedBytes ?? -1)
             hub.forwarded += bytes
             hub.sinkServerSide?.write(bytes)
         }
@@ -37,11 +38,10 @@ import Testing
         var serverSides: [TCPConnection] = []
         var forwarders: [Forwarder] = []
         var forwarded: [UInt8] = []
-        var readsSinceFlushSeen: [Int] = []
+        var queuedAtEachRead: [Int] = []
 
-        init(senders count: Int, flushAfterReads: Int = 0, flushAfterNanoseconds: UInt64 = 0) throws {
+        init(senders count: Int, flushAfterNanoseconds: UInt64 = 0) throws {
             loop = try EventLoop()
-            loop.flushAfterReads = flushAfterReads
             loop.flushAfterNanoseconds = flushAfterNanoseconds
             listener = try TCPListener(loop: loop, host: "127.0.0.1", port: 0)
             port = listener.port
@@ -92,38 +92,37 @@ import Testing
         }
     }
 
-    @Test func aTurnReadingManySocketsFlushesEveryNReadsAndEveryByteArrivesInOrder() throws {
-        let n = 4, count = 40
-        let hub = try Hub(senders: count, flushAfterReads: n)
-        let sinkServerSide = try #require(hub.sinkServerSide)
-        let writesBefore = sinkServerSide.writeCalls
-        let total = hub.sendOneMessageFromEachSender()
-        #expect(hub.run { hub.sinkRecorder.received.count == total })
-        #expect(hub.readsSinceFlushSeen.count == count)
-        #expect(hub.readsSinceFlushSeen.allSatisfy { $0 < n }, "more than \(n) reads without a flush")
-        // In the order the server read them, each message whole.
-        #expect(hub.sinkRecorder.received == hub.forwarded)
-        let messages = String(decoding: hub.sinkRecorder.received, as: UTF8.self)
-        #expect(Set(messages.split(separator: ">").map { String($0) + ">" }) == Set((0..<count).map { "<m\($0)>" }))
-        // At least one write per `n` reads reached the sink: none waited for the whole turn.
-        #expect(sinkServerSide.writeCalls - writesBefore >= (count + n - 1) / n)
+    @Test func aTurnsWritesToOneConnectionLeaveInOneWriteCall() throws {
+        let hub = try Hub(senders: 0)
+        let server = try #require(hub.sinkServerSide)
+        hub.loop.flushDirty()
+        let before = try WriteSyscalls.count()
+        for i in 0..<50 { server.write(Array("<m\(i)>".utf8)) }
+        #expect(try WriteSyscalls.count() == before, "written before the flush")
+        hub.loop.flushDirty()
+        #expect(try WriteSyscalls.count() == before + 1, "fifty queued writes took more than one write call")
+        #expect(server.queuedBytes == 0)
+        let expected = (0..<50).flatMap { Array("<m\($0)>".utf8) }
+        #expect(hub.run { hub.sinkRecorder.received.count == expected.count })
+        #expect(hub.sinkRecorder.received == expected)
         hub.close()
     }
 
     @Test func aBoundInTimeFlushesAsSoonAsTheOldestWriteHasWaitedLongEnough() throws {
         let count = 20
-        // 1 ns: any queued write has waited long enough by the end of the next read.
+        // 1 ns: any queued write has waited long enough by the end of the read that queued it.
         let hub = try Hub(senders: count, flushAfterNanoseconds: 1)
         let total = hub.sendOneMessageFromEachSender()
         #expect(hub.run { hub.sinkRecorder.received.count == total })
-        #expect(hub.readsSinceFlushSeen.count == count && hub.readsSinceFlushSeen.allSatisfy { $0 == 0 })
+        #expect(hub.queuedAtEachRead.count == count)
+        #expect(hub.queuedAtEachRead.allSatisfy { $0 == 0 }, "a read found an earlier read's write still queued")
         #expect(hub.sinkRecorder.received == hub.forwarded)
         hub.close()
     }
 
     @Test func theDefaultBoundKeepsEveryByteInOrder() throws {
         let loop = try EventLoop()
-        #expect(loop.flushAfterNanoseconds == 500_000 && loop.flushAfterReads == 0)
+        #expect(loop.flushAfterNanoseconds == 500_000)
         #expect(loop.close() == 0)
         let count = 30
         let hub = try Hub(senders: count, flushAfterNanoseconds: 500_000)
@@ -138,22 +137,31 @@ import Testing
         let hub = try Hub(senders: count)
         let total = hub.sendOneMessageFromEachSender()
         #expect(hub.run { hub.sinkRecorder.received.count == total })
+        // The reads of one turn queue behind each other: later reads find the earlier ones' bytes still queued.
+        #expect(hub.queuedAtEachRead.contains { $0 > 0 }, "no read found another's write waiting: nothing coalesced")
         #expect(hub.sinkRecorder.received == hub.forwarded)
+        let messages = String(decoding: hub.sinkRecorder.received, as: UTF8.self)
+        #expect(Set(messages.split(separator: ">").map { String($0) + ">" }) == Set((0..<count).map { "<m\($0)>" }))
         hub.close()
     }
 
-    @Test func theNthReadFlushesWhatIsQueuedAndNotBefore() throws {
-        let hub = try Hub(senders: 0, flushAfterReads: 3)
+    @Test func aQueuedWriteLeavesAtTheFirstReadPastTheBoundAndNotBefore() throws {
+        let bound: UInt64 = 200_000_000
+        let hub = try Hub(senders: 0, flushAfterNanoseconds: bound)
         let server = try #require(hub.sinkServerSide)
         hub.loop.flushDirty()
-        let writes = server.writeCalls
+        let before = try WriteSyscalls.count()
+        let queuedAt = EventLoop.hrtime
         server.write(Array("queued".utf8))
         hub.loop.didHandleRead()
+        if EventLoop.hrtime - queuedAt < bound {  // a machine stalled past the bound proves nothing here
+            #expect(server.queuedBytes == 6, "flushed before the bound")
+            #expect(try WriteSyscalls.count() == before, "written before the bound")
+        }
+        while EventLoop.hrtime - queuedAt < bound { usleep(10_000) }
         hub.loop.didHandleRead()
-        #expect(server.queuedBytes == 6 && server.writeCalls == writes, "flushed before the third read")
-        hub.loop.didHandleRead()
-        #expect(server.queuedBytes == 0 && server.writeCalls == writes + 1)
-        #expect(hub.loop.readsSinceFlush == 0)
+        #expect(server.queuedBytes == 0)
+        #expect(try WriteSyscalls.count() == before + 1)
         #expect(hub.run { hub.sinkRecorder.received == Array("queued".utf8) })
         hub.close()
     }

@@ -1,34 +1,34 @@
-/// A token bucket over the room's instants: `burst` tokens, one back per `refill`.
-public struct TokenBucket: Hashable, Sendable, Codable {
-    // The instant first, so that the 32-bit count leaves the struct's last four bytes to whatever follows it.
+/// A rate limit over the room's instants (the token-bucket algorithm): `burst` credits, one back per `refill`.
+/// 12 bytes, so that whatever follows it in a struct takes its last word's spare four (RoomFootprintTests).
+public struct RateBucket: Hashable, Sendable, Codable {
     private var refilledAt: Instant
-    private var tokens: Int32
+    private var credits: Int32
 
     /// A full bucket.
     public init(burst: Int, now: Instant) {
         refilledAt = now
-        tokens = Int32(clamping: max(0, burst))
+        credits = Int32(clamping: max(0, burst))
     }
 
-    /// Takes one token if there is one (after refilling for the time passed).
+    /// Takes one credit if there is one (after refilling for the time passed).
     public mutating func take(now: Instant, burst: Int, refill: Duration) -> Bool {
         let interval = refill.clampedNanoseconds
         if interval == 0 { return true }
         if now > refilledAt {
             let gained = (now.nanoseconds - refilledAt.nanoseconds) / interval
             if gained > 0 {
-                let total = UInt64(max(0, tokens)) + gained
+                let total = UInt64(max(0, credits)) + gained
                 if total >= UInt64(max(0, burst)) {
-                    tokens = Int32(clamping: max(0, burst))
+                    credits = Int32(clamping: max(0, burst))
                     refilledAt = now
                 } else {
-                    tokens = Int32(total)
+                    credits = Int32(total)
                     refilledAt = Instant(nanoseconds: refilledAt.nanoseconds + gained * interval)
                 }
             }
         }
-        guard tokens > 0 else { return false }
-        tokens -= 1
+        guard credits > 0 else { return false }
+        credits -= 1
         return true
     }
 }
