@@ -2,8 +2,8 @@
 import CircleTestSupport
 import Testing
 
-/// The validating skip mode (`JSON.validate`, `JSON.scanTopObject`) must accept and reject exactly what the tree
-/// parser does, with the same error (message and offset).
+/// The validating skip mode (`JSON.scanTopObject`) must accept and reject exactly what the tree parser does, with
+/// the same error (message and offset). Any value reaches it as the member of a wrapping object.
 @Suite("JSON validation without a tree")
 struct JSONValidateTests {
     /// The tree parser's verdict on `bytes`.
@@ -16,13 +16,26 @@ struct JSONValidateTests {
         }
     }
 
+    /// The skip mode's verdict on an object text.
     private func skipVerdict(_ bytes: [UInt8], _ limits: JSONLimits) -> JSONError? {
-        do {
-            try JSON.validate(bytes, limits: limits)
-            return nil
-        } catch {
-            return error
+        let scan = bytes.withUnsafeBytes { raw in
+            Result { () throws(JSONError) in try JSON.scanTopObject(raw, limits: limits) { _ in } }
         }
+        if case .failure(let error) = scan { return error }
+        return nil
+    }
+
+    /// `text` as the one member's value of an object, and the limits one level deeper to match.
+    private func wrapped(_ text: [UInt8], _ limits: JSONLimits) -> ([UInt8], JSONLimits) {
+        let depth = limits.maxDepth == .max ? .max : limits.maxDepth + 1
+        let deeper = JSONLimits(maxDepth: depth, maxStringBytes: limits.maxStringBytes, maxMembers: limits.maxMembers)
+        return (Array(#"{"":"#.utf8) + text + [0x7D], deeper)
+    }
+
+    /// The tree parser's and the skip mode's verdicts on `text` wrapped as a member.
+    private func verdicts(_ text: [UInt8], _ limits: JSONLimits) -> (tree: JSONError?, skip: JSONError?) {
+        let (object, deeper) = wrapped(text, limits)
+        return (treeVerdict(object, deeper), skipVerdict(object, deeper))
     }
 
     /// parseTopObject's verdict and captured ranges against scanTopObject's.
@@ -57,7 +70,8 @@ struct JSONValidateTests {
     }
 
     private func expectSame(_ text: [UInt8], _ limits: JSONLimits = .init(), sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(treeVerdict(text, limits) == skipVerdict(text, limits), "input \(text)", sourceLocation: sourceLocation)
+        let (tree, skip) = verdicts(text, limits)
+        #expect(tree == skip, "input \(text)", sourceLocation: sourceLocation)
         expectSameTopObject(text, limits, sourceLocation: sourceLocation)
     }
 
@@ -151,7 +165,8 @@ struct JSONValidateTests {
     }
 
     @Test func hostileDeepNestingFailsWithoutExhaustingTheStack() {
-        #expect(skipVerdict(Array(String(repeating: "[", count: 1_000_000).utf8), .init())?.message == "nesting too deep")
+        let (object, limits) = wrapped(Array(String(repeating: "[", count: 1_000_000).utf8), .init())
+        #expect(skipVerdict(object, limits)?.message == "nesting too deep")
     }
 
     @Test func scanReportsMemberSpans() throws {
@@ -202,7 +217,7 @@ struct JSONValidateTests {
             for _ in 0..<length { text += tokens[Int(rng.next() % UInt64(tokens.count))] }
             if rng.next() % 2 == 0 { text += Array("}".utf8) }
             let limits = limitsChoices[Int(rng.next() % UInt64(limitsChoices.count))]
-            let tree = treeVerdict(text, limits), skip = skipVerdict(text, limits)
+            let (tree, skip) = verdicts(text, limits)
             #expect(tree == skip, "input \(text)")
             if tree == nil { agreed += 1 }
             expectSameTopObject(text, limits)
@@ -212,8 +227,8 @@ struct JSONValidateTests {
             var text: [UInt8] = []
             randomValue(&rng, depth: 0, into: &text)
             let limits = limitsChoices[Int(rng.next() % UInt64(limitsChoices.count))]
-            let tree = treeVerdict(text, limits)
-            #expect(tree == skipVerdict(text, limits), "input \(text)")
+            let (tree, skip) = verdicts(text, limits)
+            #expect(tree == skip, "input \(text)")
             if tree == nil { agreed += 1 }
             expectSameTopObject(text, limits)
         }

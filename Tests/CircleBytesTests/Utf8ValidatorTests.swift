@@ -1,4 +1,4 @@
-import CircleWebSocket
+import CircleBytes
 import Testing
 
 @Suite struct Utf8ValidatorTests {

@@ -1,9 +1,9 @@
 @testable import CircleWebSocket
 import Testing
 
-/// The session keeps one word for the payload length and the mask position modulo 4 (one per idle connection):
-/// long masked frames split anywhere, and the limits at their edges, behave as before.
-@Suite struct WebSocketSessionSlimTests {
+/// Long masked frames decode in any split, fragments keep their own mask positions, and the size limits hold at
+/// their edges.
+@Suite struct WebSocketLongFrameTests {
     func payload(_ n: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 8) } }
 
     @Test(arguments: [1, 2, 3, 5, 7, 13, 4093, 65_536])
