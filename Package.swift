@@ -34,9 +34,11 @@ let package = Package(
         .target(name: "CircleBytes", swiftSettings: strict),
         // Pure codecs: no I/O.
         .target(name: "CircleHTTP", dependencies: ["CircleBytes"], swiftSettings: strict),
-        .target(name: "CircleWebSocket", dependencies: ["CircleBytes", "CircleCrypto", "CircleHTTP"], swiftSettings: strict),
+        .target(name: "CircleWebSocket", dependencies: ["CircleBytes", "CircleCrypto", "CircleHTTP"],
+                swiftSettings: strict),
         .target(name: "CircleJSON", dependencies: ["CircleBytes"], swiftSettings: strict),
-        .target(name: "CircleAuth", dependencies: ["CircleBytes", "CircleCrypto", "CircleJSON"], swiftSettings: strict),
+        .target(name: "CircleAuth", dependencies: ["CircleBytes", "CircleCrypto", "CircleJSON"],
+                swiftSettings: strict),
         // The pure room engine: inputs -> effects, time passed in.
         .target(name: "CircleRoom", swiftSettings: strict),
         // JSON text messages <-> engine commands and events.
@@ -69,8 +71,10 @@ let package = Package(
 
         // What several test targets share: a seeded random generator, running a child process.
         .target(name: "CircleTestSupport", path: "Tests/CircleTestSupport", swiftSettings: strict),
-        .testTarget(name: "CircleBytesTests", dependencies: ["CircleBytes", "CircleTestSupport"], swiftSettings: strict),
-        .testTarget(name: "CircleCryptoTests", dependencies: ["CircleCrypto", "CircleTestSupport"], swiftSettings: strict),
+        .testTarget(name: "CircleBytesTests", dependencies: ["CircleBytes", "CircleTestSupport"],
+                    swiftSettings: strict),
+        .testTarget(name: "CircleCryptoTests", dependencies: ["CircleCrypto", "CircleTestSupport"],
+                    swiftSettings: strict),
         .testTarget(name: "CircleHTTPTests", dependencies: ["CircleHTTP", "CircleTestSupport"], swiftSettings: strict),
         .testTarget(name: "CircleWebSocketTests", dependencies: [
             "CircleWebSocket", "CircleHTTP", "CircleBytes", "CircleCrypto", "CircleTestSupport",

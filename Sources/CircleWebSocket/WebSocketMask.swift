@@ -25,6 +25,13 @@ enum WebSocketMask {
     static func apply(
         key: UInt32, offset: Int, from source: UnsafeRawBufferPointer, to destination: UnsafeMutableRawPointer
     ) {
+        guard source.count >= 8 else {
+            // Short runs (a header's worth, or one byte per read) skip building the word.
+            for i in 0..<source.count {
+                destination.storeBytes(of: source[i] ^ byte(key, offset + i), toByteOffset: i, as: UInt8.self)
+            }
+            return
+        }
         // The key repeated twice, starting at key byte `offset % 4`.
         var pattern: UInt64 = 0
         for j in 0..<8 { pattern |= UInt64(byte(key, offset + j)) << UInt64(j << 3) }

@@ -15,12 +15,16 @@ private func hex(_ bytes: [UInt8]) -> String {
     /// symbol; the standard alphabet with `=` padding to a multiple of 4, base64url without padding; nil for a symbol
     /// outside the alphabet, a lone symbol past a whole group, or non-zero trailing bits.
     static func referenceDecode(_ text: [UInt8], url: Bool) -> [UInt8]? {
-        let alphabet = Array(("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789" + (url ? "-_" : "+/")).utf8)
+        let letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+        let alphabet = Array((letters + (url ? "-_" : "+/")).utf8)
         var symbols = text[...]
         if !url {
             guard text.count % 4 == 0 else { return nil }
             var padding = 0
-            while let last = symbols.last, last == UInt8(ascii: "="), padding < 2 { symbols.removeLast(); padding += 1 }
+            while let last = symbols.last, last == UInt8(ascii: "="), padding < 2 {
+                symbols.removeLast()
+                padding += 1
+            }
         }
         if symbols.count % 4 == 1 { return nil }
         var out: [UInt8] = []
@@ -66,7 +70,8 @@ private func hex(_ bytes: [UInt8]) -> String {
             if round % 2 == 0 {
                 text = (0..<Int(rng.next() % 30)).map { _ in symbols[Int(rng.next() % UInt64(symbols.count))] }
             } else {
-                text = Array(Base64.encodeURL((0..<Int(rng.next() % 40)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }).utf8)
+                let raw = (0..<Int(rng.next() % 40)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+                text = Array(Base64.encodeURL(raw).utf8)
             }
             let expected = Self.referenceDecode(text, url: true)
             #expect(Base64.decodeURL(text) == expected, "\(text)")
@@ -94,9 +99,11 @@ private func hex(_ bytes: [UInt8]) -> String {
              "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
             (Array("Jefe".utf8), Array("what do ya want for nothing?".utf8),
              "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
-            ([UInt8](repeating: 0xAA, count: 131), Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8),
+            ([UInt8](repeating: 0xAA, count: 131),
+             Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8),
              "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"),
-            ([UInt8](repeating: 0xAA, count: 131), Array(("This is a test using a larger than block-size key and a larger "
+            ([UInt8](repeating: 0xAA, count: 131),
+             Array(("This is a test using a larger than block-size key and a larger "
                 + "than block-size data. The key needs to be hashed before being used by the HMAC algorithm.").utf8),
              "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"),
         ]
@@ -112,7 +119,9 @@ private func hex(_ bytes: [UInt8]) -> String {
 
     @Test func oneHMACInstanceFromManyThreadsAtOnce() async {
         let mac = HMACSHA256(key: Array("shared-key".utf8))
-        let expected = Array(0..<64).map { i in Crypto.hmacSHA256(key: Array("shared-key".utf8), data: [UInt8](repeating: UInt8(i), count: i)) }
+        let expected = Array(0..<64).map { i in
+            Crypto.hmacSHA256(key: Array("shared-key".utf8), data: [UInt8](repeating: UInt8(i), count: i))
+        }
         await withTaskGroup(of: Bool.self) { group in
             for t in 0..<8 {
                 group.addTask {

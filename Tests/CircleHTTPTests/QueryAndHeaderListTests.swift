@@ -64,10 +64,12 @@ import Testing
         for round in 0..<20_000 {
             let chars = round % 2 == 0 ? alphabet.filter(\.isASCII) : alphabet
             let value = String((0..<Int(rng.next() % 12)).map { _ in chars[Int(rng.next() % UInt64(chars.count))] })
-            let head = HTTPRequestHead(method: "GET", target: "/", headers: [HTTPHeader(name: "Connection", value: value)])
+            let field = HTTPHeader(name: "Connection", value: value)
+            let head = HTTPRequestHead(method: "GET", target: "/", headers: [field])
             for token in tokens {
                 let general = HTTPSyntax.listElements(value).contains { HTTPSyntax.equalsIgnoringCase($0, token) }
-                #expect(head.headerHasToken("connection", token) == general, "value \(Array(value.utf8)) token \(token)")
+                #expect(head.headerHasToken("connection", token) == general,
+                        "value \(Array(value.utf8)) token \(token)")
                 if let fast = HTTPSyntax.asciiListContains(value, token) { #expect(fast == general) }
             }
         }
@@ -80,7 +82,8 @@ import Testing
         #expect(!HTTPHeader.nameEquals("[", "{"))  // 0x5B vs 0x7B: not letters, so not folded
         #expect(!HTTPHeader.nameEquals("É", "é"))
         let head = HTTPRequestHead(method: "GET", target: "/", headers: [
-            HTTPHeader(name: "Host", value: "a"), HTTPHeader(name: "HOST", value: "b"), HTTPHeader(name: "Hostx", value: "c"),
+            HTTPHeader(name: "Host", value: "a"), HTTPHeader(name: "HOST", value: "b"),
+            HTTPHeader(name: "Hostx", value: "c"),
         ])
         #expect(head.headerCount("host") == 2)
         #expect(head.headerCount("Origin") == 0)

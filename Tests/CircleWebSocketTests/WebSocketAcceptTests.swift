@@ -16,7 +16,8 @@ import Testing
             let general = HTTPResponse.make(status: 101, headers: [
                 HTTPHeader(name: "Upgrade", value: "websocket"),
                 HTTPHeader(name: "Connection", value: "Upgrade"),
-                HTTPHeader(name: "Sec-WebSocket-Accept", value: Base64.encode(Crypto.sha1(Array((key + WebSocketHandshake.guid).utf8)))),
+                HTTPHeader(name: "Sec-WebSocket-Accept",
+                           value: Base64.encode(Crypto.sha1(Array((key + WebSocketHandshake.guid).utf8)))),
             ])
             #expect(WebSocketHandshake.switchingResponse(forKey: key) == general)
         }
@@ -46,7 +47,8 @@ import Testing
         #expect(status([HTTPHeader(name: "Sec-WebSocket-Version", value: "13, 8"), key]) == 426)
         #expect(status([v13]) == 400)
         #expect(status([v13, key, key]) == 400)  // two key fields
-        for bad in ["dGhlIHNhbXBsZSBub25jZR==", "dGhlIHNhbXBsZSBub25jZQ=", "dGhlIHNhbXBsZSBub25jZQ", "dGhlIHNhbXBsZSBub25jZQ==A",
+        for bad in ["dGhlIHNhbXBsZSBub25jZR==", "dGhlIHNhbXBsZSBub25jZQ=", "dGhlIHNhbXBsZSBub25jZQ",
+                    "dGhlIHNhbXBsZSBub25jZQ==A",
                     "dGhlIHNhbXBsZSBub25jZ===", "dGhlIHNhbXBsZSBub25j-Q==", "", "AAAAAAAAAAAAAAAAAAAAAAAA",
                     "AAAAAAAAAAAAAAAAAAAAAAA=", "dGhlIHNhbXBsZSBub25jZQ==\u{0}"] {
             #expect(status([v13, HTTPHeader(name: "Sec-WebSocket-Key", value: bad)]) == 400, "\(bad)")

@@ -24,7 +24,9 @@ func rawFrame(
     switch lengthBytes ?? (n <= 125 ? 0 : n <= 0xFFFF ? 2 : 8) {
     case 0: out.append(maskBit | UInt8(n))
     case 2: out += [maskBit | 126, UInt8(n >> 8), UInt8(n & 0xFF)]
-    default: out.append(maskBit | 127); for s in stride(from: 56, through: 0, by: -8) { out.append(UInt8((UInt64(n) >> UInt64(s)) & 0xFF)) }
+    default:
+        out.append(maskBit | 127)
+        for s in stride(from: 56, through: 0, by: -8) { out.append(UInt8((UInt64(n) >> UInt64(s)) & 0xFF)) }
     }
     guard let mask else { return out + payload }
     let k = [mask.0, mask.1, mask.2, mask.3]

@@ -8,8 +8,8 @@ public func fuzzBytes(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let input = UnsafeRawBufferPointer(start: data, count: count)
     let bytes = Array(input)
     let seed = fnv1a(input)
-    // The scans only read inside their window, so windows end anywhere (short inputs: every end).
-    let ends = count <= 64 ? Array(0...count) : [0, 1, 7, 8, 9, count / 2, count - 9, count - 1, count]
+    // Windows end at each of the first 24 bytes and the last 17: every length modulo 8 from every start.
+    let ends = Set(Array(0...min(count, 24)) + Array(max(0, count - 16)...count)).sorted()
     for start in 0..<min(8, count + 1) {
         for end in ends where end >= start { checkScans(input, bytes, start, end, seed) }
     }
