@@ -7,10 +7,12 @@
 /// only above a true one). See "Determine if a word has a byte equal to / less than / greater than n" in Bit
 /// Twiddling Hacks.
 public enum WordScan {
-    /// 0x01 in every byte.
-    public static let ones: UInt64 = 0x0101_0101_0101_0101
+    /// 0x01 in every byte. (Computed, so other modules inline the constant rather than call a global's accessor.)
+    @inlinable @inline(__always)
+    public static var ones: UInt64 { 0x0101_0101_0101_0101 }
     /// 0x80 in every byte.
-    public static let highs: UInt64 = 0x8080_8080_8080_8080
+    @inlinable @inline(__always)
+    public static var highs: UInt64 { 0x8080_8080_8080_8080 }
 
     /// The eight bytes at `offset` (no alignment needed), byte `k` in bits `8k..<8k+8`.
     @inlinable @inline(__always)
