@@ -31,14 +31,18 @@ let package = Package(
         .target(name: "CircleCrypto", dependencies: ["COpenSSL"], swiftSettings: strict),
         // TLS through OpenSSL memory BIOs: ciphertext in, plaintext out, no sockets.
         .target(name: "CircleTLS", dependencies: ["COpenSSL"], swiftSettings: strict),
+        // Word-at-a-time byte scans, the UTF-8 validator and the control-character set the codecs share.
+        .target(name: "CircleBytes", swiftSettings: strict),
         // Pure codecs: no I/O.
-        .target(name: "CircleHTTP", swiftSettings: strict),
-        .target(name: "CircleWebSocket", dependencies: ["CircleCrypto", "CircleHTTP"], swiftSettings: strict),
-        .target(name: "CircleJSON", swiftSettings: strict),
+        .target(name: "CircleHTTP", dependencies: ["CircleBytes"], swiftSettings: strict),
+        .target(name: "CircleWebSocket", dependencies: ["CircleBytes", "CircleCrypto", "CircleHTTP"],
+                swiftSettings: strict),
+        .target(name: "CircleJSON", dependencies: ["CircleBytes"], swiftSettings: strict),
         // The pure room engine: inputs -> effects, time passed in.
         .target(name: "CircleRoom", swiftSettings: strict),
         // Join tokens (JWT HS256): verified claims, a room ``Role`` among them.
-        .target(name: "CircleAuth", dependencies: ["CircleCrypto", "CircleJSON", "CircleRoom"], swiftSettings: strict),
+        .target(name: "CircleAuth", dependencies: ["CircleBytes", "CircleCrypto", "CircleJSON", "CircleRoom"],
+                swiftSettings: strict),
         // JSON text messages <-> engine commands and events.
         .target(name: "CircleProtocol", dependencies: ["CircleJSON", "CircleRoom"], swiftSettings: strict),
         // The libuv shell: the only module that imports libuv.
@@ -46,7 +50,7 @@ let package = Package(
         // The HTTP/WebSocket server: listeners, connections, routing, keepalive, TLS, operations, settings, logs.
         // It carries an application (the rooms) without knowing it.
         .target(name: "CircleServer", dependencies: [
-            "CircleLoop", "CircleHTTP", "CircleWebSocket", "CircleJSON", "CircleCrypto", "CircleTLS",
+            "CircleLoop", "CircleBytes", "CircleHTTP", "CircleWebSocket", "CircleJSON", "CircleCrypto", "CircleTLS",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: strict),
@@ -71,7 +75,15 @@ let package = Package(
 
         // What several test targets share: a seeded random generator, running a child process.
         .target(name: "CircleTestSupport", path: "Tests/CircleTestSupport", swiftSettings: strict),
-        .testTarget(name: "CircleCodecTests", dependencies: ["CircleHTTP", "CircleWebSocket", "CircleCrypto", "CircleTestSupport"], swiftSettings: strict),
+        .testTarget(name: "CircleBytesTests", dependencies: ["CircleBytes", "CircleTestSupport"],
+                    swiftSettings: strict),
+        .testTarget(name: "CircleCryptoTests", dependencies: ["CircleCrypto", "CircleTestSupport"],
+                    swiftSettings: strict),
+        .testTarget(name: "CircleHTTPTests", dependencies: ["CircleHTTP", "CircleTestSupport"], swiftSettings: strict),
+        .testTarget(name: "CircleWebSocketTests", dependencies: [
+            "CircleWebSocket", "CircleHTTP", "CircleBytes", "CircleCrypto", "CircleTestSupport",
+        ], swiftSettings: strict),
+        .testTarget(name: "CircleJSONTests", dependencies: ["CircleJSON", "CircleTestSupport"], swiftSettings: strict),
         .testTarget(name: "CircleLoopTests", dependencies: ["CircleLoop", "CircleTestSupport"], swiftSettings: strict),
         .testTarget(name: "CircleLoadTests", dependencies: ["CircleLoad", "CircleServer", "CircleRooms", "CircleLoop"],
                     swiftSettings: strict),

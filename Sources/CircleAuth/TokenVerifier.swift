@@ -1,3 +1,4 @@
+import CircleBytes
 import CircleCrypto
 import CircleJSON
 import CircleRoom
@@ -194,11 +195,7 @@ extension TokenClaims {
 
     /// Whether `text` holds a control character (C0, DEL, C1) or a line or paragraph separator: none belongs in an
     /// id or a display name, and each could forge lines or fields wherever the text is shown or logged.
-    static func hasControlCharacter(_ text: String) -> Bool {
-        text.unicodeScalars.contains { c in
-            c.value < 0x20 || (c.value >= 0x7F && c.value <= 0x9F) || c.value == 0x2028 || c.value == 0x2029
-        }
-    }
+    static func hasControlCharacter(_ text: String) -> Bool { ControlCharacters.occur(in: text) }
 
     /// A NumericDate (RFC 7519 §2): a JSON number of seconds, possibly fractional, rounded down; nil if absent,
     /// not a number, or outside `Int64`.

@@ -1,3 +1,5 @@
+import CircleBytes
+
 /// The outcome of feeding bytes to `HTTPHeadParser`.
 public enum HTTPParseResult: Sendable, Equatable {
     /// The head is not complete yet; feed more bytes.
@@ -114,14 +116,15 @@ public struct HTTPHeadParser: Sendable {
             return .failure(malformed)
         }
         let raw = UnsafeRawBufferPointer(rebasing: line[targetStart..<sp2])
-        guard ByteSearch.isVisibleASCII(raw) else {
+        guard WordScan.allBytes(raw, in: 0x21, 0x7E) else {
             return .failure(HTTPError(status: 400, reason: "Invalid character in request target"))
         }
         let target: String
         if raw.first == 0x2F {
             target = String(decoding: raw, as: UTF8.self)
         } else if let path = originForm(ofAbsolute: raw) {
-            target = path.first == 0x2F ? String(decoding: path, as: UTF8.self) : "/" + String(decoding: path, as: UTF8.self)
+            let text = String(decoding: path, as: UTF8.self)
+            target = path.first == 0x2F ? text : "/" + text
         } else {
             return .failure(HTTPError(status: 400, reason: "Request target must be in origin-form or absolute-form"))
         }

@@ -34,7 +34,8 @@ struct HTTPHeadReader {
             case .needMore:
                 return .needMore
             case .lineTooLong:
-                return .failure(sawStartLine ? HTTPError(status: 431, reason: "Header line too long") : startLineTooLong)
+                let tooLong = sawStartLine ? HTTPError(status: 431, reason: "Header line too long") : startLineTooLong
+                return .failure(tooLong)
             case .headTooLarge:
                 return .failure(HTTPError(status: 431, reason: "Head too large"))
             case .bareLineFeed:

@@ -1,3 +1,5 @@
+import CircleBytes
+
 /// Splits an incoming byte stream into CRLF-terminated lines while enforcing the line and head caps.
 ///
 /// A line that arrives whole inside one input is handed out as a range of that input (no copy); only a line
@@ -38,7 +40,8 @@ struct HTTPLineReader {
         let allowance = max(0, min(lineAllowance, headAllowance))
         let available = input.count - index
         let window = index..<(index + min(available, allowance))
-        guard let lf = ByteSearch.firstIndex(of: HTTPSyntax.lf, in: input, from: window.lowerBound, to: window.upperBound)
+        guard let lf = WordScan.firstIndex(
+            of: HTTPSyntax.lf, in: input, from: window.lowerBound, to: window.upperBound)
         else {
             if available > allowance {
                 return lineAllowance <= headAllowance ? .lineTooLong : .headTooLarge

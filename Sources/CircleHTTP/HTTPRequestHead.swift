@@ -1,3 +1,5 @@
+import CircleBytes
+
 /// A parsed HTTP/1.x request head. Nothing is decoded beyond the syntax: the target is kept raw.
 public struct HTTPRequestHead: Sendable, Equatable, HTTPHeaderFields {
     /// The method token, case preserved (`GET`).
@@ -77,7 +79,7 @@ struct QueryScanner {
     init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     func item(_ name: String) -> Outcome {
-        guard ByteSearch.isASCII(bytes) else { return .notASCII }
+        guard WordScan.isASCII(bytes) else { return .notASCII }
         var nameCopy = name
         return nameCopy.withUTF8 { item(name, UnsafeRawBufferPointer($0)) }
     }
@@ -97,7 +99,7 @@ struct QueryScanner {
                 nameEnd += 1
             }
             let eq = nameEnd < end && bytes[nameEnd] == 0x3D ? nameEnd : -1
-            let pairEnd = eq < 0 ? nameEnd : (ByteSearch.firstIndex(of: 0x26, in: bytes, from: eq + 1, to: end) ?? end)
+            let pairEnd = eq < 0 ? nameEnd : (WordScan.firstIndex(of: 0x26, in: bytes, from: eq + 1, to: end) ?? end)
             if pairEnd > start {  // empty pairs are skipped
                 let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<(eq < 0 ? pairEnd : eq)])
                 let matches = !nameEscaped && wantedIsASCII ? raw.elementsEqual(wanted) : Self.decode(raw) == name

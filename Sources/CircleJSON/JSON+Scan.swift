@@ -1,22 +1,4 @@
 extension JSON {
-    /// Checks that `bytes` is one JSON text that ``parse(_:limits:)-(UnsafeRawBufferPointer,_)`` accepts, without
-    /// building it: the same rules and limits, and for a rejected text the same ``JSONError`` (message and offset).
-    /// Nothing is allocated unless an object has a key with escapes or non-ASCII bytes, or more than eight members
-    /// (its duplicate-key check then keeps the keys as strings).
-    public static func validate(_ bytes: UnsafeRawBufferPointer, limits: JSONLimits = .init()) throws(JSONError) {
-        var parser = JSONParser(bytes, limits: limits)
-        parser.skipWhitespace()
-        try parser.skipValue(depth: 0)
-        try parser.expectEnd()
-    }
-
-    /// Validates one JSON text; see ``validate(_:limits:)-(UnsafeRawBufferPointer,_)``.
-    public static func validate(_ bytes: [UInt8], limits: JSONLimits = .init()) throws(JSONError) {
-        try bytes.withUnsafeBytes { raw in
-            Result { () throws(JSONError) in try validate(raw, limits: limits) }
-        }.get()
-    }
-
     /// Validates a JSON text that must be an object — exactly as
     /// ``parseTopObject(_:rawMembers:limits:)-(UnsafeRawBufferPointer,_,_)`` does, with the same errors — and
     /// calls `member` with where each top-level member's key and value lie, in order, without building anything.
@@ -35,7 +17,9 @@ extension JSON {
     ) throws(JSONError) {
         var parser = JSONParser(bytes, limits: limits)
         parser.skipWhitespace()
-        guard parser.pos < bytes.count, bytes[parser.pos] == Byte.openBrace else { throw parser.fail("expected an object") }
+        guard parser.pos < bytes.count, bytes[parser.pos] == Byte.openBrace else {
+            throw parser.fail("expected an object")
+        }
         guard limits.maxDepth > 0 else { throw parser.fail("nesting too deep") }
         try parser.skipObject(depth: 1, visit: member)
         try parser.expectEnd()

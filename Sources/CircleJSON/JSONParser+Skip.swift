@@ -1,3 +1,5 @@
+import CircleBytes
+
 /// Validation without building: the same grammar, limits and errors as the tree parser (`parseValue`), walked in
 /// the same order, but nothing is allocated for strings, arrays or plain objects.
 ///
@@ -92,7 +94,9 @@ extension JSONParser {
     }
 
     /// Records the key literal at `range` (quotes included); false if the object already has an equal key.
-    private mutating func insertNewKey(_ range: Range<Int>, plain: Bool, into keys: inout KeyRanges) throws(JSONError) -> Bool {
+    private mutating func insertNewKey(
+        _ range: Range<Int>, plain: Bool, into keys: inout KeyRanges
+    ) throws(JSONError) -> Bool {
         if keys.strings == nil {
             if plain && keys.count < KeyRanges.inlineCapacity {
                 for k in 0..<keys.count where bytesEqual(keys[k], range) { return false }
@@ -119,24 +123,8 @@ extension JSONParser {
 
     private func bytesEqual(_ a: Range<Int>, _ b: Range<Int>) -> Bool {
         guard a.count == b.count, let base = input.baseAddress else { return false }
-        return memcmpEqual(base + a.lowerBound, base + b.lowerBound, a.count)
+        return WordScan.equal(base + a.lowerBound, base + b.lowerBound, count: a.count)
     }
-}
-
-@inline(__always)
-private func memcmpEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ count: Int) -> Bool {
-    var i = 0
-    while i + 8 <= count {
-        if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
-            return false
-        }
-        i += 8
-    }
-    while i < count {
-        if a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }
-        i += 1
-    }
-    return true
 }
 
 /// The keys of one object being validated: up to `inlineCapacity` plain key ranges held inline (no allocation),

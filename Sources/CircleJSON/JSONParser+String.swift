@@ -1,3 +1,5 @@
+import CircleBytes
+
 extension JSONParser {
     /// Parses a string; `pos` is at the opening quote.
     mutating func parseString() throws(JSONError) -> String {
@@ -104,7 +106,9 @@ extension JSONParser {
 
     /// Reads the escape at `i` (a backslash), appending its character to `scratch` if `store` is set; returns the
     /// escape's length in the input and the character's length in UTF-8.
-    private mutating func unescapeCharacter(at i: Int, store: Bool) throws(JSONError) -> (consumed: Int, produced: Int) {
+    private mutating func unescapeCharacter(
+        at i: Int, store: Bool
+    ) throws(JSONError) -> (consumed: Int, produced: Int) {
         guard i + 1 < input.count else { throw fail("unterminated string", at: input.count) }
         let replacement: UInt8
         switch input[i + 1] {
@@ -189,36 +193,17 @@ extension JSONParser {
     /// A String of already-validated UTF-8 bytes.
     func string(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
         guard let base = bytes.baseAddress, !range.isEmpty else { return "" }
-        let utf8 = UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self) + range.lowerBound, count: range.count)
+        let utf8 = UnsafeBufferPointer(
+            start: base.assumingMemoryBound(to: UInt8.self) + range.lowerBound, count: range.count)
         return String(decoding: utf8, as: UTF8.self)
     }
 
-    /// Validates the UTF-8 sequence whose non-ASCII lead byte is at `i` (Unicode Table 3-7: no overlong forms, no
-    /// surrogates, nothing above U+10FFFF, no truncation); returns its length.
+    /// Validates the UTF-8 sequence whose non-ASCII lead byte is at `i` (CircleBytes' validator); returns its length.
+    @inline(__always)
     func utf8SequenceLength(at i: Int) throws(JSONError) -> Int {
-        let count = input.count
-        func continuation(_ j: Int, _ low: UInt8 = 0x80, _ high: UInt8 = 0xBF) -> Bool {
-            j < count && input[j] >= low && input[j] <= high
-        }
-        switch input[i] {
-        case 0xC2...0xDF:
-            if continuation(i + 1) { return 2 }
-        case 0xE0:
-            if continuation(i + 1, 0xA0) && continuation(i + 2) { return 3 }
-        case 0xE1...0xEC, 0xEE...0xEF:
-            if continuation(i + 1) && continuation(i + 2) { return 3 }
-        case 0xED:
-            if continuation(i + 1, 0x80, 0x9F) && continuation(i + 2) { return 3 }
-        case 0xF0:
-            if continuation(i + 1, 0x90) && continuation(i + 2) && continuation(i + 3) { return 4 }
-        case 0xF1...0xF3:
-            if continuation(i + 1) && continuation(i + 2) && continuation(i + 3) { return 4 }
-        case 0xF4:
-            if continuation(i + 1, 0x80, 0x8F) && continuation(i + 2) && continuation(i + 3) { return 4 }
-        default:
-            break
-        }
-        throw fail("invalid UTF-8", at: i)
+        let length = Utf8Validator.sequenceLength(input, at: i)
+        if length == 0 { throw fail("invalid UTF-8", at: i) }
+        return length
     }
 }
 

@@ -1,3 +1,5 @@
+import CircleBytes
+
 extension JSON {
     /// Compact JSON text: no whitespace, object members in insertion order.
     public func serialized() -> [UInt8] {
@@ -123,11 +125,7 @@ private func escapeJSONString<Sink: JSONTextSink>(_ bytes: UnsafeRawBufferPointe
     var runStart = 0
     var i = 0
     while i < bytes.count {
-        if let base = bytes.baseAddress {
-            while i + 8 <= bytes.count, !ByteScan.needsEscape(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
-                i += 8
-            }
-        }
+        i = WordScan.skipWords(bytes, from: i, to: bytes.count, mask: ByteScan.escapeMask)
         guard i < bytes.count else { break }
         let byte = bytes[i]
         i += 1

@@ -1,3 +1,4 @@
+import CircleBytes
 import CircleJSON
 import Glibc
 import Logging
@@ -109,9 +110,7 @@ public struct CircleLogHandler: LogHandler {
         }
     }
 
-    private static func isControl(_ c: Unicode.Scalar) -> Bool {
-        c.value < 0x20 || (c.value >= 0x7F && c.value <= 0x9F) || c.value == 0x2028 || c.value == 0x2029
-    }
+    private static func isControl(_ c: Unicode.Scalar) -> Bool { ControlCharacters.contains(c) }
 
     /// UTC, ISO 8601 with milliseconds.
     static func timestamp() -> String {

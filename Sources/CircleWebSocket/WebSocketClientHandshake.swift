@@ -8,7 +8,9 @@ extension WebSocketHandshake {
     }
 
     /// The client's upgrade request head for `ws://host/path` (the path may carry a query).
-    public static func clientRequest(host: String, path: String, key: String, extraHeaders: [HTTPHeader] = []) -> [UInt8] {
+    public static func clientRequest(
+        host: String, path: String, key: String, extraHeaders: [HTTPHeader] = []
+    ) -> [UInt8] {
         var text = "GET \(path) HTTP/1.1\r\nHost: \(host)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         text += "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n"
         for h in extraHeaders { text += "\(h.name): \(h.value)\r\n" }

@@ -103,7 +103,9 @@ public enum WebSocketHandshake {
     /// `Sec-WebSocket-Version: 13`); exactly one `Sec-WebSocket-Key` that is base64 of 16 bytes (400); the
     /// origin allow-list (403). `Host` was already required by the parser. Extensions are never negotiated.
     /// Returns the exact `101` response bytes.
-    public static func accept(_ head: HTTPRequestHead, options: Options = .init()) -> Result<Accepted, HandshakeError> {
+    public static func accept(
+        _ head: HTTPRequestHead, options: Options = .init()
+    ) -> Result<Accepted, HandshakeError> {
         guard head.method == "GET" else {
             return .failure(HandshakeError(HTTPError(status: 405), headers: [HTTPHeader(name: "Allow", value: "GET")]))
         }
@@ -113,10 +115,13 @@ public enum WebSocketHandshake {
         guard isUpgradeRequest(head) else {
             return .failure(HandshakeError(
                 HTTPError(status: 426, reason: "This endpoint requires a WebSocket upgrade"),
-                headers: [HTTPHeader(name: "Upgrade", value: "websocket"), HTTPHeader(name: "Connection", value: "Upgrade")]))
+                headers: [
+                    HTTPHeader(name: "Upgrade", value: "websocket"), HTTPHeader(name: "Connection", value: "Upgrade"),
+                ]))
         }
         guard head.headerHasToken("Connection", "upgrade") else {
-            return .failure(HandshakeError(HTTPError(status: 400, reason: "Connection header lacks the upgrade token")))
+            let error = HTTPError(status: 400, reason: "Connection header lacks the upgrade token")
+            return .failure(HandshakeError(error))
         }
         var versions = 0, versionIs13 = false
         var keys = 0, key = ""
@@ -140,8 +145,11 @@ public enum WebSocketHandshake {
         }
         if let allowed = options.allowedOrigins {
             let origins = head.headerValues("Origin")
-            let permitted = origins.isEmpty ? !options.requireOrigin : origins.count == 1 && allowed.contains(origins[0])
-            guard permitted else { return .failure(HandshakeError(HTTPError(status: 403, reason: "Origin not allowed"))) }
+            let permitted = origins.isEmpty
+                ? !options.requireOrigin : origins.count == 1 && allowed.contains(origins[0])
+            guard permitted else {
+                return .failure(HandshakeError(HTTPError(status: 403, reason: "Origin not allowed")))
+            }
         }
         var subprotocol: String?
         if let select = options.selectSubprotocol {

@@ -1,3 +1,5 @@
+import CircleBytes
+
 /// XOR masking of payload bytes (RFC 6455 §5.3), eight bytes at a time.
 ///
 /// A key is kept as a `UInt32` whose in-memory bytes are the four key bytes in wire order, so the code is
@@ -23,25 +25,17 @@ enum WebSocketMask {
     static func apply(
         key: UInt32, offset: Int, from source: UnsafeRawBufferPointer, to destination: UnsafeMutableRawPointer
     ) {
-        guard let src = source.baseAddress else { return }
-        let n = source.count
-        var i = 0
-        if n >= 8 {
-            var pattern: UInt64 = 0
-            withUnsafeMutableBytes(of: &pattern) { p in
-                for j in 0..<8 { p[j] = byte(key, offset + j) }
+        guard source.count >= 8 else {
+            // Short runs (a header's worth, or one byte per read) skip building the word.
+            for i in 0..<source.count {
+                destination.storeBytes(of: source[i] ^ byte(key, offset + i), toByteOffset: i, as: UInt8.self)
             }
-            while i + 8 <= n {
-                let word = src.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                destination.storeBytes(of: word ^ pattern, toByteOffset: i, as: UInt64.self)
-                i += 8
-            }
+            return
         }
-        while i < n {
-            destination.storeBytes(of: src.load(fromByteOffset: i, as: UInt8.self) ^ byte(key, offset + i),
-                                   toByteOffset: i, as: UInt8.self)
-            i += 1
-        }
+        // The key repeated twice, starting at key byte `offset % 4`.
+        var pattern: UInt64 = 0
+        for j in 0..<8 { pattern |= UInt64(byte(key, offset + j)) << UInt64(j << 3) }
+        WordScan.xor(source, pattern: pattern, into: destination)
     }
 
     /// Masks `buffer[range]` in place; `offset` is the payload position of `buffer[range.lowerBound]`.

@@ -1,4 +1,5 @@
 import CircleCrypto
+import CircleBytes
 
 /// One WebSocket endpoint's protocol state (RFC 6455): incremental frame decoding, reassembly of fragmented
 /// messages, incremental UTF-8 validation, control frames and the close handshake. Pure: bytes in, actions out.
@@ -132,7 +133,8 @@ public struct WebSocketSession: Sendable {
         case .second:
             let masked = b & 0x80 != 0
             guard masked == (role == .server) else {
-                return fail(1002, role == .server ? "Unmasked frame from a client" : "Masked frame from a server", emit)
+                let reason = role == .server ? "Unmasked frame from a client" : "Masked frame from a server"
+                return fail(1002, reason, emit)
             }
             let short = b & 0x7F
             guard !opcode.isControl || short <= 125 else {

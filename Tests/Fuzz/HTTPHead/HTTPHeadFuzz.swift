@@ -42,7 +42,9 @@ func requestEvents(_ input: UnsafeRawBufferPointer, _ ends: [Int], _ limits: HTT
     }
 }
 
-func responseEvents(_ input: UnsafeRawBufferPointer, _ ends: [Int], _ limits: HTTPLimits) -> [Event<HTTPResponseHead>] {
+func responseEvents(
+    _ input: UnsafeRawBufferPointer, _ ends: [Int], _ limits: HTTPLimits
+) -> [Event<HTTPResponseHead>] {
     var parser = HTTPResponseHeadParser(limits: limits)
     return events(input, ends) { parser.feed($0) } map: {
         switch $0 {

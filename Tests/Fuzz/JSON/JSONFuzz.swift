@@ -1,6 +1,7 @@
-// The JSON parser and its three readers of the same grammar: the tree parser, the validator and the top-object
-// scanner must accept the same texts and refuse the others with the same error (message and offset); a scanned
-// member reads back as the tree has it; and what the serializer writes parses back to the same value.
+// The JSON parser and its readers of the same grammar: the tree parser and the top-object scanner (its skip mode
+// reached for any value by wrapping it as a member) accept the same texts and refuse the others with the same error
+// (message and offset); a scanned member reads back as the tree has it; and what the serializer writes parses back
+// to the same value.
 @testable import CircleJSON
 
 let limitSets = [JSONLimits(), JSONLimits(maxDepth: 3, maxStringBytes: 8, maxMembers: 3)]
@@ -10,16 +11,28 @@ public func fuzzJSON(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let input = UnsafeRawBufferPointer(start: data, count: count)
     for limits in limitSets {
         let tree = Result { () throws(JSONError) in try JSON.parse(input, limits: limits) }
-        let validated = Result { () throws(JSONError) in try JSON.validate(input, limits: limits) }
-        switch (tree, validated) {
-        case (.success, .success): break
-        case (.failure(let a), .failure(let b)): require(a == b, "parse says \(a), validate says \(b)")
-        default: require(false, "parse and validate disagree: \(tree) vs \(validated)")
-        }
+        checkAsMember(input, limits)
         checkTopObject(input, limits, tree)
         if case .success(let value) = tree { checkRoundTrip(value, limits) }
     }
     return 0
+}
+
+/// The input as the one member's value of an object (limits one level deeper): the skip mode, through
+/// `scanTopObject`, and the tree parser give the same verdict, and the same error.
+func checkAsMember(_ input: UnsafeRawBufferPointer, _ limits: JSONLimits) {
+    let object = Array(#"{"":"#.utf8) + Array(input) + [0x7D]
+    let deeper = JSONLimits(maxDepth: limits.maxDepth + 1, maxStringBytes: limits.maxStringBytes,
+                            maxMembers: limits.maxMembers)
+    let tree = Result { () throws(JSONError) in try JSON.parse(object, limits: deeper) }
+    let skipped = object.withUnsafeBytes { raw in
+        Result { () throws(JSONError) in try JSON.scanTopObject(raw, limits: deeper) { _ in } }
+    }
+    switch (tree, skipped) {
+    case (.success, .success): break
+    case (.failure(let a), .failure(let b)): require(a == b, "parse says \(a), the skip mode says \(b)")
+    default: require(false, "parse and the skip mode disagree: \(tree) vs \(skipped)")
+    }
 }
 
 /// `scanTopObject` against `parseTopObject` and the tree: same verdict, the same members in order, each readable

@@ -5,6 +5,7 @@
 @testable import CircleAuth
 import CircleCrypto
 import CircleJSON
+import CircleRoom
 
 let secret = Array("fuzz-secret-0123456789abcdef-0123".utf8)
 let verifier = TokenVerifier(secret: secret, leeway: 30)
@@ -66,7 +67,7 @@ func checkMinted(_ reader: FuzzReader) {
     var r = reader
     let exp = Int64(truncatingIfNeeded: r.uint64()) >> 11  // within ±2^52: exact as a double
     let claims = TokenClaims(sub: r.string(max: 140), name: r.string(max: 140), room: r.string(max: 40),
-                             role: r.pick(ParticipantRole.allCases), exp: exp,
+                             role: r.pick(Role.allCases), exp: exp,
                              nbf: r.bool() ? exp - Int64(r.below(200)) : nil, iat: r.bool() ? exp - 5 : nil)
     let token = TokenMinter.mint(claims, secret: secret)
     let clock = exp - 1

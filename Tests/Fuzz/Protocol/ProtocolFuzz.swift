@@ -34,7 +34,8 @@ func checkRoundTrip(_ request: ClientRequest, _ limits: ProtocolLimits, decoded:
     let text = WireProtocol.encode(request)
     switch WireProtocol.decode(text, limits: limits) {
     case .success(let again):
-        require(again == request, "\(request) encodes as \(String(decoding: text, as: UTF8.self)), decodes as \(again)")
+        let written = String(decoding: text, as: UTF8.self)
+        require(again == request, "\(request) encodes as \(written), decodes as \(again)")
     case .failure(let failure):
         require(!fitsLimits(request, limits, text),
                 "\(request) encodes as \(String(decoding: text, as: UTF8.self)), refused: \(failure)")

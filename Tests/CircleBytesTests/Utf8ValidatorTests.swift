@@ -1,16 +1,20 @@
-import CircleWebSocket
+import CircleBytes
 import Testing
 
 @Suite struct Utf8ValidatorTests {
     @Test func acceptsValidText() {
-        for s in ["", "plain ascii that is longer than eight bytes", "é", "€", "𝄞", "κόσμε", "\u{10FFFF}", "\u{D7FF}\u{E000}"] {
+        let texts = ["", "plain ascii that is longer than eight bytes", "é", "€", "𝄞", "κόσμε", "\u{10FFFF}",
+                     "\u{D7FF}\u{E000}"]
+        for s in texts {
             #expect(Utf8Validator.isValid(utf8(s)), "\(s)")
         }
         #expect(Utf8Validator.isValid([0xF4, 0x8F, 0xBF, 0xBF]))  // U+10FFFF
     }
 
     @Test func rejectsOverlongForms() {
-        for bad: [UInt8] in [[0xC0, 0xAF], [0xC1, 0xBF], [0xE0, 0x80, 0xAF], [0xE0, 0x9F, 0xBF], [0xF0, 0x80, 0x80, 0xAF], [0xF0, 0x8F, 0xBF, 0xBF]] {
+        let overlong: [[UInt8]] = [[0xC0, 0xAF], [0xC1, 0xBF], [0xE0, 0x80, 0xAF], [0xE0, 0x9F, 0xBF],
+                                   [0xF0, 0x80, 0x80, 0xAF], [0xF0, 0x8F, 0xBF, 0xBF]]
+        for bad in overlong {
             #expect(!Utf8Validator.isValid(bad), "\(bad)")
         }
     }

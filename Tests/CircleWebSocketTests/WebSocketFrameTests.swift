@@ -1,3 +1,4 @@
+import CircleBytes
 import CircleWebSocket
 import Testing
 

@@ -1,4 +1,3 @@
-import CircleHTTP
 import CircleWebSocket
 
 /// The bytes of a string's UTF-8.
@@ -10,53 +9,6 @@ func splits(of bytes: [UInt8]) -> [[[UInt8]]] {
     for cut in 0...bytes.count { all.append([Array(bytes[..<cut]), Array(bytes[cut...])]) }
     return all
 }
-
-// MARK: - HTTP
-
-/// A parse outcome with `consumed` made absolute (counted from the first byte fed), comparable across splits.
-enum HeadOutcome: Equatable {
-    case needMore
-    case complete(HTTPRequestHead, consumed: Int)
-    case failure(HTTPError)
-}
-
-/// Feeds `chunks` in order, stopping at the first result that is not `.needMore`.
-func parseRequest(_ chunks: [[UInt8]], limits: HTTPLimits = .init()) -> HeadOutcome {
-    var parser = HTTPHeadParser(limits: limits)
-    var fedBefore = 0
-    for chunk in chunks {
-        switch parser.feed(chunk) {
-        case .needMore: fedBefore += chunk.count
-        case .complete(let head, let consumed): return .complete(head, consumed: fedBefore + consumed)
-        case .failure(let error): return .failure(error)
-        }
-    }
-    return .needMore
-}
-
-/// Parses `bytes` in one piece.
-func parseRequest(_ bytes: [UInt8], limits: HTTPLimits = .init()) -> HeadOutcome {
-    parseRequest([bytes], limits: limits)
-}
-
-/// Parses a request given as text.
-func parseRequest(_ text: String, limits: HTTPLimits = .init()) -> HeadOutcome {
-    parseRequest(utf8(text), limits: limits)
-}
-
-/// The HTTP status of a failed parse, or nil.
-func status(_ outcome: HeadOutcome) -> Int? {
-    if case .failure(let e) = outcome { return e.status }
-    return nil
-}
-
-/// The head of a completed parse, or nil.
-func head(_ outcome: HeadOutcome) -> HTTPRequestHead? {
-    if case .complete(let h, _) = outcome { return h }
-    return nil
-}
-
-// MARK: - WebSocket
 
 /// The RFC 6455 §5.7 example mask key.
 let rfcKey: (UInt8, UInt8, UInt8, UInt8) = (0x37, 0xFA, 0x21, 0x3D)
@@ -72,7 +24,9 @@ func rawFrame(
     switch lengthBytes ?? (n <= 125 ? 0 : n <= 0xFFFF ? 2 : 8) {
     case 0: out.append(maskBit | UInt8(n))
     case 2: out += [maskBit | 126, UInt8(n >> 8), UInt8(n & 0xFF)]
-    default: out.append(maskBit | 127); for s in stride(from: 56, through: 0, by: -8) { out.append(UInt8((UInt64(n) >> UInt64(s)) & 0xFF)) }
+    default:
+        out.append(maskBit | 127)
+        for s in stride(from: 56, through: 0, by: -8) { out.append(UInt8((UInt64(n) >> UInt64(s)) & 0xFF)) }
     }
     guard let mask else { return out + payload }
     let k = [mask.0, mask.1, mask.2, mask.3]

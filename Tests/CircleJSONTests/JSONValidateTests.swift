@@ -2,8 +2,8 @@
 import CircleTestSupport
 import Testing
 
-/// The validating skip mode (`JSON.validate`, `JSON.scanTopObject`) must accept and reject exactly what the tree
-/// parser does, with the same error (message and offset).
+/// The validating skip mode (`JSON.scanTopObject`) must accept and reject exactly what the tree parser does, with
+/// the same error (message and offset). Any value reaches it as the member of a wrapping object.
 @Suite("JSON validation without a tree")
 struct JSONValidateTests {
     /// The tree parser's verdict on `bytes`.
@@ -16,17 +16,32 @@ struct JSONValidateTests {
         }
     }
 
+    /// The skip mode's verdict on an object text.
     private func skipVerdict(_ bytes: [UInt8], _ limits: JSONLimits) -> JSONError? {
-        do {
-            try JSON.validate(bytes, limits: limits)
-            return nil
-        } catch {
-            return error
+        let scan = bytes.withUnsafeBytes { raw in
+            Result { () throws(JSONError) in try JSON.scanTopObject(raw, limits: limits) { _ in } }
         }
+        if case .failure(let error) = scan { return error }
+        return nil
+    }
+
+    /// `text` as the one member's value of an object, and the limits one level deeper to match.
+    private func wrapped(_ text: [UInt8], _ limits: JSONLimits) -> ([UInt8], JSONLimits) {
+        let depth = limits.maxDepth == .max ? .max : limits.maxDepth + 1
+        let deeper = JSONLimits(maxDepth: depth, maxStringBytes: limits.maxStringBytes, maxMembers: limits.maxMembers)
+        return (Array(#"{"":"#.utf8) + text + [0x7D], deeper)
+    }
+
+    /// The tree parser's and the skip mode's verdicts on `text` wrapped as a member.
+    private func verdicts(_ text: [UInt8], _ limits: JSONLimits) -> (tree: JSONError?, skip: JSONError?) {
+        let (object, deeper) = wrapped(text, limits)
+        return (treeVerdict(object, deeper), skipVerdict(object, deeper))
     }
 
     /// parseTopObject's verdict and captured ranges against scanTopObject's.
-    private func expectSameTopObject(_ bytes: [UInt8], _ limits: JSONLimits, sourceLocation: SourceLocation = #_sourceLocation) {
+    private func expectSameTopObject(
+        _ bytes: [UInt8], _ limits: JSONLimits, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let tree: Result<JSONObjectCapture, JSONError> = Result { () throws(JSONError) in
             try JSON.parseTopObject(bytes, rawMembers: ["a", "payload", "é"], limits: limits)
         }
@@ -56,8 +71,11 @@ struct JSONValidateTests {
         }
     }
 
-    private func expectSame(_ text: [UInt8], _ limits: JSONLimits = .init(), sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(treeVerdict(text, limits) == skipVerdict(text, limits), "input \(text)", sourceLocation: sourceLocation)
+    private func expectSame(
+        _ text: [UInt8], _ limits: JSONLimits = .init(), sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        let (tree, skip) = verdicts(text, limits)
+        #expect(tree == skip, "input \(text)", sourceLocation: sourceLocation)
         expectSameTopObject(text, limits, sourceLocation: sourceLocation)
     }
 
@@ -86,7 +104,8 @@ struct JSONValidateTests {
 
     @Test func invalidUTF8GetsTheSameVerdict() {
         let cases: [[UInt8]] = [
-            [0x22, 0xFF, 0x22], [0x22, 0xC0, 0xAF, 0x22], [0x22, 0xE0, 0x80, 0xAF, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22],
+            [0x22, 0xFF, 0x22], [0x22, 0xC0, 0xAF, 0x22], [0x22, 0xE0, 0x80, 0xAF, 0x22],
+            [0x22, 0xED, 0xA0, 0x80, 0x22],
             [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22], [0x22, 0xC3, 0x22], [0x22, 0x5C, 0x6E, 0xC3, 0x22],
             [0x7B, 0x22, 0xC3, 0xA9, 0x22, 0x3A, 0x31, 0x7D], [0x7B, 0x22, 0xC3, 0x22, 0x3A, 0x31, 0x7D],
             [0x22, 0xF0, 0x9F, 0x98, 0x22], [0x22, 0xF0, 0x9F, 0x98, 0x80, 0x22],
@@ -125,7 +144,9 @@ struct JSONValidateTests {
         let special: [UInt8] = [0x22, 0x5C, 0x00, 0x1F, 0x0A, 0x80, 0xC3, 0xFF, 0x7F, 0x20, 0x21, 0x5B, 0x5D]
         for _ in 0..<20_000 {
             var bytes = (0..<24).map { _ in UInt8(0x20 + rng.next() % 0x5F) }
-            for _ in 0..<Int(rng.next() % 4) { bytes[Int(rng.next() % 24)] = special[Int(rng.next() % UInt64(special.count))] }
+            for _ in 0..<Int(rng.next() % 4) {
+                bytes[Int(rng.next() % 24)] = special[Int(rng.next() % UInt64(special.count))]
+            }
             let from = Int(rng.next() % 8)
             let found = bytes.withUnsafeBytes { ByteScan.skipPlainASCII($0, from: from, to: 24) }
             let expected = bytes[from...].firstIndex { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 >= 0x80 } ?? 24
@@ -151,7 +172,8 @@ struct JSONValidateTests {
     }
 
     @Test func hostileDeepNestingFailsWithoutExhaustingTheStack() {
-        #expect(skipVerdict(Array(String(repeating: "[", count: 1_000_000).utf8), .init())?.message == "nesting too deep")
+        let (object, limits) = wrapped(Array(String(repeating: "[", count: 1_000_000).utf8), .init())
+        #expect(skipVerdict(object, limits)?.message == "nesting too deep")
     }
 
     @Test func scanReportsMemberSpans() throws {
@@ -202,7 +224,7 @@ struct JSONValidateTests {
             for _ in 0..<length { text += tokens[Int(rng.next() % UInt64(tokens.count))] }
             if rng.next() % 2 == 0 { text += Array("}".utf8) }
             let limits = limitsChoices[Int(rng.next() % UInt64(limitsChoices.count))]
-            let tree = treeVerdict(text, limits), skip = skipVerdict(text, limits)
+            let (tree, skip) = verdicts(text, limits)
             #expect(tree == skip, "input \(text)")
             if tree == nil { agreed += 1 }
             expectSameTopObject(text, limits)
@@ -212,8 +234,8 @@ struct JSONValidateTests {
             var text: [UInt8] = []
             randomValue(&rng, depth: 0, into: &text)
             let limits = limitsChoices[Int(rng.next() % UInt64(limitsChoices.count))]
-            let tree = treeVerdict(text, limits)
-            #expect(tree == skipVerdict(text, limits), "input \(text)")
+            let (tree, skip) = verdicts(text, limits)
+            #expect(tree == skip, "input \(text)")
             if tree == nil { agreed += 1 }
             expectSameTopObject(text, limits)
         }
@@ -221,10 +243,15 @@ struct JSONValidateTests {
     }
 
     private func randomValue(_ rng: inout SplitMix64, depth: Int, into text: inout [UInt8]) {
-        let keys = [#""a""#, #""b""#, #""c""#, #""\u0062""#, #""payload""#, #""é""#, #""e\u0301""#, #""d""#, #""\u00e9""#]
+        let keys = [#""a""#, #""b""#, #""c""#, #""\u0062""#, #""payload""#, #""é""#, #""e\u0301""#, #""d""#,
+                    #""\u00e9""#]
         switch rng.next() % (depth > 3 ? 4 : 6) {
-        case 0: text += Array(["1", "-2.5e3", "0", "true", "false", "null", "123456789012345678"][Int(rng.next() % 7)].utf8)
-        case 1: text += Array([#""""#, #""abc""#, #""a\nb\u00e9""#, #""\uD83D\uDE00""#, "\"日本\"", #""\\\/""#][Int(rng.next() % 6)].utf8)
+        case 0:
+            let scalars = ["1", "-2.5e3", "0", "true", "false", "null", "123456789012345678"]
+            text += Array(scalars[Int(rng.next() % 7)].utf8)
+        case 1:
+            let strings = [#""""#, #""abc""#, #""a\nb\u00e9""#, #""\uD83D\uDE00""#, "\"日本\"", #""\\\/""#]
+            text += Array(strings[Int(rng.next() % 6)].utf8)
         case 2: text += Array(#""xyz""#.utf8)
         case 3: text += Array("42".utf8)
         case 4:

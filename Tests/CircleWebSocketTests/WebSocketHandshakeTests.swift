@@ -4,7 +4,8 @@ import Testing
 
 private func request(_ lines: [String], method: String = "GET", version: String = "HTTP/1.1") -> HTTPRequestHead {
     let text = "\(method) /ws \(version)\r\n" + lines.map { $0 + "\r\n" }.joined() + "\r\n"
-    guard case .complete(let h, _) = parseRequest(text) else { preconditionFailure("test request must parse") }
+    var parser = HTTPHeadParser()
+    guard case .complete(let h, _) = parser.feed(utf8(text)) else { preconditionFailure("test request must parse") }
     return h
 }
 
