@@ -77,8 +77,9 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "CircleTLSTests", dependencies: ["CircleTLS", "CircleTestSupport"], swiftSettings: strict),
         .testTarget(name: "CircleAuthTests", dependencies: ["CircleAuth", "CircleJSON", "CircleCrypto", "CircleTestSupport"], swiftSettings: strict),
-        .testTarget(name: "CircleStoreTests", dependencies: ["CircleStore", "circle-store", "CircleTestSupport"],
-                    swiftSettings: strict),
+        .testTarget(name: "CircleStoreTests", dependencies: [
+            "CircleStore", "CircleLoop", "circle-store", "CircleTestSupport",
+        ], swiftSettings: strict),
         .testTarget(name: "CircleRoomTests", dependencies: ["CircleRoom"], swiftSettings: strict),
         .testTarget(name: "CircleProtocolTests", dependencies: ["CircleProtocol", "CircleRoom", "CircleJSON", "CircleTestSupport"], swiftSettings: strict),
         .testTarget(name: "CircleServerTests", dependencies: [

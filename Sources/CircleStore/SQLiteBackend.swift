@@ -196,7 +196,9 @@ final class SQLiteBackend {
         let s = try database.prepare("SELECT seq, epoch, body FROM room_snapshots WHERE group_id = ?")
         s.bind(1, group)
         var snapshot: RoomSnapshot?
-        if try s.step() { snapshot = RoomSnapshot(group: group, seq: s.uint64(0), epoch: s.uint64(1), bytes: s.blob(2)) }
+        if try s.step() {
+            snapshot = RoomSnapshot(group: group, seq: s.uint64(0), epoch: s.uint64(1), bytes: s.blob(2))
+        }
         s.reset()
         let e = try database.prepare("SELECT seq, body FROM room_events WHERE group_id = ? AND seq > ? ORDER BY seq")
         e.bind(1, group); e.bind(2, snapshot?.seq ?? 0)
@@ -223,7 +225,8 @@ final class SQLiteBackend {
             SELECT session, sub, name, role, first_join, last_leave, connected_ms, drops, resumes, turns, passes,
                 spoken_ms, hands_raised, private_sent FROM attendance WHERE group_id = ?
             """
-        let s = try database.prepare(columns + (sub == nil ? " ORDER BY session, sub" : " AND sub = ? ORDER BY session"))
+        let order = sub == nil ? " ORDER BY session, sub" : " AND sub = ? ORDER BY session"
+        let s = try database.prepare(columns + order)
         s.bind(1, group)
         if let sub { s.bind(2, sub) }
         defer { s.reset() }

@@ -91,13 +91,15 @@ public final class SQLiteStore: GroupStore {
 
     public func loadRoom(group: String, completion: @escaping (Result<RestoredRoom?, StoreError>) -> Void) {
         read(.loadRoom(group: group)) { reply in
-            if case let .room(room) = reply { completion(.success(room)) } else { completion(.failure(reply.failure)) }
+            guard case let .room(room) = reply else { return completion(.failure(reply.failure)) }
+            completion(.success(room))
         }
     }
 
     public func listRooms(completion: @escaping (Result<[String], StoreError>) -> Void) {
         read(.listRooms) { reply in
-            if case let .rooms(groups) = reply { completion(.success(groups)) } else { completion(.failure(reply.failure)) }
+            guard case let .rooms(groups) = reply else { return completion(.failure(reply.failure)) }
+            completion(.success(groups))
         }
     }
 
@@ -105,7 +107,8 @@ public final class SQLiteStore: GroupStore {
 
     public func openSession(group: String, openedAt: Int64, completion: @escaping (Result<Int, StoreError>) -> Void) {
         read(.openSession(group: group, openedAt: openedAt)) { reply in
-            if case let .number(number) = reply { completion(.success(number)) } else { completion(.failure(reply.failure)) }
+            guard case let .number(number) = reply else { return completion(.failure(reply.failure)) }
+            completion(.success(number))
         }
     }
 
@@ -123,26 +126,30 @@ public final class SQLiteStore: GroupStore {
 
     public func sessions(group: String, completion: @escaping (Result<[SessionRecord], StoreError>) -> Void) {
         read(.sessions(group: group)) { reply in
-            if case let .sessions(list) = reply { completion(.success(list)) } else { completion(.failure(reply.failure)) }
+            guard case let .sessions(list) = reply else { return completion(.failure(reply.failure)) }
+            completion(.success(list))
         }
     }
 
     public func attendance(group: String, sub: String?,
                            completion: @escaping (Result<[AttendanceRecord], StoreError>) -> Void) {
         read(.attendanceQuery(group: group, sub: sub)) { reply in
-            if case let .attendance(rows) = reply { completion(.success(rows)) } else { completion(.failure(reply.failure)) }
+            guard case let .attendance(rows) = reply else { return completion(.failure(reply.failure)) }
+            completion(.success(rows))
         }
     }
 
     public func deleteRecords(before cutoff: Int64, completion: @escaping (Result<Int, StoreError>) -> Void) {
         read(.deleteRecords(before: cutoff)) { reply in
-            if case let .number(count) = reply { completion(.success(count)) } else { completion(.failure(reply.failure)) }
+            guard case let .number(count) = reply else { return completion(.failure(reply.failure)) }
+            completion(.success(count))
         }
     }
 
     public func erase(group: String, sub: String, completion: @escaping (Result<Int, StoreError>) -> Void) {
         read(.erase(group: group, sub: sub)) { reply in
-            if case let .number(count) = reply { completion(.success(count)) } else { completion(.failure(reply.failure)) }
+            guard case let .number(count) = reply else { return completion(.failure(reply.failure)) }
+            completion(.success(count))
         }
     }
 

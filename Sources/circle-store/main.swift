@@ -46,8 +46,13 @@ func bench(_ arguments: [String]) {
     var index = 0
     while index + 1 < arguments.count {
         let name = String(arguments[index].drop { $0 == "-" })
-        if name == "dir" { directory = arguments[index + 1] } else if options[name] != nil,
-                  let value = Int(arguments[index + 1]) { options[name] = value } else { fail("unknown option \(name)") }
+        if name == "dir" {
+            directory = arguments[index + 1]
+        } else if options[name] != nil, let value = Int(arguments[index + 1]) {
+            options[name] = value
+        } else {
+            fail("unknown option \(name)")
+        }
         index += 2
     }
     let events = options["events"]!, rooms = options["rooms"]!, perTurn = options["per-turn"]!
