@@ -32,16 +32,25 @@ func monotonicSeconds() -> Double {
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }
 
+/// The process's CPU time (both threads).
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
 func fileSize(_ path: String) -> Int {
     var info = stat()
     return stat(path, &info) == 0 ? Int(info.st_size) : 0
 }
 
 /// Writes `events` events of `size` bytes spread over `rooms` rooms, `perTurn` writes per loop turn (one flush each),
-/// with a snapshot every `snapshotEvery` events of a room; prints writes/s, transactions and bytes per event.
+/// with a snapshot every `snapshotEvery` events of a room, as fast as the writer goes or paced at `rate` events a
+/// second; prints writes/s, transactions, the writer's CPU share and bytes per event.
 func bench(_ arguments: [String]) {
     var options: [String: Int] = ["events": 200_000, "rooms": 1_000, "size": 120, "per-turn": 100,
-                                  "snapshot-every": 200, "snapshot-size": 2_000]
+                                  "snapshot-every": 200, "snapshot-size": 2_000, "rate": 0]
     var directory = "/tmp/circle-store-bench-\(getpid())"
     var index = 0
     while index + 1 < arguments.count {
@@ -56,12 +65,13 @@ func bench(_ arguments: [String]) {
         index += 2
     }
     let events = options["events"]!, rooms = options["rooms"]!, perTurn = options["per-turn"]!
-    let snapshotEvery = options["snapshot-every"]!
+    let snapshotEvery = options["snapshot-every"]!, rate = options["rate"]!
     let body = [UInt8](repeating: 0x61, count: options["size"]!)
     let snapshotBody = [UInt8](repeating: 0x62, count: options["snapshot-size"]!)
     let store = openStore(directory)
     var seqs = [UInt64](repeating: 0, count: rooms)
     let start = monotonicSeconds()
+    let cpuStart = cpuSeconds()
     var snapshots = 0
     for n in 0..<events {
         let room = n % rooms
@@ -72,10 +82,21 @@ func bench(_ arguments: [String]) {
         } else if !store.appendEvent(group: "room-\(room)", seq: seqs[room], bytes: body) {
             fail("refused at \(n): queue full")
         }
-        if n % perTurn == perTurn - 1 { store.flush() }
+        if n % perTurn == perTurn - 1 {
+            store.flush()
+            // Keep under the queue's bound: the sustained rate is the writer's, not the queue's size.
+            while store.stats.queuedWrites > 20_000 { usleep(500) }
+            // Paced: the turns of a loop that writes `rate` events a second.
+            if rate > 0 {
+                let due = start + Double(n + 1) / Double(rate)
+                let now = monotonicSeconds()
+                if due > now { usleep(UInt32((due - now) * 1e6)) }
+            }
+        }
     }
     guard store.waitIdle() else { fail("store failing: \(store.health)") }
     let elapsed = monotonicSeconds() - start
+    let cpu = cpuSeconds() - cpuStart
     let stats = store.stats
     store.close()
     let bytes = fileSize(directory + "/circle.db") + fileSize(directory + "/circle.db-wal")
@@ -83,7 +104,7 @@ func bench(_ arguments: [String]) {
     say("""
         {"events": \(events), "rooms": \(rooms), "event_bytes": \(body.count), "per_turn": \(perTurn), \
         "snapshots": \(snapshots), "seconds": \(elapsed), "writes_per_s": \(Int(Double(events) / elapsed)), \
-        "transactions": \(stats.transactions), "disk_bytes": \(bytes), "disk_bytes_per_event": \(perEvent)}
+        "transactions": \(stats.transactions), "cpu_s": \(cpu), "disk_bytes": \(bytes), "disk_bytes_per_event": \(perEvent)}
         """)
 }
 
