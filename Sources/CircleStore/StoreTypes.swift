@@ -127,6 +127,8 @@ public struct StoreStats: Sendable, Equatable {
     public var transactions: UInt64 = 0
     /// Batches whose transaction failed (and were kept to retry).
     public var failedBatches: UInt64 = 0
+    /// Writes given up at `close()` because their batch still failed after three tries (a full disk at shutdown).
+    public var writesAbandoned: UInt64 = 0
     /// Writes waiting (on the loop side and in the writer's queue).
     public var queuedWrites: Int = 0
     /// Payload bytes waiting.

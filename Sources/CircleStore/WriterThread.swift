@@ -122,6 +122,7 @@ final class WriterThread: @unchecked Sendable {  // its mutable state is guarded
             pthread_mutex_lock(mutex)
             while incoming.isEmpty && retry.isEmpty && !stopping { pthread_cond_wait(work, mutex) }
             if stopping && (incoming.isEmpty && retry.isEmpty || failedAttempts >= 3) {
+                counters.writesAbandoned += UInt64(retry.count + incoming.count)
                 busy = false
                 pthread_cond_broadcast(idle)
                 pthread_mutex_unlock(mutex)

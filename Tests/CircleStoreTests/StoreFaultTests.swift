@@ -116,8 +116,40 @@ import Testing
             #expect(h.store.health == .ok)
             let room = try #require(try h.await { h.store.loadRoom(group: "g", completion: $0) })
             #expect(room.events.count == Int(seq))
+            h.store.close()
+            #expect(h.store.stats.writesAbandoned == 0)
+        } else {
+            // Closing while still full gives up after three tries, and says how many writes it abandoned.
+            h.store.close()
+            #expect(h.store.stats.writesAbandoned > 0)
         }
+    }
+
+    /// SQLite's page cap stands in for a full disk anywhere (no root needed); closing while full gives up after
+    /// three tries and counts the writes it abandoned.
+    @Test func aStoreClosedWhileFullCountsWhatItAbandons() throws {
+        let temp = TempDirectory()
+        var configuration = StoreConfiguration()
+        configuration.maxPageCount = 40
+        configuration.retryDelayNanoseconds = 10_000_000
+        let h = try StoreHarness(temp.data, configuration: configuration)
+        var seq: UInt64 = 0
+        while h.store.health == .ok && seq < 200 {
+            seq += 1
+            h.store.appendEvent(group: "g", seq: seq, bytes: [UInt8](repeating: 1, count: 2_000))
+            h.store.flush()
+            usleep(1_000)
+        }
+        h.run { h.store.health != .ok }
+        #expect(h.store.health == .failing(.diskFull(path: temp.data + "/circle.db")))
+        var readError: StoreError?
+        h.store.listRooms { result in if case let .failure(error) = result { readError = error } }
+        h.run { readError != nil }
+        #expect(readError == .diskFull(path: temp.data + "/circle.db"))
         h.store.close()
+        let stats = h.store.stats
+        #expect(stats.writesAbandoned > 0)
+        #expect(stats.writesCommitted + stats.writesAbandoned + 1 == stats.writesQueued)
     }
 
     /// What was acknowledged as durable is there after the writer is killed with SIGKILL.
