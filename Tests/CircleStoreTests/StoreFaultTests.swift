@@ -82,6 +82,20 @@ import Testing
         #expect(tool.status == 3 && tool.stdout.contains("is corrupt"))
     }
 
+    @Test func aFileInTheWayOrANewerSchemaRefusesToStart() throws {
+        let temp = TempDirectory()
+        #expect(FileManager.default.createFile(atPath: temp.data, contents: Data("not a directory".utf8)))
+        #expect(throws: StoreError.directoryUnusable(path: temp.data, errno: ENOTDIR)) {
+            try SQLiteStore(directory: temp.data, wake: {})
+        }
+        let newer = temp.path + "/newer"
+        try SQLiteStore(directory: newer, wake: {}).close()
+        #expect(try runProcess(["sqlite3", newer + "/circle.db", "PRAGMA user_version=99"]).status == 0)
+        #expect(throws: StoreError.incompatibleSchema(found: 99, expected: 1)) {
+            try SQLiteStore(directory: newer, wake: {})
+        }
+    }
+
     /// A full disk: the batch fails with `.diskFull`, health says so, the writes are kept (not lost) and retried,
     /// and once there is room again they are committed and health is ok.
     @Test func aFullDiskFailsTheWritesVisiblyAndTheyGoThroughOnceThereIsRoom() throws {
