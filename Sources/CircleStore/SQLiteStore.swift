@@ -157,8 +157,9 @@ public final class SQLiteStore: GroupStore {
 
     public func flush() {
         guard !pending.isEmpty, !closed else { return }
-        writer.submit(pending, bytes: pendingBytes)
-        pending.removeAll(keepingCapacity: true)
+        var batch: [QueuedOperation] = []
+        swap(&batch, &pending)
+        writer.submit(batch, bytes: pendingBytes)
         pendingBytes = 0
     }
 

@@ -71,7 +71,8 @@ final class WriterThread: @unchecked Sendable {  // its mutable state is guarded
         inFlight.add(batch.count, ordering: .relaxed)
         inFlightBytes.add(bytes, ordering: .relaxed)
         pthread_mutex_lock(mutex)
-        incoming.append(contentsOf: batch)
+        // O(1) under the lock when the writer has taken the last batch (the usual case).
+        if incoming.isEmpty { incoming = batch } else { incoming.append(contentsOf: batch) }
         pthread_cond_signal(work)
         pthread_mutex_unlock(mutex)
     }
@@ -128,10 +129,11 @@ final class WriterThread: @unchecked Sendable {  // its mutable state is guarded
                 pthread_mutex_unlock(mutex)
                 return
             }
-            let batch = retry + incoming
-            incoming = []
+            var taken: [QueuedOperation] = []
+            swap(&taken, &incoming)  // O(1): the loop never waits behind a copy
             busy = true
             pthread_mutex_unlock(mutex)
+            let batch = retry.isEmpty ? taken : retry + taken
 
             let outcome = commit(batch)
             pthread_mutex_lock(mutex)

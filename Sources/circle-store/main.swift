@@ -73,17 +73,26 @@ func bench(_ arguments: [String]) {
     let start = monotonicSeconds()
     let cpuStart = cpuSeconds()
     var snapshots = 0
+    let names = (0..<rooms).map { "room-\($0)" }
+    // Time spent in the store's calls on this ("loop") thread, and the longest flush: the loop's cost.
+    var loopSeconds = 0.0, longestFlush = 0.0
     for n in 0..<events {
         let room = n % rooms
         seqs[room] += 1
+        let before = monotonicSeconds()
         if seqs[room] % UInt64(snapshotEvery) == 0 {
-            store.putSnapshot(RoomSnapshot(group: "room-\(room)", seq: seqs[room], epoch: 1, bytes: snapshotBody))
+            store.putSnapshot(RoomSnapshot(group: names[room], seq: seqs[room], epoch: 1, bytes: snapshotBody))
             snapshots += 1
-        } else if !store.appendEvent(group: "room-\(room)", seq: seqs[room], bytes: body) {
+        } else if !store.appendEvent(group: names[room], seq: seqs[room], bytes: body) {
             fail("refused at \(n): queue full")
         }
-        if n % perTurn == perTurn - 1 {
-            store.flush()
+        let turnEnds = n % perTurn == perTurn - 1
+        let flushStart = monotonicSeconds()
+        if turnEnds { store.flush() }
+        let after = monotonicSeconds()
+        loopSeconds += after - before
+        if turnEnds {
+            longestFlush = max(longestFlush, after - flushStart)
             // Keep under the queue's bound: the sustained rate is the writer's, not the queue's size.
             while store.stats.queuedWrites > 20_000 { usleep(500) }
             // Paced: the turns of a loop that writes `rate` events a second.
@@ -104,7 +113,8 @@ func bench(_ arguments: [String]) {
     say("""
         {"events": \(events), "rooms": \(rooms), "event_bytes": \(body.count), "per_turn": \(perTurn), \
         "snapshots": \(snapshots), "seconds": \(elapsed), "writes_per_s": \(Int(Double(events) / elapsed)), \
-        "transactions": \(stats.transactions), "cpu_s": \(cpu), "disk_bytes": \(bytes), "disk_bytes_per_event": \(perEvent)}
+        "transactions": \(stats.transactions), "cpu_s": \(cpu), \
+        "loop_ns_per_write": \(Int(loopSeconds / Double(events) * 1e9)), "longest_flush_us": \(Int(longestFlush * 1e6)), "disk_bytes": \(bytes), "disk_bytes_per_event": \(perEvent)}
         """)
 }
 
