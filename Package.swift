@@ -26,6 +26,7 @@ let package = Package(
         .systemLibrary(name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         // Crypto helpers: SHA-1, HMAC-SHA256, random bytes (OpenSSL), base64.
         .target(name: "CircleCrypto", dependencies: ["COpenSSL"], swiftSettings: strict),
@@ -66,6 +67,10 @@ let package = Package(
             "CircleLoop", "CircleHTTP", "CircleWebSocket", "CircleJSON", "CircleAuth", "CircleProtocol", "CircleRoom",
             "CircleTLS",
         ], swiftSettings: strict),
+        // The store: rooms' snapshots and events, sessions and attendance; SQLite written by one thread.
+        .target(name: "CircleStore", dependencies: ["CSQLite"], swiftSettings: strict),
+        // The store's benchmark, and the child process its tests kill.
+        .executableTarget(name: "circle-store", dependencies: ["CircleStore"], swiftSettings: strict),
         .executableTarget(name: "circle", dependencies: [
             "CircleServer", "CircleRooms", "CircleAuth", "CircleRoom", "CircleLoad", "CircleCrypto",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -93,6 +98,9 @@ let package = Package(
         ], swiftSettings: strict),
         .testTarget(name: "CircleWebhooksTests", dependencies: ["CircleWebhooks", "CircleCrypto", "CircleJSON",
                                                                 "CircleTestSupport"], swiftSettings: strict),
+        .testTarget(name: "CircleStoreTests", dependencies: [
+            "CircleStore", "CircleLoop", "circle-store", "CircleTestSupport",
+        ], swiftSettings: strict),
         .testTarget(name: "CircleRoomTests", dependencies: ["CircleRoom", "CircleTestSupport"], swiftSettings: strict),
         .testTarget(name: "CircleProtocolTests", dependencies: ["CircleProtocol", "CircleRoom", "CircleJSON", "CircleTestSupport"], swiftSettings: strict),
         .testTarget(name: "CircleServerTests", dependencies: [

@@ -1,0 +1,247 @@
+/// One queued operation, made on the loop thread and carried out on the writer thread.
+enum StoreOperation: Sendable {
+    case event(group: String, seq: UInt64, bytes: [UInt8])
+    case snapshot(RoomSnapshot)
+    case safety(group: String, SafetyState)
+    case dropRoom(group: String)
+    case openSession(group: String, openedAt: Int64)
+    case closeSession(group: String, number: Int, closedAt: Int64)
+    case attendance(AttendanceRecord)
+    case deleteRecords(before: Int64)
+    case erase(group: String, sub: String)
+    case loadRoom(group: String)
+    case listRooms
+    case sessions(group: String)
+    case attendanceQuery(group: String, sub: String?)
+
+    /// Payload bytes, for the queue's byte bound and the bytes-committed counter.
+    var payloadBytes: Int {
+        switch self {
+        case let .event(_, _, bytes): bytes.count
+        case let .snapshot(snapshot): snapshot.bytes.count
+        default: 0
+        }
+    }
+}
+
+/// What an operation gives back to its completion.
+enum StoreReply: Sendable {
+    case done
+    case failed(StoreError)
+    case room(RestoredRoom?)
+    case rooms([String])
+    case number(Int)
+    case sessions([SessionRecord])
+    case attendance([AttendanceRecord])
+}
+
+/// The SQLite schema and the SQL for each operation. Runs on the writer thread only.
+final class SQLiteBackend {
+    static let schemaVersion = 1
+    let database: SQLiteDatabase
+
+    init(database: SQLiteDatabase) { self.database = database }
+
+    /// WAL, normal sync, the schema. Throws the typed error for a corrupt, read-only or newer database.
+    func prepare() throws(StoreError) {
+        // A file that is not a database fails here ("file is not a database").
+        let mode = try database.scalar("PRAGMA journal_mode=WAL")
+        guard mode?.lowercased() == "wal" else {
+            throw .io(path: database.path, code: 0, message: "journal_mode is \(mode ?? "?"), not wal")
+        }
+        // The WAL is cut back to 16 MiB after a checkpoint instead of staying at its largest.
+        try database.execute("""
+            PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF; PRAGMA busy_timeout=0;
+            PRAGMA journal_size_limit=16777216
+            """)
+        let version = Int(try database.scalar("PRAGMA user_version") ?? "0") ?? 0
+        guard version <= Self.schemaVersion else {
+            throw .incompatibleSchema(found: version, expected: Self.schemaVersion)
+        }
+        // A damaged page of the schema shows up here; a damaged data page shows up on the write that meets it.
+        let check = try database.scalar("PRAGMA quick_check(1)")
+        guard check == "ok" else { throw .corrupt(path: database.path, detail: check ?? "quick_check failed") }
+        guard version < Self.schemaVersion else { return }
+        try database.execute("BEGIN IMMEDIATE;" + Self.schema + "PRAGMA user_version=\(Self.schemaVersion); COMMIT;")
+    }
+
+    static let schema = """
+        CREATE TABLE IF NOT EXISTS room_snapshots(group_id TEXT PRIMARY KEY, seq INTEGER NOT NULL,
+            epoch INTEGER NOT NULL, body BLOB NOT NULL) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS room_events(group_id TEXT NOT NULL, seq INTEGER NOT NULL, body BLOB NOT NULL,
+            PRIMARY KEY(group_id, seq)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS room_safety(group_id TEXT PRIMARY KEY, locked INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS room_removed(group_id TEXT NOT NULL, sub TEXT NOT NULL,
+            PRIMARY KEY(group_id, sub)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS group_counters(group_id TEXT PRIMARY KEY, last_session INTEGER NOT NULL)
+            WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS sessions(group_id TEXT NOT NULL, number INTEGER NOT NULL,
+            opened_at INTEGER NOT NULL, closed_at INTEGER, PRIMARY KEY(group_id, number)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS attendance(group_id TEXT NOT NULL, session INTEGER NOT NULL, sub TEXT NOT NULL,
+            name TEXT NOT NULL, role TEXT NOT NULL, first_join INTEGER NOT NULL, last_leave INTEGER,
+            connected_ms INTEGER NOT NULL, drops INTEGER NOT NULL, resumes INTEGER NOT NULL, turns INTEGER NOT NULL,
+            passes INTEGER NOT NULL, spoken_ms INTEGER NOT NULL, hands_raised INTEGER NOT NULL,
+            private_sent INTEGER NOT NULL, PRIMARY KEY(group_id, session, sub)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS attendance_by_sub ON attendance(group_id, sub);
+        """
+
+    /// Carries out one operation inside the caller's transaction.
+    func apply(_ operation: StoreOperation) throws(StoreError) -> StoreReply {
+        switch operation {
+        case let .event(group, seq, bytes):
+            let s = try database.prepare("INSERT OR REPLACE INTO room_events(group_id, seq, body) VALUES(?,?,?)")
+            s.bind(1, group); s.bind(2, seq); s.bind(3, bytes)
+            try s.run()
+        case let .snapshot(snapshot):
+            let s = try database.prepare(
+                "INSERT OR REPLACE INTO room_snapshots(group_id, seq, epoch, body) VALUES(?,?,?,?)")
+            s.bind(1, snapshot.group); s.bind(2, snapshot.seq); s.bind(3, snapshot.epoch); s.bind(4, snapshot.bytes)
+            try s.run()
+            let d = try database.prepare("DELETE FROM room_events WHERE group_id = ? AND seq <= ?")
+            d.bind(1, snapshot.group); d.bind(2, snapshot.seq)
+            try d.run()
+        case let .safety(group, safety):
+            let s = try database.prepare("INSERT OR REPLACE INTO room_safety(group_id, locked) VALUES(?,?)")
+            s.bind(1, group); s.bind(2, safety.locked ? 1 : 0)
+            try s.run()
+            let d = try database.prepare("DELETE FROM room_removed WHERE group_id = ?")
+            d.bind(1, group)
+            try d.run()
+            let r = try database.prepare("INSERT OR IGNORE INTO room_removed(group_id, sub) VALUES(?,?)")
+            for sub in safety.removed {
+                r.bind(1, group); r.bind(2, sub)
+                try r.run()
+            }
+        case let .dropRoom(group):
+            for table in ["room_snapshots", "room_events", "room_safety", "room_removed"] {
+                let d = try database.prepare("DELETE FROM \(table) WHERE group_id = ?")
+                d.bind(1, group)
+                try d.run()
+            }
+        case let .openSession(group, openedAt):
+            let c = try database.prepare(
+                "UPDATE sessions SET closed_at = ? WHERE group_id = ? AND closed_at IS NULL")
+            c.bind(1, openedAt); c.bind(2, group)
+            try c.run()
+            // The counter outlives retention: numbers never restart, even when every old session was deleted.
+            let n = try database.prepare("""
+                INSERT INTO group_counters(group_id, last_session) VALUES(?, 1)
+                ON CONFLICT(group_id) DO UPDATE SET last_session = last_session + 1 RETURNING last_session
+                """)
+            n.bind(1, group)
+            guard try n.step() else { return .failed(.io(path: database.path, code: 0, message: "no number")) }
+            let number = n.int(0)
+            n.reset()
+            let s = try database.prepare("INSERT INTO sessions(group_id, number, opened_at) VALUES(?,?,?)")
+            s.bind(1, group); s.bind(2, number); s.bind(3, openedAt)
+            try s.run()
+            return .number(number)
+        case let .closeSession(group, number, closedAt):
+            let s = try database.prepare("UPDATE sessions SET closed_at = ? WHERE group_id = ? AND number = ?")
+            s.bind(1, closedAt); s.bind(2, group); s.bind(3, number)
+            try s.run()
+        case let .attendance(record):
+            let s = try database.prepare("""
+                INSERT OR REPLACE INTO attendance(group_id, session, sub, name, role, first_join, last_leave,
+                    connected_ms, drops, resumes, turns, passes, spoken_ms, hands_raised, private_sent)
+                VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                """)
+            s.bind(1, record.group); s.bind(2, record.session); s.bind(3, record.sub); s.bind(4, record.name)
+            s.bind(5, record.role); s.bind(6, record.firstJoin); s.bind(7, record.lastLeave)
+            s.bind(8, record.connectedMs); s.bind(9, record.drops); s.bind(10, record.resumes)
+            s.bind(11, record.turns); s.bind(12, record.passes); s.bind(13, record.spokenMs)
+            s.bind(14, record.handsRaised); s.bind(15, record.privateSent)
+            try s.run()
+        case let .deleteRecords(cutoff):
+            let a = try database.prepare("""
+                DELETE FROM attendance WHERE (group_id, session) IN (SELECT group_id, number FROM sessions
+                    WHERE COALESCE(closed_at, opened_at) < ?)
+                """)
+            a.bind(1, cutoff)
+            try a.run()
+            let s = try database.prepare("DELETE FROM sessions WHERE COALESCE(closed_at, opened_at) < ?")
+            s.bind(1, cutoff)
+            try s.run()
+            return .number(database.changes)
+        case let .erase(group, sub):
+            let s = try database.prepare("DELETE FROM attendance WHERE group_id = ? AND sub = ?")
+            s.bind(1, group); s.bind(2, sub)
+            try s.run()
+            return .number(database.changes)
+        case let .loadRoom(group):
+            return .room(try loadRoom(group))
+        case .listRooms:
+            let s = try database.prepare("""
+                SELECT group_id FROM room_snapshots UNION SELECT group_id FROM room_events
+                UNION SELECT group_id FROM room_safety ORDER BY 1
+                """)
+            defer { s.reset() }
+            var groups: [String] = []
+            while try s.step() { groups.append(s.text(0)) }
+            return .rooms(groups)
+        case let .sessions(group):
+            let s = try database.prepare(
+                "SELECT number, opened_at, closed_at FROM sessions WHERE group_id = ? ORDER BY number")
+            s.bind(1, group)
+            defer { s.reset() }
+            var sessions: [SessionRecord] = []
+            while try s.step() {
+                sessions.append(SessionRecord(group: group, number: s.int(0), openedAt: s.int64(1),
+                                              closedAt: s.optionalInt64(2)))
+            }
+            return .sessions(sessions)
+        case let .attendanceQuery(group, sub):
+            return .attendance(try attendance(group: group, sub: sub))
+        }
+        return .done
+    }
+
+    private func loadRoom(_ group: String) throws(StoreError) -> RestoredRoom? {
+        let s = try database.prepare("SELECT seq, epoch, body FROM room_snapshots WHERE group_id = ?")
+        s.bind(1, group)
+        var snapshot: RoomSnapshot?
+        if try s.step() {
+            snapshot = RoomSnapshot(group: group, seq: s.uint64(0), epoch: s.uint64(1), bytes: s.blob(2))
+        }
+        s.reset()
+        let e = try database.prepare("SELECT seq, body FROM room_events WHERE group_id = ? AND seq > ? ORDER BY seq")
+        e.bind(1, group); e.bind(2, snapshot?.seq ?? 0)
+        var events: [StoredEvent] = []
+        while try e.step() { events.append(StoredEvent(seq: e.uint64(0), bytes: e.blob(1))) }
+        e.reset()
+        let l = try database.prepare("SELECT locked FROM room_safety WHERE group_id = ?")
+        l.bind(1, group)
+        let hasSafety = try l.step()
+        let locked = hasSafety && l.int(0) != 0
+        l.reset()
+        let r = try database.prepare("SELECT sub FROM room_removed WHERE group_id = ? ORDER BY sub")
+        r.bind(1, group)
+        var removed: [String] = []
+        while try r.step() { removed.append(r.text(0)) }
+        r.reset()
+        guard snapshot != nil || !events.isEmpty || hasSafety else { return nil }
+        return RestoredRoom(group: group, snapshot: snapshot, events: events,
+                            safety: SafetyState(locked: locked, removed: removed))
+    }
+
+    private func attendance(group: String, sub: String?) throws(StoreError) -> [AttendanceRecord] {
+        let columns = """
+            SELECT session, sub, name, role, first_join, last_leave, connected_ms, drops, resumes, turns, passes,
+                spoken_ms, hands_raised, private_sent FROM attendance WHERE group_id = ?
+            """
+        let order = sub == nil ? " ORDER BY session, sub" : " AND sub = ? ORDER BY session"
+        let s = try database.prepare(columns + order)
+        s.bind(1, group)
+        if let sub { s.bind(2, sub) }
+        defer { s.reset() }
+        var records: [AttendanceRecord] = []
+        while try s.step() {
+            records.append(AttendanceRecord(
+                group: group, session: s.int(0), sub: s.text(1), name: s.text(2), role: s.text(3),
+                firstJoin: s.int64(4), lastLeave: s.optionalInt64(5), connectedMs: s.int64(6), drops: s.int(7),
+                resumes: s.int(8), turns: s.int(9), passes: s.int(10), spokenMs: s.int64(11),
+                handsRaised: s.int(12), privateSent: s.int(13)))
+        }
+        return records
+    }
+}
