@@ -70,6 +70,8 @@ let package = Package(
         // The store: rooms' snapshots and events, sessions and attendance; SQLite written by one thread.
         .target(name: "CircleStore", dependencies: ["CSQLite"], swiftSettings: strict),
         // The store's benchmark, and the child process its tests kill.
+        // Attendance records over HTTP: the report (JSON, CSV), who may read it, the operator's credential.
+        .target(name: "CircleRecords", dependencies: ["CircleStore", "CircleJSON", "CircleCrypto"], swiftSettings: strict),
         .executableTarget(name: "circle-store", dependencies: ["CircleStore"], swiftSettings: strict),
         .executableTarget(name: "circle", dependencies: [
             "CircleServer", "CircleRooms", "CircleAuth", "CircleRoom", "CircleLoad", "CircleCrypto",
@@ -98,6 +100,8 @@ let package = Package(
         ], swiftSettings: strict),
         .testTarget(name: "CircleWebhooksTests", dependencies: ["CircleWebhooks", "CircleCrypto", "CircleJSON",
                                                                 "CircleTestSupport"], swiftSettings: strict),
+        .testTarget(name: "CircleRecordsTests", dependencies: ["CircleRecords", "CircleStore", "CircleJSON"],
+                    swiftSettings: strict),
         .testTarget(name: "CircleStoreTests", dependencies: [
             "CircleStore", "CircleLoop", "circle-store", "CircleTestSupport",
         ], swiftSettings: strict),
