@@ -37,6 +37,12 @@ public struct ServeSettings: Sendable, Equatable {
     /// The largest WebSocket message (and frame) a room client may send, in KiB; larger closes with 1009.
     /// At most 128: the protocol decoder's own cap.
     public var maxMessageKiB = 128
+    /// Who opens a group's session by joining: `facilitators` or `anyone` (peer-led groups).
+    public var sessionOpeners = "facilitators"
+    /// Where session and attendance webhooks are POSTed (none when nil).
+    public var webhookURL: String?
+    /// The webhook signing key: `whsec_` and base64 (Standard Webhooks).
+    public var webhookSecretFile: String?
     public var drainSeconds = 5.0
     public var metricsPort: Int?
     public var metricsHosts = ["127.0.0.1"]

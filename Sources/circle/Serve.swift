@@ -2,6 +2,7 @@ import ArgumentParser
 import CircleLoop
 import CircleRooms
 import CircleServer
+import CircleWebhooks
 import Glibc
 import Logging
 import Metrics
@@ -67,6 +68,15 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Largest WebSocket message a room client may send, in KiB (16…128; default 128).")
     var maxMessageKib: Int?
 
+    @Option(name: .long, help: "Who opens a group's session by joining: facilitators or anyone. Default: facilitators.")
+    var sessionOpeners: String?
+
+    @Option(name: .long, help: "POST session and attendance webhooks here (http:// or https://).")
+    var webhookUrl: String?
+
+    @Option(name: .long, help: "Webhook signing key file: whsec_ and base64, 24 bytes or more (Standard Webhooks).")
+    var webhookSecretFile: String?
+
     @Option(name: .long, help: "Seconds a graceful shutdown waits for clients to close. Default: 5.")
     var drainSeconds: Double?
 
@@ -111,6 +121,9 @@ struct Serve: ParsableCommand {
         set("message-rate", messageRate)
         set("max-token-ttl", maxTokenTtl)
         set("max-message-kib", maxMessageKib)
+        set("session-openers", sessionOpeners)
+        set("webhook-url", webhookUrl)
+        set("webhook-secret-file", webhookSecretFile)
         set("drain-seconds", drainSeconds)
         set("tls-cert", tlsCert)
         set("tls-key", tlsKey)
@@ -155,6 +168,7 @@ struct Serve: ParsableCommand {
                                                       microsecondTimers: [RoomMetrics.eventLatencyLabel])
         MetricsSystem.bootstrap(factory)
         let logger = Logger(label: "circle")
+        let webhooks = try startWebhooks(settings, logger: logger)
         let loop = try EventLoop()
         var configuration = settings.serverConfiguration
         if configuration.webRoot == nil && isDirectory("Web") { configuration.webRoot = "Web" }
@@ -168,6 +182,7 @@ struct Serve: ParsableCommand {
         if let secret {
             let service = RoomService(server: server, configuration: settings.roomServiceConfiguration(secret: secret))
             service.metrics = RoomMetrics(factory: factory)
+            service.webhooks = webhooks
             server.application = service
             rooms = service
         } else {
@@ -182,8 +197,50 @@ struct Serve: ParsableCommand {
         }
         loop.run()
         withExtendedLifetime(rooms) {}
+        webhooks?.stop(drainingFor: settings.drainSeconds)
         let rc = loop.close()
         if rc != 0 { logger.error("loop closed with handles left", metadata: ["rc": "\(rc)"]) }
+    }
+
+    /// The webhook sender `--webhook-url` asks for, started; nil without one. A missing or malformed key stops here.
+    private func startWebhooks(_ settings: ServeSettings, logger: Logger) throws -> WebhookSender? {
+        guard let url = settings.webhookURL else { return nil }
+        let key = try webhookKey(settings)
+        let counter = { (outcome: String) in Counter(label: "circle_webhooks_total", dimensions: [("outcome", outcome)]) }
+        let delivered = counter("delivered"), retried = counter("retried"), failed = counter("failed"),
+            dropped = counter("dropped")
+        let sender = WebhookSender(WebhookSender.Configuration(url: url, key: key)) { outcome in
+            switch outcome {
+            case .delivered: delivered.increment()
+            case .retrying(let kind, let attempts, let reason):
+                retried.increment()
+                logger.warning("webhook retrying", metadata: ["type": "\(kind.rawValue)", "attempts": "\(attempts)",
+                                                             "reason": "\(reason)"])
+            case .failed(let kind, let attempts, let reason):
+                failed.increment()
+                logger.error("webhook not delivered", metadata: ["type": "\(kind.rawValue)",
+                                                                 "attempts": "\(attempts)", "reason": "\(reason)"])
+            case .dropped(let kind):
+                dropped.increment()
+                logger.error("webhook dropped, queue full", metadata: ["type": "\(kind.rawValue)"])
+            }
+        }
+        sender.start()
+        logger.info("webhooks on")
+        return sender
+    }
+
+    private func webhookKey(_ settings: ServeSettings) throws -> WebhookSigningKey {
+        guard let path = settings.webhookSecretFile else {
+            printError("circle: webhook_url needs webhook_secret_file (whsec_ and base64)")
+            throw ExitCode.failure
+        }
+        guard let bytes = Secret.readFile(path), let key = WebhookSigningKey(text: String(decoding: bytes, as: UTF8.self))
+        else {
+            printError("circle: \(path): not a webhook key (whsec_ and base64 of 24 bytes or more)")
+            throw ExitCode.failure
+        }
+        return key
     }
 
     /// `--check-config`: everything `serve` would load, loaded (the TLS files too), but nothing bound.
@@ -196,6 +253,7 @@ struct Serve: ParsableCommand {
                 throw ExitCode.failure
             }
         }
+        if settings.webhookURL != nil { _ = try webhookKey(settings) }
         print(settings.described, terminator: "")
         print("configuration ok")
     }
