@@ -20,4 +20,12 @@ public struct OperatorCredential: Sendable {
         let p = Array(presented.utf8)
         return p.count == secret.count && Crypto.constantTimeEqual(p, secret)
     }
+
+    /// What the erasure log line carries instead of the sub: 16 hex digits of HMAC-SHA256(secret, group NUL sub).
+    /// Whoever holds the secret and knows the sub can match it; the log alone names nobody.
+    public func tag(group: String, sub: String) -> String {
+        let mac = Crypto.hmacSHA256(key: secret, data: Array(group.utf8) + [0] + Array(sub.utf8))
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: mac.prefix(8).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
+    }
 }
