@@ -91,7 +91,7 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Directory of the store (SQLite: attendance records). Default: none (no records).")
     var dataDir: String?
 
-    @Option(name: .long, help: "Days attendance records are kept, 1…36500. Default: 365.")
+    @Option(name: .long, help: "Days records are kept (1…36500). Default: 365.")
     var recordsDays: Int?
 
     @Option(name: .long, help: "File holding the operator secret (32+ bytes) that may erase a person's records.")
