@@ -9,9 +9,9 @@ public struct OperatorCredential: Sendable {
 
     /// The file's text without surrounding whitespace; nil when shorter than 32 bytes.
     public init?(fileText: String) {
-        let trimmed = fileText.utf8.drop { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
-        var bytes = Array(trimmed)
-        while let last = bytes.last, last == 0x20 || last == 0x09 || last == 0x0A || last == 0x0D { bytes.removeLast() }
+        let space: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+        var bytes = Array(fileText.utf8.drop(while: space))
+        while let last = bytes.last, space(last) { bytes.removeLast() }
         guard bytes.count >= Self.minimumByteCount else { return nil }
         secret = bytes
     }

@@ -174,7 +174,9 @@ public final class RecordsService: HTTPApplication {
         case .unknown:
             return Self.text(404, "Not Found")
         case .attendance(let group):
-            guard head.method == "GET" || head.method == "HEAD" else { return .methodNotAllowed(allowed: ["GET", "HEAD"]) }
+            guard head.method == "GET" || head.method == "HEAD" else {
+                return .methodNotAllowed(allowed: ["GET", "HEAD"])
+            }
             return attendance(head, group: group)
         case .participant(let group, let sub):
             guard head.method == "DELETE" else { return .methodNotAllowed(allowed: ["DELETE"]) }
