@@ -224,6 +224,12 @@ struct Serve: ParsableCommand {
                 throw ExitCode.failure
             }
         }
+        do {
+            _ = try ServeRecords.operatorCredential(settings)
+        } catch {
+            printError("circle: \(error)")
+            throw ExitCode.failure
+        }
         print(settings.described, terminator: "")
         print("configuration ok")
     }

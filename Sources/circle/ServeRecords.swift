@@ -32,16 +32,7 @@ final class ServeRecords {
         configuration.tokenSecret = tokenSecret
         configuration.maxTokenLifetimeSeconds = Int64(settings.maxTokenTTL)
         configuration.retentionDays = settings.recordsDays
-        if let path = settings.operatorSecretFile {
-            guard let bytes = Secret.readFile(path) else {
-                throw ValidationError("cannot read operator_secret_file \(path)")
-            }
-            guard let credential = OperatorCredential(fileText: String(decoding: bytes, as: UTF8.self)) else {
-                throw ValidationError("operator_secret_file \(path) must hold at least "
-                                      + "\(OperatorCredential.minimumByteCount) bytes")
-            }
-            configuration.operatorCredential = credential
-        }
+        configuration.operatorCredential = try operatorCredential(settings)
         var opened: SQLiteStore?
         let wakeup = AsyncWakeup(loop: server.loop) { opened?.drainCompletions() }
         let signaller = wakeup.signaller
@@ -66,6 +57,20 @@ final class ServeRecords {
         }
         service.startRetention()
         return records
+    }
+
+    /// The operator's credential from `operator_secret_file`; nil without one. Throws when the file is unreadable
+    /// or too short (also for `--check-config`).
+    static func operatorCredential(_ settings: ServeSettings) throws -> OperatorCredential? {
+        guard let path = settings.operatorSecretFile else { return nil }
+        guard let bytes = Secret.readFile(path) else {
+            throw ValidationError("cannot read operator_secret_file \(path)")
+        }
+        guard let credential = OperatorCredential(fileText: String(decoding: bytes, as: UTF8.self)) else {
+            throw ValidationError("operator_secret_file \(path) must hold at least "
+                                  + "\(OperatorCredential.minimumByteCount) bytes")
+        }
+        return credential
     }
 
     /// After the loop: commits what is queued and releases the directory.
