@@ -255,7 +255,7 @@ public final class RecordsService: HTTPApplication {
         }
         guard let presented = Self.bearer(head) else { return Self.unauthorized(error: nil) }
         guard credential.accepts(presented) else {
-            logger.warning("records erasure refused: wrong operator credential", metadata: ["group": "\(group)"])
+            logRefusedErasure(group: group)
             return Self.unauthorized(error: "wrong operator credential")
         }
         let participant = credential.tag(group: group, sub: sub)
@@ -277,6 +277,21 @@ public final class RecordsService: HTTPApplication {
                 }
             }
         }
+    }
+
+    /// Refused erasures are logged at most once a second; the ones in between are counted into the next line.
+    private var refusedErasures = (second: Int64(0), suppressed: 0)
+
+    private func logRefusedErasure(group: String) {
+        let second = clock() / 1000
+        guard second != refusedErasures.second else {
+            refusedErasures.suppressed += 1
+            return
+        }
+        logger.warning("records erasure refused: wrong operator credential", metadata: [
+            "group": "\(group)", "suppressed": "\(refusedErasures.suppressed)",
+        ])
+        refusedErasures = (second, 0)
     }
 
     // MARK: Answers

@@ -169,6 +169,11 @@ import Testing
         #expect(wrong.status == 401)
         #expect(wrong.header("WWW-Authenticate") != nil)
         #expect(h.request("DELETE", "/groups/g/participants/m-1").status == 401)
+        for _ in 0..<5 {
+            _ = h.request("DELETE", "/groups/g/participants/m-1", headers: ["Authorization": "Bearer wrong"])
+        }
+        #expect(h.logs.text.components(separatedBy: "records erasure refused").count - 1 <= 2,
+                "refusals are logged at most once a second")
         let joinToken = RecordsHarness.token(group: "g", sub: "f-1", role: .facilitator)
         #expect(h.request("DELETE", "/groups/g/participants/m-1",
                           headers: ["Authorization": "Bearer \(joinToken)"]).status == 401)
