@@ -72,10 +72,14 @@ let package = Package(
         .target(name: "CircleStore", dependencies: ["CSQLite"], swiftSettings: strict),
         // The store's benchmark, and the child process its tests kill.
         // Attendance records over HTTP: the report (JSON, CSV), who may read it, the operator's credential.
-        .target(name: "CircleRecords", dependencies: ["CircleStore", "CircleJSON", "CircleCrypto"], swiftSettings: strict),
+        .target(name: "CircleRecords", dependencies: [
+            "CircleStore", "CircleJSON", "CircleCrypto", "CircleAuth", "CircleHTTP", "CircleLoop", "CircleServer",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
         .executableTarget(name: "circle-store", dependencies: ["CircleStore"], swiftSettings: strict),
         .executableTarget(name: "circle", dependencies: [
             "CircleServer", "CircleRooms", "CircleWebhooks", "CircleAuth", "CircleRoom", "CircleLoad", "CircleCrypto",
+            "CircleRecords", "CircleStore", "CircleLoop",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -101,8 +105,10 @@ let package = Package(
         ], swiftSettings: strict),
         .testTarget(name: "CircleWebhooksTests", dependencies: ["CircleWebhooks", "CircleCrypto", "CircleJSON",
                                                                 "CircleTestSupport"], swiftSettings: strict),
-        .testTarget(name: "CircleRecordsTests", dependencies: ["CircleRecords", "CircleStore", "CircleJSON"],
-                    swiftSettings: strict),
+        .testTarget(name: "CircleRecordsTests", dependencies: [
+            "CircleRecords", "CircleStore", "CircleJSON", "CircleAuth", "CircleRoom", "CircleServer", "CircleLoop",
+            "CircleHTTP", "CircleTestSupport", .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
         .testTarget(name: "CircleStoreTests", dependencies: [
             "CircleStore", "CircleLoop", "circle-store", "CircleTestSupport",
         ], swiftSettings: strict),

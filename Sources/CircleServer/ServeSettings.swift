@@ -48,6 +48,12 @@ public struct ServeSettings: Sendable, Equatable {
     public var metricsHosts = ["127.0.0.1"]
     /// Folder of the web client served at `/`.
     public var webRoot: String?
+    /// The store's directory (SQLite); nil: no store, so no records are kept or served.
+    public var dataDir: String?
+    /// Days attendance records are kept (older ones are deleted daily).
+    public var recordsDays = 365
+    /// File holding the operator secret that may erase one person's records; nil: erasure is not served.
+    public var operatorSecretFile: String?
     /// Setting name → where its value came from (`--port`, `CIRCLE_PORT`, `circle.conf:3`); absent: the default.
     public var origins: [String: String] = [:]
 

@@ -68,6 +68,9 @@ struct SettingKey: Sendable {
         }, describe: { [String($0.drainSeconds)] }),
         optionalInt("metrics_port", \.metricsPort, 0...65535),
         list("metrics_host", \.metricsHosts),
+        path("data_dir", \.dataDir),
+        int("records_days", \.recordsDays, 1...36_500),
+        path("operator_secret_file", \.operatorSecretFile),
     ]
 
     private static func int(_ name: String, _ field: WritableKeyPath<ServeSettings, Int> & Sendable,

@@ -98,6 +98,15 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Folder of the web client served at / (default: ./Web when it exists).")
     var webRoot: String?
 
+    @Option(name: .long, help: "Directory of the store (SQLite: attendance records). Default: none (no records).")
+    var dataDir: String?
+
+    @Option(name: .long, help: "Days records are kept (1…36500). Default: 365.")
+    var recordsDays: Int?
+
+    @Option(name: .long, help: "File holding the operator secret (32+ bytes) that may erase a person's records.")
+    var operatorSecretFile: String?
+
     /// The flags given on the command line, as the highest settings layer.
     var flagLayer: SettingsLayer {
         var layer = SettingsLayer()
@@ -131,6 +140,9 @@ struct Serve: ParsableCommand {
         set("metrics-port", metricsPort)
         set("metrics-host", metricsHost)
         set("web-root", webRoot)
+        set("data-dir", dataDir)
+        set("records-days", recordsDays)
+        set("operator-secret-file", operatorSecretFile)
         return layer
     }
 
@@ -188,6 +200,21 @@ struct Serve: ParsableCommand {
         } else {
             logger.warning("no secret configured (--secret-file or CIRCLE_SECRET): /rooms is disabled")
         }
+        // Records (/groups/{id}/attendance, erasure, retention) over the store in --data-dir.
+        let records: ServeRecords?
+        do {
+            records = try ServeRecords.open(settings, tokenSecret: secret, server: server)
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            throw ExitCode.failure
+        }
+        rooms?.records = records?.store
+        var routes: HTTPApplications?  // the server holds its application weakly
+        if let records {
+            let routed: [HTTPApplication?] = [rooms, records.service]
+            routes = HTTPApplications(routed.compactMap { $0 })
+            server.application = routes
+        }
         do {
             try server.start()
             try server.installSignalHandlers()
@@ -197,7 +224,9 @@ struct Serve: ParsableCommand {
         }
         loop.run()
         withExtendedLifetime(rooms) {}
+        withExtendedLifetime(routes) {}
         webhooks?.stop(drainingFor: settings.drainSeconds)
+        records?.close()
         let rc = loop.close()
         if rc != 0 { logger.error("loop closed with handles left", metadata: ["rc": "\(rc)"]) }
     }
@@ -254,6 +283,12 @@ struct Serve: ParsableCommand {
             }
         }
         if settings.webhookURL != nil { _ = try webhookKey(settings) }
+        do {
+            _ = try ServeRecords.operatorCredential(settings)
+        } catch {
+            printError("circle: \(error)")
+            throw ExitCode.failure
+        }
         print(settings.described, terminator: "")
         print("configuration ok")
     }
