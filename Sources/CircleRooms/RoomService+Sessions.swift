@@ -160,6 +160,7 @@ extension RoomService {
         guard let number = hosted.attendance.session else { return }
         writeAttendance(hosted)
         records?.closeSession(group: hosted.room.id, number: number, closedAt: closedAt, completion: nil)
+        records?.flush()
         logger.info("session closed", metadata: ["room": "\(hosted.room.id)", "session": "\(number)"])
         guard let webhooks else { return }
         let rows = hosted.attendance.records(at: closedAt)
@@ -183,7 +184,8 @@ extension RoomService {
     }
 
     private func writeAttendance(_ hosted: HostedRoom) {
-        guard let records, let rows = hosted.attendance.takeChanged() else { return }
+        guard let records, let rows = hosted.attendance.takeChanged(), !rows.isEmpty else { return }
         for row in rows { records.putAttendance(row) }
+        records.flush()  // a join, a leave, a turn: rare enough for a batch of their own
     }
 }

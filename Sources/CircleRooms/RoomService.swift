@@ -36,7 +36,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     /// Scratch buffer for encoding frames, reused across broadcasts.
     private var frame: [UInt8] = []
     /// Where sessions are numbered and attendance is kept; nil keeps numbers in memory and no records.
-    public var records: RecordStore?
+    public var records: GroupStore?
     /// Where session and attendance webhooks go; nil sends none.
     public var webhooks: WebhookSender?
     /// Who waits for a group's session to open, and session numbers when there is no store.

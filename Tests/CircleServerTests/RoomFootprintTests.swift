@@ -18,7 +18,7 @@ import Testing
 
     @Test func aJoinedConnectionIsOneSmallAllocation() throws {
         let env = try roomServer()
-        let m = Participant(env, room: "footprint", sub: "m1", name: "Member", role: .member)
+        let m = Participant(env, room: "footprint", sub: "f1", name: "Facilitator", role: .facilitator)
         #expect(m.waitFor(type: "welcome") != nil)
         let connection = try #require(env.server.connections.first)
         // The small fields fill the padding after `phase`: a joined connection fits a 160-byte malloc chunk.
