@@ -53,30 +53,36 @@ let package = Package(
             "CircleServer", "CircleLoop", "CircleHTTP", "CircleWebSocket", "CircleAuth", "CircleProtocol", "CircleRoom",
             .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
         ], swiftSettings: strict),
+        // A WebSocket client on the loop (and the client side of TLS): for the load generator and the tests.
+        .target(name: "CircleClient", dependencies: ["CircleLoop", "CircleHTTP", "CircleWebSocket", "CircleTLS"],
+                swiftSettings: strict),
         // The load generator behind `circle load`: real group sessions from one process, on Circle's own loop and codec.
         .target(name: "CircleLoad", dependencies: [
-            "CircleLoop", "CircleHTTP", "CircleWebSocket", "CircleJSON", "CircleAuth", "CircleProtocol", "CircleRoom",
+            "CircleClient", "CircleLoop", "CircleWebSocket", "CircleJSON", "CircleAuth", "CircleProtocol", "CircleRoom",
             "CircleTLS",
         ], swiftSettings: strict),
         .executableTarget(name: "circle", dependencies: [
-            "CircleServer", "CircleRooms", "CircleAuth", "CircleLoad", "CircleCrypto",
+            "CircleServer", "CircleRooms", "CircleAuth", "CircleLoad", "CircleCrypto", "CircleLoop",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: strict),
 
         // What several test targets share: a seeded random generator, running a child process.
         .target(name: "CircleTestSupport", path: "Tests/CircleTestSupport", swiftSettings: strict),
         .testTarget(name: "CircleCodecTests", dependencies: ["CircleHTTP", "CircleWebSocket", "CircleCrypto", "CircleTestSupport"], swiftSettings: strict),
-        .testTarget(name: "CircleLoadTests", dependencies: ["CircleLoad", "CircleServer", "CircleRooms", "CircleLoop"],
-                    swiftSettings: strict),
+        .testTarget(name: "CircleLoadTests", dependencies: [
+            "CircleLoad", "CircleServer", "CircleRooms", "CircleLoop", "CircleJSON",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
         .testTarget(name: "CircleTLSTests", dependencies: ["CircleTLS", "CircleTestSupport"], swiftSettings: strict),
         .testTarget(name: "CircleAuthTests", dependencies: ["CircleAuth", "CircleJSON", "CircleCrypto", "CircleTestSupport"], swiftSettings: strict),
         .testTarget(name: "CircleRoomTests", dependencies: ["CircleRoom"], swiftSettings: strict),
-        .testTarget(name: "CircleProtocolTests", dependencies: ["CircleProtocol", "CircleRoom", "CircleJSON", "CircleTestSupport"], swiftSettings: strict),
+        .testTarget(name: "CircleProtocolTests", dependencies: ["CircleProtocol", "CircleRoom", "CircleJSON"], swiftSettings: strict),
         .testTarget(name: "CircleServerTests", dependencies: [
             "CircleServer", "CircleRooms", "CircleRoom", "CircleLoop", "CircleWebSocket", "CircleHTTP", "CircleAuth", "CircleJSON",
-            "CircleCrypto", "CircleTLS", "CircleLoad", "CircleTestSupport", .product(name: "Logging", package: "swift-log"),
+            "CircleCrypto", "CircleTLS", "CircleClient", "CircleTestSupport", .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: strict),
     ],
