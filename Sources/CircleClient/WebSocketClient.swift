@@ -45,7 +45,8 @@ public final class WebSocketClient: TCPConnectionDelegate {
         case idle, connecting, handshaking, open, plain, closed
     }
 
-    public unowned let delegate: WebSocketClientDelegate
+    /// Weak: a test may drop its client while the connection still closes.
+    public weak var delegate: WebSocketClientDelegate?
     public private(set) var stage = Stage.idle
     public private(set) var tcp: TCPConnection?
     /// False plays a peer that never answers pings or close frames.
@@ -62,14 +63,17 @@ public final class WebSocketClient: TCPConnectionDelegate {
 
     public var isOpen: Bool { stage == .open }
 
-    /// Opens a WebSocket to `path` (which may carry a query) on `host:port`.
+    /// Opens a WebSocket to `path` (which may carry a query) on `host:port`. The subprotocols offered in a
+    /// `Sec-WebSocket-Protocol` header among `extraHeaders` are the ones the server may choose.
     public func connect(loop: EventLoop, host: String, port: Int, path: String, extraHeaders: [HTTPHeader] = [],
                         filter: TransportFilter? = nil) {
         let key = WebSocketHandshake.makeKey()
         let request = WebSocketHandshake.clientRequest(host: "\(host):\(port)", path: path, key: key,
                                                        extraHeaders: extraHeaders)
+        let offered = extraHeaders.filter { $0.name.lowercased() == "sec-websocket-protocol" }
+            .flatMap { $0.value.split(separator: ",").map { String($0.trimmingSpaces) } }
         open(loop: loop, host: host, port: port, filter: filter, request: request,
-             handshake: WebSocketClientHandshake(key: key))
+             handshake: WebSocketClientHandshake(key: key, offeredSubprotocols: offered))
     }
 
     /// Opens a TCP connection and sends `request` as it is (empty: nothing); the answer comes as `response` bytes
@@ -87,7 +91,7 @@ public final class WebSocketClient: TCPConnectionDelegate {
             switch result {
             case .failure(let error):
                 stage = .closed
-                delegate.webSocketClient(self, didReport: .connectFailed(error))
+                report(.connectFailed(error))
             case .success(let tcp):
                 self.tcp = tcp
                 tcp.filter = filter
@@ -101,7 +105,7 @@ public final class WebSocketClient: TCPConnectionDelegate {
                 }
                 tcp.startReading()
                 if !request.isEmpty { tcp.write(request) }
-                delegate.webSocketClient(self, didReport: .connected)
+                report(.connected)
             }
         }
     }
@@ -135,6 +139,8 @@ public final class WebSocketClient: TCPConnectionDelegate {
     /// Closes TCP without a close frame (a network loss, or the end of the handshake).
     public func drop() { tcp?.close() }
 
+    private func report(_ event: Event) { delegate?.webSocketClient(self, didReport: event) }
+
     // MARK: TCPConnectionDelegate
 
     public func connection(_ connection: TCPConnection, didRead bytes: UnsafeRawBufferPointer) {
@@ -145,23 +151,23 @@ public final class WebSocketClient: TCPConnectionDelegate {
             self.handshake = handshake
             switch outcome {
             case .needMore:
-                delegate.webSocketClient(self, didReport: .response(bytes))
+                report(.response(bytes))
             case .failed(let error):
                 self.handshake = nil
                 stage = .plain
-                delegate.webSocketClient(self, didReport: .response(bytes))
+                report(.response(bytes))
                 if case .unexpectedStatus(let status) = error {
-                    delegate.webSocketClient(self, didReport: .status(status))
+                    report(.status(status))
                 } else {
-                    delegate.webSocketClient(self, didReport: .status(-1))
+                    report(.status(-1))
                 }
-                delegate.webSocketClient(self, didReport: .refused(error))
+                report(.refused(error))
             case .accepted(_, let consumed):
                 self.handshake = nil
                 stage = .open
-                delegate.webSocketClient(self, didReport: .response(UnsafeRawBufferPointer(rebasing: bytes[..<consumed])))
-                delegate.webSocketClient(self, didReport: .status(101))
-                delegate.webSocketClient(self, didReport: .opened)
+                report(.response(UnsafeRawBufferPointer(rebasing: bytes[..<consumed])))
+                report(.status(101))
+                report(.opened)
                 if consumed < bytes.count, stage == .open {
                     receive(UnsafeRawBufferPointer(rebasing: bytes[consumed...]))
                 }
@@ -169,17 +175,17 @@ public final class WebSocketClient: TCPConnectionDelegate {
         case .open:
             receive(bytes)
         case .plain:
-            delegate.webSocketClient(self, didReport: .response(bytes))
+            report(.response(bytes))
             if var parser = plainResponse {
                 switch parser.feed(bytes) {
                 case .needMore:
                     plainResponse = parser
                 case .failure:
                     plainResponse = nil
-                    delegate.webSocketClient(self, didReport: .status(-1))
+                    report(.status(-1))
                 case .complete(let head, _):
                     plainResponse = nil
-                    delegate.webSocketClient(self, didReport: .status(head.status))
+                    report(.status(head.status))
                 }
             }
         case .idle, .connecting, .closed:
@@ -194,15 +200,15 @@ public final class WebSocketClient: TCPConnectionDelegate {
         session.receive(bytes) { actions.append($0) }
         for action in actions {
             switch action {
-            case .text(let text): delegate.webSocketClient(self, didReport: .text(text))
-            case .binary(let data): delegate.webSocketClient(self, didReport: .binary(data))
+            case .text(let text): report(.text(text))
+            case .binary(let data): report(.binary(data))
             case .write(let w), .sendPong(let w): if answers { tcp?.write(w) }
-            case .ping: delegate.webSocketClient(self, didReport: .ping)
-            case .pong: delegate.webSocketClient(self, didReport: .pong)
+            case .ping: report(.ping)
+            case .pong: report(.pong)
             case .peerClosed(let code, let reason):
-                delegate.webSocketClient(self, didReport: .peerClosed(code: code, reason: reason))
-            case .failed(let code, _): delegate.webSocketClient(self, didReport: .protocolFailure(code: code))
-            case .closeConnection: delegate.webSocketClient(self, didReport: .closeCompleted)
+                report(.peerClosed(code: code, reason: reason))
+            case .failed(let code, _): report(.protocolFailure(code: code))
+            case .closeConnection: report(.closeCompleted)
             case .fragment: break
             }
         }
@@ -213,6 +219,15 @@ public final class WebSocketClient: TCPConnectionDelegate {
     public func connectionDidClose(_ connection: TCPConnection, error: LoopError?) {
         tcp = nil
         stage = .closed
-        delegate.webSocketClient(self, didReport: .closed(error))
+        report(.closed(error))
+    }
+}
+
+private extension Substring {
+    var trimmingSpaces: Substring {
+        var s = self
+        while s.first == " " { s.removeFirst() }
+        while s.last == " " { s.removeLast() }
+        return s
     }
 }
