@@ -145,8 +145,8 @@ final class LoadClient: WebSocketClientDelegate {
         default: break
         }
         let r = random.next()
-        let mask = (UInt8(truncatingIfNeeded: r), UInt8(truncatingIfNeeded: r >> 8), UInt8(truncatingIfNeeded: r >> 16),
-                    UInt8(truncatingIfNeeded: r >> 24))
+        let mask = (UInt8(truncatingIfNeeded: r), UInt8(truncatingIfNeeded: r >> 8),
+                    UInt8(truncatingIfNeeded: r >> 16), UInt8(truncatingIfNeeded: r >> 24))
         if socket.send(.text, message.encoded(now: now), maskKey: mask) { runner.countSent() }
     }
 

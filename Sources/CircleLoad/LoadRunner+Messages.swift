@@ -89,7 +89,8 @@ extension LoadRunner {
             let request = message.request
             // Races a real group meets too, not errors: a command to someone who just dropped (`reconnecting`), and
             // a `give_floor` sent from a view of the queue that emptied on the way (`not_found`).
-            if code == "reconnecting" || (code == "not_found" && request != nil && request == client.giveFloorRequest) {
+            let raced = code == "not_found" && request != nil && request == client.giveFloorRequest
+            if code == "reconnecting" || raced {
                 metrics.races[code, default: 0] += 1
             } else {
                 metrics.error(code)

@@ -88,7 +88,8 @@ extension LoadRunner {
         client.connectedPeers = []
         for record in snapshot["participants"]?.arrayValue ?? [] {
             guard let p = record["participant"]?.stringValue, p != client.participant,
-                  record["connection"]?.stringValue == "connected", let peer = sender(in: client.room, ArraySlice(p.utf8))
+                  record["connection"]?.stringValue == "connected",
+                  let peer = sender(in: client.room, ArraySlice(p.utf8))
             else { continue }
             client.connectedPeers.insert(peer.seat)
         }
@@ -107,13 +108,17 @@ extension LoadRunner {
     }
 
     func answer(_ peer: String, by client: LoadClient) {
-        guard let p = sender(in: client.room, ArraySlice(peer.utf8)), client.connectedPeers.contains(p.seat) else { return }
+        guard let p = sender(in: client.room, ArraySlice(peer.utf8)), client.connectedPeers.contains(p.seat) else {
+            return
+        }
         client.send(.probe(to: peer, .answer, answerSDP))
         sendCandidates(to: peer, by: client)
     }
 
     func sendCandidates(to peer: String, by client: LoadClient) {
-        guard let p = sender(in: client.room, ArraySlice(peer.utf8)), client.connectedPeers.contains(p.seat) else { return }
+        guard let p = sender(in: client.room, ArraySlice(peer.utf8)), client.connectedPeers.contains(p.seat) else {
+            return
+        }
         for n in 0..<configuration.iceCandidates {
             let candidate = "candidate:\(n + 1) 1 udp 2122260223 10.0.\(client.seat).\(n + 5) \(54400 + n) typ host"
                 + " generation 0 ufrag EsAw network-id 1"
@@ -213,7 +218,9 @@ extension LoadRunner {
         }
         // Sharing: keep the floor moving when it is free and someone connected waits.
         if f.phase == "sharing", f.floor == nil, f.stateRequest == 0,
-           f.queue.contains(where: { p in sender(in: room, ArraySlice(p.utf8)).map { f.connectedPeers.contains($0.seat) } ?? false }) {
+           f.queue.contains(where: { p in
+               sender(in: room, ArraySlice(p.utf8)).map { f.connectedPeers.contains($0.seat) } ?? false
+           }) {
             sendState(f, .giveFloor(to: nil))
             f.giveFloorRequest = f.stateRequest
         }

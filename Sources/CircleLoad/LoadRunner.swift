@@ -115,8 +115,8 @@ public final class LoadRunner {
             var members: [LoadClient] = []
             for seat in 0...c.members {
                 let sub = seat == 0 ? "f" : "m\(seat)"
-                let claims = TokenClaims(sub: sub, name: seat == 0 ? "Facilitator" : "Member \(seat)", room: roomID(room),
-                                         role: seat == 0 ? .facilitator : .member, exp: expiry)
+                let claims = TokenClaims(sub: sub, name: seat == 0 ? "Facilitator" : "Member \(seat)",
+                                         room: roomID(room), role: seat == 0 ? .facilitator : .member, exp: expiry)
                 let client = LoadClient(runner: self, index: clients.count, room: room, seat: seat,
                                         token: TokenMinter.mint(claims, secret: c.secret),
                                         pacer: Pacer(ratePerSecond: rate, burst: burst, now: now))
@@ -155,7 +155,8 @@ public final class LoadRunner {
     private func onTick() {
         let now = EventLoop.hrtime
         while joinCursor < joinOrder.count {
-            let due = startedAt + UInt64(Double(joinCursor) / Double(joinOrder.count) * configuration.rampSeconds * 1e9)
+            let share = Double(joinCursor) / Double(joinOrder.count)
+            let due = startedAt + UInt64(share * configuration.rampSeconds * 1e9)
             guard due <= now else { break }
             joinOrder[joinCursor].connect(since: nil)
             joinCursor += 1
@@ -288,6 +289,10 @@ public final class LoadRunner {
         if hadWelcome { connectedCount -= 1 }
         client.welcomed = false
         if client.closingOnPurpose || client.sessionEnded { return }
-        if hadWelcome { metrics.error("connection_lost") } else { connectFailed(client, code: "closed_before_welcome") }
+        if hadWelcome {
+            metrics.error("connection_lost")
+        } else {
+            connectFailed(client, code: "closed_before_welcome")
+        }
     }
 }

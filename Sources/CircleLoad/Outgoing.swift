@@ -29,7 +29,8 @@ struct Outgoing {
     static func probe(to: ParticipantID?, _ letter: Probe.Letter, _ members: [Probe.Member], request: Int = 0,
                       kind: Kind = .signal) -> Outgoing {
         let target = to.map { SignalTarget.participant($0) } ?? .everyone
-        return Outgoing(body: .probe(Probe(to: target, letter: letter, members: members)), request: request, kind: kind)
+        let probe = Probe(to: target, letter: letter, members: members)
+        return Outgoing(body: .probe(probe), request: request, kind: kind)
     }
 
     /// The text to send at `now`.

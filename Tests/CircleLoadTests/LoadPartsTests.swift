@@ -48,7 +48,8 @@ import Testing
             Issue.record("not a signal to m2: \(request)")
             return
         }
-        #expect(String(decoding: payload, as: UTF8.self) == #"{"t":1000000000000000042,"k":"o","sdp":"v=0\r\n","n":3}"#)
+        let text = String(decoding: payload, as: UTF8.self)
+        #expect(text == #"{"t":1000000000000000042,"k":"o","sdp":"v=0\r\n","n":3}"#)
         let relayed = try #require(try Self.relayed(m, at: 42))
         #expect(relayed.isType("signal"))
         #expect(relayed.from.map { String(decoding: $0, as: UTF8.self) } == "m1")
@@ -57,7 +58,8 @@ import Testing
 
     @Test func commandCarriesItsRequestID() throws {
         let m = Outgoing.command(.giveFloor(to: nil), request: 7)
-        #expect(try WireProtocol.decode(m.encoded(now: 0)).get() == ClientRequest(id: "c7", command: .giveFloor(to: nil)))
+        let decoded = try WireProtocol.decode(m.encoded(now: 0)).get()
+        #expect(decoded == ClientRequest(id: "c7", command: .giveFloor(to: nil)))
         let reaction = Outgoing.command(.reaction(.wave), request: 0)
         #expect(try WireProtocol.decode(reaction.encoded(now: 0)).get() == ClientRequest(command: .reaction(.wave)))
     }
@@ -191,7 +193,9 @@ import Testing
     }
 
     @Test func refusesWhatTheTreeParserRefuses() {
-        for text in [#"{"type":"x","type":"y"}"#, #"{"type":"x""#, "[1]", #"{"type":"x"} x"#, #"{"type":"\uD800"}"#, ""] {
+        let refused = [#"{"type":"x","type":"y"}"#, #"{"type":"x""#, "[1]", #"{"type":"x"} x"#,
+                       #"{"type":"\uD800"}"#, ""]
+        for text in refused {
             #expect(ServerMessage(Array(text.utf8)) == nil, "\(text)")
         }
         #expect(ServerMessage(Array(#"{"seq":1}"#.utf8))?.type == nil)
