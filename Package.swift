@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "CircleTLSTests", dependencies: ["CircleTLS", "CircleTestSupport"], swiftSettings: strict),
         .testTarget(name: "CircleAuthTests", dependencies: ["CircleAuth", "CircleJSON", "CircleCrypto", "CircleTestSupport"], swiftSettings: strict),
         .testTarget(name: "CircleRoomTests", dependencies: ["CircleRoom"], swiftSettings: strict),
-        .testTarget(name: "CircleProtocolTests", dependencies: ["CircleProtocol", "CircleRoom", "CircleJSON", "CircleTestSupport"], swiftSettings: strict),
+        .testTarget(name: "CircleProtocolTests", dependencies: ["CircleProtocol", "CircleRoom", "CircleJSON"], swiftSettings: strict),
         .testTarget(name: "CircleServerTests", dependencies: [
             "CircleServer", "CircleRooms", "CircleRoom", "CircleLoop", "CircleWebSocket", "CircleHTTP", "CircleAuth", "CircleJSON",
             "CircleCrypto", "CircleTLS", "CircleClient", "CircleTestSupport", .product(name: "Logging", package: "swift-log"),

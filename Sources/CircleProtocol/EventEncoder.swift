@@ -6,43 +6,15 @@ import CircleRoom
 enum EventEncoder {
     static func write(_ sequenced: SequencedEvent, into w: inout JSONWriter) {
         let event = sequenced.event
-        // The events every join and leave broadcasts are written in runs of constant text.
-        switch event {
-        case .participantJoined(let view):
-            return w.writeDirect(bound: 64 + fieldsBound(view)) { d in
-                d.raw(#"{"type":"participant_joined","seq":"#)
-                d.int(Int(clamping: sequenced.seq))
-                d.raw(",")
-                writeFields(of: view, into: &d)
-                d.raw("}")
-            }
-        case .roundChanged(let round):
-            return w.writeDirect(bound: 64 + roundBound(round)) { d in
-                d.raw(#"{"type":"round_changed","seq":"#)
-                d.int(Int(clamping: sequenced.seq))
-                d.raw(#","round":"#)
-                write(round, into: &d)
-                d.raw("}")
-            }
-        case .participantLeft(let id, let reason):
-            return w.writeDirect(bound: 96 + DirectJSONWriter.bound(id)) { d in
-                d.raw(#"{"type":"participant_left","seq":"#)
-                d.int(Int(clamping: sequenced.seq))
-                d.raw(#","participant":"#)
-                d.string(id)
-                d.raw(#","reason":"#)
-                d.wireName(reason.wireName)
-                d.raw("}")
-            }
-        default:
-            break
-        }
         w.beginObject()
         w.member("type", event.wireName)
         w.member("seq", sequenced.seq)
         switch event {
-        case .participantJoined, .participantLeft, .roundChanged:
-            break  // written above
+        case .participantJoined(let view):
+            writeFields(of: view, into: &w)
+        case .participantLeft(let id, let reason):
+            w.member("participant", id)
+            w.member("reason", reason.wireName)
         case .connectionChanged(let id, let state):
             w.member("participant", id)
             w.member("connection", state.wireName)
@@ -65,12 +37,15 @@ enum EventEncoder {
         case .turnEnded(let id, let reason):
             w.member("participant", id)
             w.member("reason", reason.wireName)
+        case .roundChanged(let round):
+            w.key("round")
+            write(round, into: &w)
         case .phaseChanged(let phase, let silence):
             w.member("phase", phase.wireName)
             w.member("silence_ms", milliseconds: silence)
         case .pacingChanged(let pacing):
             w.key("pacing")
-            w.writeDirect(bound: 96) { d in write(pacing, into: &d) }
+            write(pacing, into: &w)
         case .lockChanged(let locked):
             w.member("locked", locked)
         case .sessionEnded:
@@ -80,76 +55,52 @@ enum EventEncoder {
     }
 
     /// A participant record's members (in `participant_joined` and in a snapshot's `participants`).
-    static func writeFields(of view: ParticipantView, into d: inout DirectJSONWriter) {
-        d.raw(#""participant":"#)
-        d.string(view.id)
-        d.raw(#","name":"#)
-        d.string(view.name)
-        d.raw(#","role":"#)
-        d.wireName(view.role.rawValue)
-        d.raw(#","connection":"#)
-        d.wireName(view.connection.wireName)
-        d.raw(#","mic":"#)
-        d.bool(view.mic)
-        d.raw(#","camera":"#)
-        d.bool(view.camera)
-        d.raw(#","muted":"#)
-        d.bool(view.muted)
-    }
-
-    /// An upper bound of what ``writeFields(of:into:)`` writes (constant text: 86 bytes).
-    static func fieldsBound(_ view: ParticipantView) -> Int {
-        typealias D = DirectJSONWriter
-        return 112 + D.bound(view.id) + D.bound(view.name) + 2 * D.wireNameBound
+    static func writeFields(of view: ParticipantView, into w: inout JSONWriter) {
+        w.member("participant", view.id)
+        w.member("name", view.name)
+        w.member("role", view.role.rawValue)
+        w.member("connection", view.connection.wireName)
+        w.member("mic", view.mic)
+        w.member("camera", view.camera)
+        w.member("muted", view.muted)
     }
 
     /// `[{"participant":…,"status":…}, …]`
-    static func write(_ round: [RoundEntry], into d: inout DirectJSONWriter) {
-        d.raw("[")
-        var first = true
+    static func write(_ round: [RoundEntry], into w: inout JSONWriter) {
+        w.beginArray()
         for entry in round {
-            if first { first = false } else { d.raw(",") }
-            d.raw(#"{"participant":"#)
-            d.string(entry.participant)
-            d.raw(#","status":"#)
-            d.wireName(entry.status.wireName)
-            d.raw("}")
+            w.beginObject()
+            w.member("participant", entry.participant)
+            w.member("status", entry.status.wireName)
+            w.endObject()
         }
-        d.raw("]")
+        w.endArray()
     }
 
-    /// An upper bound of what ``write(_:into:)-([RoundEntry],_)`` writes.
-    static func roundBound(_ round: [RoundEntry]) -> Int {
-        var n = 2
-        for entry in round {
-            n += 40 + DirectJSONWriter.bound(entry.participant) + DirectJSONWriter.wireNameBound
-        }
-        return n
-    }
-
-    /// `{"turn_length_ms":…?,"nudge_before_ms":…,"auto_advance":…}` (at most 96 bytes).
-    static func write(_ pacing: Pacing, into d: inout DirectJSONWriter) {
-        d.raw("{")
-        if let turnLength = pacing.turnLength {
-            d.raw(#""turn_length_ms":"#)
-            d.milliseconds(turnLength)
-            d.raw(",")
-        }
-        d.raw(#""nudge_before_ms":"#)
-        d.milliseconds(pacing.nudgeBefore)
-        d.raw(#","auto_advance":"#)
-        d.bool(pacing.autoAdvance)
-        d.raw("}")
+    /// `{"turn_length_ms":…?,"nudge_before_ms":…,"auto_advance":…}`
+    static func write(_ pacing: Pacing, into w: inout JSONWriter) {
+        w.beginObject()
+        w.member("turn_length_ms", milliseconds: pacing.turnLength)
+        w.member("nudge_before_ms", milliseconds: pacing.nudgeBefore)
+        w.member("auto_advance", pacing.autoAdvance)
+        w.endObject()
     }
 
     static func estimatedSize(of event: RoomEvent) -> Int {
         switch event {
-        case .participantJoined(let view): 64 + fieldsBound(view)
-        case .participantLeft(let id, _): 96 + DirectJSONWriter.bound(id)
+        case .participantJoined(let view): 96 + fieldsSize(view)
         case .muteChanged(let ids, _): 64 + 40 * ids.count
         case .queueChanged(let queue, _): 80 + 40 * queue.count
-        case .roundChanged(let round): 64 + roundBound(round)
+        case .roundChanged(let round): 64 + roundSize(round)
         default: 128
         }
+    }
+
+    /// About the size of a participant record's members (constant text: 86 bytes).
+    static func fieldsSize(_ view: ParticipantView) -> Int { 128 + view.id.utf8.count + view.name.utf8.count }
+
+    /// About the size of a round.
+    static func roundSize(_ round: [RoundEntry]) -> Int {
+        round.reduce(2) { $0 + 48 + $1.participant.utf8.count }
     }
 }
