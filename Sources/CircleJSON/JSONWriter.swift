@@ -132,8 +132,8 @@ public struct JSONWriter: Sendable {
     }
 
     /// Whether a value or key written now must be preceded by a comma: the text so far is not empty and does not
-    /// end with `[`, `{` or `:`. (For writers that append to ``bytes`` themselves.)
-    public var needsSeparator: Bool {
+    /// end with `[`, `{` or `:`.
+    private var needsSeparator: Bool {
         guard let last = bytes.last else { return false }
         return last != Byte.openBracket && last != Byte.openBrace && last != Byte.colon
     }
