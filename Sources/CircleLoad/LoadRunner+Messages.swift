@@ -83,6 +83,8 @@ extension LoadRunner {
                 metrics.error("unparsable_message")
                 return
             }
+            // A member who reached the server before the room's facilitator waits; the full welcome follows.
+            if tree["state"]?.stringValue == "waiting_for_facilitator" { return }
             welcomed(tree, by: client, now: now)
         case "error":
             let code = message.code ?? "unknown"
