@@ -51,7 +51,7 @@ public final class WebSocketClient: TCPConnectionDelegate {
     public private(set) var tcp: TCPConnection?
     /// False plays a peer that never answers pings or close frames.
     public var answers = true
-    private var session = WebSocketSession(role: .client)
+    private var codec = WebSocketCodec(role: .client)
     private var handshake: WebSocketClientHandshake?
     private var plainResponse: HTTPResponseHeadParser?
     private var actions: [WebSocketAction] = []
@@ -86,7 +86,7 @@ public final class WebSocketClient: TCPConnectionDelegate {
     private func open(loop: EventLoop, host: String, port: Int, filter: TransportFilter?, request: [UInt8],
                       handshake: WebSocketClientHandshake?) {
         stage = .connecting
-        session = WebSocketSession(role: .client)
+        codec = WebSocketCodec(role: .client)
         TCPConnection.connect(loop: loop, host: host, port: port) { [self] result in
             switch result {
             case .failure(let error):
@@ -118,7 +118,7 @@ public final class WebSocketClient: TCPConnectionDelegate {
     public func send(_ opcode: WebSocketOpcode, _ payload: [UInt8],
                      maskKey: (UInt8, UInt8, UInt8, UInt8)? = nil) -> Bool {
         guard let tcp else { return false }
-        guard let maskKey else { return tcp.write(session.encodeMessage(opcode, payload)) }
+        guard let maskKey else { return tcp.write(codec.encodeMessage(opcode, payload)) }
         frame.removeAll(keepingCapacity: true)
         WebSocketFrame.encode(opcode: opcode, payload: payload, maskKey: maskKey, into: &frame)
         return tcp.write(frame)
@@ -131,7 +131,7 @@ public final class WebSocketClient: TCPConnectionDelegate {
     /// Starts the close handshake; returns false when there is none to start (not open, or already closing).
     @discardableResult
     public func startClose(code: UInt16 = WebSocketCloseCode.normal, reason: String = "") -> Bool {
-        guard isOpen, let closeFrame = session.startClose(code: code, reason: reason) else { return false }
+        guard isOpen, let closeFrame = codec.startClose(code: code, reason: reason) else { return false }
         tcp?.write(closeFrame)
         return true
     }
@@ -194,10 +194,10 @@ public final class WebSocketClient: TCPConnectionDelegate {
     }
 
     private func receive(_ bytes: UnsafeRawBufferPointer) {
-        // Collect first: the delegate may send or close, which touches the session.
+        // Collect first: the delegate may send or close, which touches the codec.
         var actions = self.actions
         self.actions = []
-        session.receive(bytes) { actions.append($0) }
+        codec.receive(bytes) { actions.append($0) }
         for action in actions {
             switch action {
             case .text(let text): report(.text(text))

@@ -125,7 +125,7 @@ public struct JSONWriter: Sendable {
         json.serialize(into: &bytes)
     }
 
-    /// Appends a comma if the previous token ended a value.
+    /// Appends a comma if what came before ended a value.
     @inline(__always)
     private mutating func separate() {
         if needsSeparator { bytes.append(Byte.comma) }
