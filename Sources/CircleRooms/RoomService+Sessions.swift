@@ -120,8 +120,13 @@ extension RoomService {
         if !hosted.isLive { finishSession(hosted, at: openedAt) }
     }
 
-    /// Attendance and webhooks from the room's events since the last look.
+    /// Attendance and webhooks from the room's events since the last look. Without a store or webhooks nothing
+    /// keeps attendance, and a room holds none.
     func observeEvents(of hosted: HostedRoom) {
+        guard records != nil || webhooks != nil else {
+            hosted.observedSeq = hosted.room.seq
+            return
+        }
         let at = Self.wallMilliseconds
         let events = hosted.room.events(after: hosted.observedSeq) ?? []
         hosted.observedSeq = hosted.room.seq

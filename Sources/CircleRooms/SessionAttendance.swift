@@ -3,51 +3,79 @@ import CircleStore
 
 /// One session's attendance, kept from the room's own events as they happen: who came, for how long, how often
 /// they dropped and came back, turns, passes, time spoken, hands raised, private words sent. Counts and times only.
-/// Times are wall-clock milliseconds since the Unix epoch.
+/// Times are wall-clock milliseconds since the Unix epoch, kept as offsets from when the session was first seen.
+///
+/// One compact row per person (72 bytes, RoomFootprintTests), in an array scanned by id as the room's own are:
+/// rooms hold tens of people.
 struct SessionAttendance {
     let group: String
     /// The session's number, once the store has given it.
     var session: Int?
-    private(set) var rows: [ParticipantID: AttendanceRecord] = [:]
-    /// Rows changed since ``takeChanged()``.
-    private var changed: Set<ParticipantID> = []
-    /// Who is connected now, since when.
-    private var connectedSince: [ParticipantID: Int64] = [:]
-    private var speaker: (id: ParticipantID, since: Int64)?
+    /// Where the offsets count from.
+    private var base: Int64?
+    private(set) var rows: [Row] = []
+    private var speaker: (index: Int, since: UInt32)?
     private var queue: [ParticipantID] = []
+
+    struct Row {
+        var id: ParticipantID
+        var name: String
+        var firstJoin: UInt32
+        var lastLeave = UInt32.max  // none
+        var connectedSince = UInt32.max  // not connected
+        var connectedMs: UInt32 = 0
+        var spokenMs: UInt32 = 0
+        var drops: UInt16 = 0
+        var resumes: UInt16 = 0
+        var turns: UInt16 = 0
+        var passes: UInt16 = 0
+        var handsRaised: UInt16 = 0
+        var privateSent: UInt16 = 0
+        var role: Role
+        var changed = true
+    }
 
     init(group: String) { self.group = group }
 
     mutating func observe(_ event: RoomEvent, at now: Int64) {
+        let t = offset(now)
         switch event {
         case .participantJoined(let view):
-            var row = rows[view.id] ?? AttendanceRecord(group: group, session: session ?? 0, sub: view.id,
-                                                        name: view.name, role: view.role.rawValue, firstJoin: now)
-            row.name = view.name
-            row.role = view.role.rawValue
-            rows[view.id] = row
-            connect(view.id, at: now)
-            changed.insert(view.id)
+            if let i = index(of: view.id) {
+                rows[i].name = view.name
+                rows[i].role = view.role
+                rows[i].changed = true
+                connect(i, at: t)
+            } else {
+                if rows.count == rows.capacity { rows.reserveCapacity(rows.count + max(2, rows.count / 8)) }
+                rows.append(Row(id: view.id, name: view.name, firstJoin: t, connectedSince: t, role: view.role))
+            }
         case .participantLeft(let id, _):
-            endTurn(of: id, at: now, passed: false)
-            disconnect(id, at: now)
-            update(id) { $0.lastLeave = now }
+            guard let i = index(of: id) else { return }
+            endTurn(of: i, at: t, passed: false)
+            disconnect(i, at: t)
+            rows[i].lastLeave = t
         case .connectionChanged(let id, .reconnecting):
-            disconnect(id, at: now)
-            update(id) { $0.drops += 1 }
+            guard let i = index(of: id) else { return }
+            disconnect(i, at: t)
+            bump(i) { $0.drops &+= 1 }
         case .connectionChanged(let id, .connected):
-            connect(id, at: now)
-            update(id) { $0.resumes += 1 }
+            guard let i = index(of: id) else { return }
+            connect(i, at: t)
+            bump(i) { $0.resumes &+= 1 }
         case .roleChanged(let id, let role):
-            update(id) { $0.role = role.rawValue }
+            if let i = index(of: id) { bump(i) { $0.role = role } }
         case .queueChanged(let ids, _):
-            for id in ids where !queue.contains(id) { update(id) { $0.handsRaised += 1 } }
+            for id in ids where !queue.contains(id) {
+                if let i = index(of: id) { bump(i) { $0.handsRaised &+= 1 } }
+            }
             queue = ids
         case .floorGiven(let id, _):
-            if let s = speaker, s.id != id { endTurn(of: s.id, at: now, passed: false) }
-            speaker = (id, now)
+            guard let i = index(of: id) else { return }
+            if let s = speaker, s.index != i { endTurn(of: s.index, at: t, passed: false) }
+            speaker = (i, t)
         case .turnEnded(let id, let reason):
-            endTurn(of: id, at: now, passed: reason == .passed)
+            if let i = index(of: id) { endTurn(of: i, at: t, passed: reason == .passed) }
         case .sessionEnded:
             close(at: now)
         default:
@@ -57,64 +85,81 @@ struct SessionAttendance {
 
     /// A private word `from` was delivered (its text is never seen here).
     mutating func privateWordSent(from id: ParticipantID) {
-        update(id) { $0.privateSent += 1 }
+        if let i = index(of: id) { bump(i) { $0.privateSent &+= 1 } }
     }
 
     /// Ends every open interval at `now`: the session is over.
     mutating func close(at now: Int64) {
-        if let s = speaker { endTurn(of: s.id, at: now, passed: false) }
-        for id in Array(connectedSince.keys) {
-            disconnect(id, at: now)
-            update(id) { $0.lastLeave = $0.lastLeave ?? now }
+        let t = offset(now)
+        if let s = speaker { endTurn(of: s.index, at: t, passed: false) }
+        for i in rows.indices where rows[i].connectedSince != .max {
+            disconnect(i, at: t)
+            if rows[i].lastLeave == .max { rows[i].lastLeave = t }
         }
     }
 
-    /// The rows changed since the last call, with the session number filled in; nil until the number is known.
+    /// The rows changed since the last call, as records; nil until the session's number is known.
     mutating func takeChanged() -> [AttendanceRecord]? {
         guard let session else { return nil }
-        defer { changed.removeAll(keepingCapacity: true) }
-        return changed.sorted().compactMap { id in
-            rows[id].map { var r = $0; r.session = session; return r }
+        var out: [AttendanceRecord] = []
+        for i in rows.indices where rows[i].changed {
+            rows[i].changed = false
+            out.append(record(rows[i], session: session, at: nil))
         }
+        return out
     }
 
     /// Every row, as they stand (connected time up to `now` for whoever is still here).
     func records(at now: Int64) -> [AttendanceRecord] {
-        rows.keys.sorted().compactMap { id in
-            guard var r = rows[id] else { return nil }
-            r.session = session ?? 0
-            if let since = connectedSince[id] { r.connectedMs += now - since }
-            return r
-        }
+        let t = UInt32(clamping: now - (base ?? now))
+        return rows.map { record($0, session: session ?? 0, at: t) }
     }
 
-    private mutating func connect(_ id: ParticipantID, at now: Int64) {
-        if connectedSince[id] == nil { connectedSince[id] = now }
+    private func record(_ r: Row, session: Int, at now: UInt32?) -> AttendanceRecord {
+        let base = self.base ?? 0
+        var connected = Int64(r.connectedMs)
+        if let now, r.connectedSince != .max { connected += Int64(now &- r.connectedSince) }
+        return AttendanceRecord(
+            group: group, session: session, sub: r.id, name: r.name, role: r.role.rawValue,
+            firstJoin: base + Int64(r.firstJoin), lastLeave: r.lastLeave == .max ? nil : base + Int64(r.lastLeave),
+            connectedMs: connected, drops: Int(r.drops), resumes: Int(r.resumes), turns: Int(r.turns),
+            passes: Int(r.passes), spokenMs: Int64(r.spokenMs), handsRaised: Int(r.handsRaised),
+            privateSent: Int(r.privateSent))
     }
 
-    private mutating func disconnect(_ id: ParticipantID, at now: Int64) {
-        guard let since = connectedSince.removeValue(forKey: id) else { return }
-        update(id) { $0.connectedMs += now - since }
+    private mutating func offset(_ now: Int64) -> UInt32 {
+        if base == nil { base = now }
+        return UInt32(clamping: now - (base ?? now))
     }
 
-    private mutating func endTurn(of id: ParticipantID, at now: Int64, passed: Bool) {
-        guard let s = speaker, s.id == id else {
-            if passed { update(id) { $0.passes += 1 } }  // a pass when offered a round turn without holding it
+    private func index(of id: ParticipantID) -> Int? { rows.firstIndex { $0.id == id } }
+
+    private mutating func connect(_ i: Int, at t: UInt32) {
+        if rows[i].connectedSince == .max { rows[i].connectedSince = t }
+    }
+
+    private mutating func disconnect(_ i: Int, at t: UInt32) {
+        guard rows[i].connectedSince != .max else { return }
+        bump(i) { $0.connectedMs &+= t &- $0.connectedSince }
+        rows[i].connectedSince = .max
+    }
+
+    private mutating func endTurn(of i: Int, at t: UInt32, passed: Bool) {
+        guard let s = speaker, s.index == i else {
+            if passed { bump(i) { $0.passes &+= 1 } }  // a pass when offered a round turn without holding it
             return
         }
         speaker = nil
-        update(id) { row in
-            if passed { row.passes += 1 } else {
-                row.turns += 1
-                row.spokenMs += now - s.since
+        bump(i) { row in
+            if passed { row.passes &+= 1 } else {
+                row.turns &+= 1
+                row.spokenMs &+= t &- s.since
             }
         }
     }
 
-    private mutating func update(_ id: ParticipantID, _ change: (inout AttendanceRecord) -> Void) {
-        guard var row = rows[id] else { return }
-        change(&row)
-        rows[id] = row
-        changed.insert(id)
+    private mutating func bump(_ i: Int, _ change: (inout Row) -> Void) {
+        change(&rows[i])
+        rows[i].changed = true
     }
 }

@@ -14,6 +14,8 @@ import Testing
         // serial, the flood window and the strikes in its last word.
         #expect(MemoryLayout<RateBucket>.size == 12)
         #expect(MemoryLayout<RoomSlot>.stride == 40)
+        // One attendance row per person in a session, when a store or webhooks keep attendance.
+        #expect(MemoryLayout<SessionAttendance.Row>.stride == 72)
     }
 
     @Test func aJoinedConnectionIsOneSmallAllocation() throws {
