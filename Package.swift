@@ -91,6 +91,9 @@ let package = Package(
 
         // What several test targets share: a seeded random generator, running a child process.
         .target(name: "CircleTestSupport", path: "Tests/CircleTestSupport", swiftSettings: strict),
+        // The tree-parser reference the JSON scanner and the protocol decoder are held to.
+        .target(name: "CircleJSONTestSupport", dependencies: ["CircleJSON"], path: "Tests/CircleJSONTestSupport",
+                swiftSettings: strict),
         .testTarget(name: "CircleBytesTests", dependencies: ["CircleBytes", "CircleTestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "CircleCryptoTests", dependencies: ["CircleCrypto", "CircleTestSupport"],
@@ -99,7 +102,8 @@ let package = Package(
         .testTarget(name: "CircleWebSocketTests", dependencies: [
             "CircleWebSocket", "CircleHTTP", "CircleBytes", "CircleCrypto", "CircleTestSupport",
         ], swiftSettings: strict),
-        .testTarget(name: "CircleJSONTests", dependencies: ["CircleJSON", "CircleTestSupport"], swiftSettings: strict),
+        .testTarget(name: "CircleJSONTests", dependencies: ["CircleJSON", "CircleJSONTestSupport", "CircleTestSupport"],
+                    swiftSettings: strict),
         .testTarget(name: "CircleLoopTests", dependencies: ["CircleLoop", "CircleTestSupport"], swiftSettings: strict),
         .testTarget(name: "CircleLoadTests", dependencies: [
             "CircleLoad", "CircleServer", "CircleRooms", "CircleLoop", "CircleJSON",
@@ -119,7 +123,9 @@ let package = Package(
             "CircleStore", "CircleLoop", "circle-store", "CircleTestSupport",
         ], swiftSettings: strict),
         .testTarget(name: "CircleRoomTests", dependencies: ["CircleRoom", "CircleTestSupport"], swiftSettings: strict),
-        .testTarget(name: "CircleProtocolTests", dependencies: ["CircleProtocol", "CircleRoom", "CircleJSON"],
+        .testTarget(name: "CircleProtocolTests", dependencies: [
+            "CircleProtocol", "CircleRoom", "CircleJSON", "CircleJSONTestSupport",
+        ],
                     swiftSettings: strict),
         .testTarget(name: "CircleServerTests", dependencies: [
             "CircleServer", "CircleRooms", "CircleRoom", "CircleLoop", "CircleWebSocket", "CircleHTTP", "CircleAuth",

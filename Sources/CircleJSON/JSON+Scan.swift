@@ -1,6 +1,6 @@
 extension JSON {
-    /// Validates a JSON text that must be an object — exactly as
-    /// ``parseTopObject(_:rawMembers:limits:)-(UnsafeRawBufferPointer,_,_)`` does, with the same errors — and
+    /// Validates a JSON text that must be an object — accepting and refusing exactly what ``parse(_:limits:)``
+    /// does, with the same errors ("expected an object" for any other value) — and
     /// calls `member` with where each top-level member's key and value lie, in order, without building anything.
     ///
     /// `member` sees a member once its value is validated and its key is known not to repeat an earlier one; the

@@ -13,9 +13,6 @@ struct JSONParser {
     var pos = 0
     /// Reused buffer for strings that contain escapes.
     var scratch: [UInt8] = []
-    /// Members of the top-level object whose value byte ranges to record (see `JSON.parseTopObject`).
-    var captureNames: [String] = []
-    var captureRanges: [Range<Int>?] = []
 
     init(_ input: UnsafeRawBufferPointer, limits: JSONLimits) {
         self.input = input
@@ -28,16 +25,6 @@ struct JSONParser {
         let value = try parseValue(depth: 0)
         try expectEnd()
         return value
-    }
-
-    /// Parses one object followed only by whitespace, recording the value ranges of `captureNames` members.
-    mutating func parseTopObject() throws(JSONError) -> JSONObject {
-        skipWhitespace()
-        guard pos < input.count, input[pos] == Byte.openBrace else { throw fail("expected an object") }
-        guard limits.maxDepth > 0 else { throw fail("nesting too deep") }
-        let object = try parseObject(depth: 1)
-        try expectEnd()
-        return object
     }
 
     mutating func expectEnd() throws(JSONError) {
@@ -92,12 +79,8 @@ struct JSONParser {
             guard pos < input.count, input[pos] == Byte.colon else { throw fail("expected ':'") }
             pos += 1
             skipWhitespace()
-            let valueStart = pos
             let value = try parseValue(depth: depth)
             guard object.insertNew(key, value) else { throw fail("duplicate key", at: keyStart) }
-            if depth == 1, !captureNames.isEmpty, let j = captureNames.firstIndex(of: key) {
-                captureRanges[j] = valueStart..<pos
-            }
             if try endsAfterItem(close: Byte.closeBrace, expected: "expected ',' or '}'") { return object }
         }
     }

@@ -74,53 +74,9 @@ func jsonEscape(utf8 bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
     escapeJSONString(bytes, into: &out)
 }
 
-/// The most bytes ``jsonEscape(utf8:to:)`` writes for `count` bytes of UTF-8: the quotes, and six (`\u00XX`) per
-/// byte at worst.
-@inline(__always)
-public func jsonEscapedBound(_ count: Int) -> Int { 2 + 6 * count }
-
-/// Escapes UTF-8 bytes (assumed valid) into JSON string syntax, quotes included, written at `destination`, which
-/// must have room for ``jsonEscapedBound(_:)`` bytes; returns how many it wrote. The same bytes as
-/// ``jsonEscape(_:into:)`` appends (one implementation serves both).
-public func jsonEscape(utf8 bytes: UnsafeRawBufferPointer, to destination: UnsafeMutablePointer<UInt8>) -> Int {
-    var sink = ReservedText(base: destination)
-    escapeJSONString(bytes, into: &sink)
-    return sink.count
-}
-
-/// Where JSON text goes: appended to an array, or written into memory reserved beforehand (``ReservedText``).
-protocol JSONTextSink {
-    mutating func append(_ byte: UInt8)
-    mutating func append(run: UnsafeRawBufferPointer)
-}
-
-extension Array: JSONTextSink where Element == UInt8 {
-    @inline(__always)
-    mutating func append(run: UnsafeRawBufferPointer) { appendBytes(run) }
-}
-
-/// Writes at `base` with no bounds check: the caller reserved the worst case.
-struct ReservedText: JSONTextSink {
-    let base: UnsafeMutablePointer<UInt8>
-    var count = 0
-
-    @inline(__always)
-    mutating func append(_ byte: UInt8) {
-        base[count] = byte
-        count += 1
-    }
-
-    @inline(__always)
-    mutating func append(run: UnsafeRawBufferPointer) {
-        guard let start = run.baseAddress, !run.isEmpty else { return }
-        (base + count).update(from: start.assumingMemoryBound(to: UInt8.self), count: run.count)
-        count += run.count
-    }
-}
-
 /// The escaping itself: `"` and `\` backslash-escaped, control characters below U+0020 as `\b \f \n \r \t` or
 /// `\u00XX`, everything else copied; runs that need no escape found a word at a time and copied whole.
-private func escapeJSONString<Sink: JSONTextSink>(_ bytes: UnsafeRawBufferPointer, into out: inout Sink) {
+private func escapeJSONString(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
     out.append(Byte.quote)
     var runStart = 0
     var i = 0
@@ -130,7 +86,7 @@ private func escapeJSONString<Sink: JSONTextSink>(_ bytes: UnsafeRawBufferPointe
         let byte = bytes[i]
         i += 1
         guard byte < 0x20 || byte == Byte.quote || byte == Byte.backslash else { continue }
-        out.append(run: UnsafeRawBufferPointer(rebasing: bytes[runStart..<(i - 1)]))
+        out.appendBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart..<(i - 1)]))
         runStart = i
         out.append(Byte.backslash)
         switch byte {
@@ -148,7 +104,7 @@ private func escapeJSONString<Sink: JSONTextSink>(_ bytes: UnsafeRawBufferPointe
             out.append(hexDigit(byte & 0xF))
         }
     }
-    out.append(run: UnsafeRawBufferPointer(rebasing: bytes[runStart...]))
+    out.appendBytes(UnsafeRawBufferPointer(rebasing: bytes[runStart...]))
     out.append(Byte.quote)
 }
 
@@ -171,18 +127,7 @@ public func jsonNumber(_ d: Double, into out: inout [UInt8]) {
 /// Appends an integer in decimal without allocating.
 func jsonInteger(_ value: Int, into out: inout [UInt8]) { writeInteger(value, into: &out) }
 
-/// The most bytes ``jsonInteger(_:to:)`` writes.
-public let jsonIntegerBound = 20
-
-/// Writes an integer in decimal at `destination`, which must have room for ``jsonIntegerBound`` bytes; returns
-/// how many it wrote.
-public func jsonInteger(_ value: Int, to destination: UnsafeMutablePointer<UInt8>) -> Int {
-    var sink = ReservedText(base: destination)
-    writeInteger(value, into: &sink)
-    return sink.count
-}
-
-private func writeInteger<Sink: JSONTextSink>(_ value: Int, into out: inout Sink) {
+private func writeInteger(_ value: Int, into out: inout [UInt8]) {
     if value < 0 { out.append(Byte.minus) }
     var magnitude = value.magnitude
     // At most 19 digits: fill a 24-byte stack buffer from its end, then copy the used tail in one append.
@@ -194,6 +139,6 @@ private func writeInteger<Sink: JSONTextSink>(_ value: Int, into out: inout Sink
             digits[start] = Byte.zero + UInt8(truncatingIfNeeded: magnitude % 10)
             magnitude /= 10
         } while magnitude > 0
-        out.append(run: UnsafeRawBufferPointer(rebasing: digits[start...]))
+        out.appendBytes(UnsafeRawBufferPointer(rebasing: digits[start...]))
     }
 }

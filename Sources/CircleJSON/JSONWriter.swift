@@ -104,8 +104,7 @@ public struct JSONWriter: Sendable {
         bytes.appendLiteral("null")
     }
 
-    /// Writes bytes that already form one complete, valid JSON value (for example a payload captured by
-    /// ``JSON/parseTopObject(_:rawMembers:limits:)-(UnsafeRawBufferPointer,_,_)``), as they are.
+    /// Writes bytes that already form one complete, valid JSON value (for example a relayed payload), as they are.
     public mutating func raw(_ json: [UInt8]) {
         precondition(!json.isEmpty, "JSONWriter.raw needs a complete JSON value")
         separate()

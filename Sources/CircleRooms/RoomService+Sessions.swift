@@ -95,6 +95,7 @@ extension RoomService {
     /// A session opens with its room: it gets its number (from the store, else counted here).
     func openSession(_ hosted: HostedRoom) {
         let group = hosted.room.id
+        if records != nil || webhooks != nil { hosted.attendance = SessionAttendance(group: group) }
         let openedAt = Self.wallMilliseconds
         guard let records else {
             sessionOpened(hosted, number: groups.nextNumber(for: group), at: openedAt)
@@ -112,7 +113,7 @@ extension RoomService {
     }
 
     private func sessionOpened(_ hosted: HostedRoom, number: Int, at openedAt: Int64) {
-        hosted.attendance.session = number
+        hosted.attendance?.session = number
         logger.info("session opened", metadata: ["room": "\(hosted.room.id)", "session": "\(number)"])
         webhooks?.send(WebhookEvent(.sessionOpened, group: hosted.room.id, session: number,
                                     atUnixMilliseconds: openedAt))
@@ -123,7 +124,7 @@ extension RoomService {
     /// Attendance and webhooks from the room's events since the last look. Without a store or webhooks nothing
     /// keeps attendance, and a room holds none.
     func observeEvents(of hosted: HostedRoom) {
-        guard records != nil || webhooks != nil else {
+        guard let attendance = hosted.attendance else {
             hosted.observedSeq = hosted.room.seq
             return
         }
@@ -131,8 +132,8 @@ extension RoomService {
         let events = hosted.room.events(after: hosted.observedSeq) ?? []
         hosted.observedSeq = hosted.room.seq
         for sequenced in events {
-            hosted.attendance.observe(sequenced.event, at: at)
-            guard let webhooks, let session = hosted.attendance.session else { continue }
+            attendance.observe(sequenced.event, at: at)
+            guard let webhooks, let session = attendance.session else { continue }
             switch sequenced.event {
             case .participantJoined(let view):
                 webhooks.send(WebhookEvent(.participantJoined, group: hosted.room.id, session: session,
@@ -157,18 +158,18 @@ extension RoomService {
     func closeSession(_ hosted: HostedRoom) {
         observeEvents(of: hosted)
         let at = Self.wallMilliseconds
-        hosted.attendance.close(at: at)
-        if hosted.attendance.session != nil { finishSession(hosted, at: at) }
+        hosted.attendance?.close(at: at)
+        if hosted.attendance?.session != nil { finishSession(hosted, at: at) }
     }
 
     private func finishSession(_ hosted: HostedRoom, at closedAt: Int64) {
-        guard let number = hosted.attendance.session else { return }
+        guard let attendance = hosted.attendance, let number = attendance.session else { return }
         writeAttendance(hosted)
         records?.closeSession(group: hosted.room.id, number: number, closedAt: closedAt, completion: nil)
         records?.flush()
         logger.info("session closed", metadata: ["room": "\(hosted.room.id)", "session": "\(number)"])
         guard let webhooks else { return }
-        let rows = hosted.attendance.records(at: closedAt)
+        let rows = attendance.records(at: closedAt)
         webhooks.send(WebhookEvent(.sessionEnded, group: hosted.room.id, session: number,
                                    atUnixMilliseconds: closedAt) { w in
             w.key("attendance"); w.beginArray()
@@ -189,7 +190,7 @@ extension RoomService {
     }
 
     private func writeAttendance(_ hosted: HostedRoom) {
-        guard let records, let rows = hosted.attendance.takeChanged(), !rows.isEmpty else { return }
+        guard let records, let rows = hosted.attendance?.takeChanged(), !rows.isEmpty else { return }
         for row in rows { records.putAttendance(row) }
         records.flush()  // a join, a leave, a turn: rare enough for a batch of their own
     }

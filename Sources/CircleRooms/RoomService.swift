@@ -385,7 +385,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         for effect in room.effects {
             switch effect {
             case .deliver(let message, let recipients):
-                if case .privateWord(let from, _) = message { hosted.attendance.privateWordSent(from: from) }
+                if case .privateWord(let from, _) = message { hosted.attendance?.privateWordSent(from: from) }
                 encodeFrame(message)
                 metrics?.sent(message, recipients: recipients.count)
                 frame.withUnsafeBytes { frame in

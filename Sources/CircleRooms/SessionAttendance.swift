@@ -7,7 +7,7 @@ import CircleStore
 ///
 /// One compact row per person (72 bytes, RoomFootprintTests), in an array scanned by id as the room's own are:
 /// rooms hold tens of people.
-struct SessionAttendance {
+final class SessionAttendance {
     let group: String
     /// The session's number, once the store has given it.
     var session: Int?
@@ -37,7 +37,7 @@ struct SessionAttendance {
 
     init(group: String) { self.group = group }
 
-    mutating func observe(_ event: RoomEvent, at now: Int64) {
+    func observe(_ event: RoomEvent, at now: Int64) {
         let t = offset(now)
         switch event {
         case .participantJoined(let view):
@@ -84,12 +84,12 @@ struct SessionAttendance {
     }
 
     /// A private word `from` was delivered (its text is never seen here).
-    mutating func privateWordSent(from id: ParticipantID) {
+    func privateWordSent(from id: ParticipantID) {
         if let i = index(of: id) { bump(i) { $0.privateSent &+= 1 } }
     }
 
     /// Ends every open interval at `now`: the session is over.
-    mutating func close(at now: Int64) {
+    func close(at now: Int64) {
         let t = offset(now)
         if let s = speaker { endTurn(of: s.index, at: t, passed: false) }
         for i in rows.indices where rows[i].connectedSince != .max {
@@ -99,7 +99,7 @@ struct SessionAttendance {
     }
 
     /// The rows changed since the last call, as records; nil until the session's number is known.
-    mutating func takeChanged() -> [AttendanceRecord]? {
+    func takeChanged() -> [AttendanceRecord]? {
         guard let session else { return nil }
         var out: [AttendanceRecord] = []
         for i in rows.indices where rows[i].changed {
@@ -127,24 +127,24 @@ struct SessionAttendance {
             privateSent: Int(r.privateSent))
     }
 
-    private mutating func offset(_ now: Int64) -> UInt32 {
+    private func offset(_ now: Int64) -> UInt32 {
         if base == nil { base = now }
         return UInt32(clamping: now - (base ?? now))
     }
 
     private func index(of id: ParticipantID) -> Int? { rows.firstIndex { $0.id == id } }
 
-    private mutating func connect(_ i: Int, at t: UInt32) {
+    private func connect(_ i: Int, at t: UInt32) {
         if rows[i].connectedSince == .max { rows[i].connectedSince = t }
     }
 
-    private mutating func disconnect(_ i: Int, at t: UInt32) {
+    private func disconnect(_ i: Int, at t: UInt32) {
         guard rows[i].connectedSince != .max else { return }
         bump(i) { $0.connectedMs &+= t &- $0.connectedSince }
         rows[i].connectedSince = .max
     }
 
-    private mutating func endTurn(of i: Int, at t: UInt32, passed: Bool) {
+    private func endTurn(of i: Int, at t: UInt32, passed: Bool) {
         guard let s = speaker, s.index == i else {
             if passed { bump(i) { $0.passes &+= 1 } }  // a pass when offered a round turn without holding it
             return
@@ -158,7 +158,7 @@ struct SessionAttendance {
         }
     }
 
-    private mutating func bump(_ i: Int, _ change: (inout Row) -> Void) {
+    private func bump(_ i: Int, _ change: (inout Row) -> Void) {
         change(&rows[i])
         rows[i].changed = true
     }

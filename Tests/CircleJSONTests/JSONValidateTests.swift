@@ -1,4 +1,5 @@
 @testable import CircleJSON
+import CircleJSONTestSupport
 import CircleTestSupport
 import Testing
 
