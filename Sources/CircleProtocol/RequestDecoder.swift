@@ -76,7 +76,8 @@ enum RequestDecoder {
         case .startSilence: return .startSilence(try fields.milliseconds(.silenceMs))
         case .endSilence: return .endSilence
         case .giveFloor: return .giveFloor(to: try fields.optionalString(.participant))
-        case .moveInQueue: return .moveInQueue(try fields.string(.participant), to: try fields.nonNegativeInteger(.position))
+        case .moveInQueue:
+            return .moveInQueue(try fields.string(.participant), to: try fields.nonNegativeInteger(.position))
         case .removeFromQueue: return .removeFromQueue(try fields.string(.participant))
         case .clearQueue: return .clearQueue
         case .setQueuePolicy: return .setQueuePolicy(try fields.wireEnum(.policy, as: QueuePolicy.self))

@@ -20,7 +20,9 @@ public enum WireProtocol {
     ///
     /// Malformed JSON, a non-object, an unknown `type`, a missing, ill-typed or unknown field all fail with code
     /// `invalid` — and the request's `id` when it could be read — and a short fixed message that never echoes input.
-    public static func decode(_ text: [UInt8], limits: ProtocolLimits = .init()) -> Result<ClientRequest, DecodeFailure> {
+    public static func decode(_ text: [UInt8], limits: ProtocolLimits = .init())
+        -> Result<ClientRequest, DecodeFailure>
+    {
         text.withUnsafeBytes { decode($0, limits: limits) }
     }
 

@@ -235,7 +235,9 @@ struct Serve: ParsableCommand {
     private func startWebhooks(_ settings: ServeSettings, logger: Logger) throws -> WebhookSender? {
         guard let url = settings.webhookURL else { return nil }
         let key = try webhookKey(settings)
-        let counter = { (outcome: String) in Counter(label: "circle_webhooks_total", dimensions: [("outcome", outcome)]) }
+        let counter = { (outcome: String) in
+            Counter(label: "circle_webhooks_total", dimensions: [("outcome", outcome)])
+        }
         let delivered = counter("delivered"), retried = counter("retried"), failed = counter("failed"),
             dropped = counter("dropped")
         let sender = WebhookSender(WebhookSender.Configuration(url: url, key: key)) { outcome in
@@ -264,7 +266,8 @@ struct Serve: ParsableCommand {
             printError("circle: webhook_url needs webhook_secret_file (whsec_ and base64)")
             throw ExitCode.failure
         }
-        guard let bytes = Secret.readFile(path), let key = WebhookSigningKey(text: String(decoding: bytes, as: UTF8.self))
+        guard let bytes = Secret.readFile(path),
+              let key = WebhookSigningKey(text: String(decoding: bytes, as: UTF8.self))
         else {
             printError("circle: \(path): not a webhook key (whsec_ and base64 of 24 bytes or more)")
             throw ExitCode.failure
