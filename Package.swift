@@ -58,7 +58,7 @@ let package = Package(
         // The rooms application: authenticates joins, routes each connection to its room, carries out the effects.
         .target(name: "CircleRooms", dependencies: [
             "CircleServer", "CircleLoop", "CircleHTTP", "CircleWebSocket", "CircleAuth", "CircleProtocol", "CircleRoom",
-            .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
+            "CircleStore", .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
         ], swiftSettings: strict),
         // Webhooks to the platform: signed (Standard Webhooks), queued, sent from their own thread with libcurl.
         .target(name: "CircleWebhooks", dependencies: ["CCurl", "CircleCrypto", "CircleJSON"], swiftSettings: strict),
@@ -74,7 +74,7 @@ let package = Package(
         .target(name: "CircleRecords", dependencies: ["CircleStore", "CircleJSON", "CircleCrypto"], swiftSettings: strict),
         .executableTarget(name: "circle-store", dependencies: ["CircleStore"], swiftSettings: strict),
         .executableTarget(name: "circle", dependencies: [
-            "CircleServer", "CircleRooms", "CircleAuth", "CircleRoom", "CircleLoad", "CircleCrypto",
+            "CircleServer", "CircleRooms", "CircleAuth", "CircleRoom", "CircleLoad", "CircleCrypto", "CircleStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),

@@ -13,6 +13,10 @@ enum WelcomeEncoder {
             d.wireName(welcome.role.rawValue)
             d.raw(#","seq":"#)
             d.int(Int(clamping: welcome.seq))
+            if welcome.epoch != 0 {
+                d.raw(#","epoch":"#)
+                d.int(Int(clamping: welcome.epoch))
+            }
             d.raw(#","resumed":"#)
             d.bool(welcome.resumed)
             d.raw(#","time_left":{"#)
@@ -76,7 +80,7 @@ enum WelcomeEncoder {
     static func directBound(_ welcome: Welcome, _ snapshot: Snapshot) -> Int {
         typealias D = DirectJSONWriter
         // Constant text and numbers of the welcome and the snapshot (about 450 bytes at most), then what varies.
-        var n = 640 + D.bound(welcome.participant) + 4 * D.wireNameBound  // role, phase, returns to, policy
+        var n = 664 + D.bound(welcome.participant) + 4 * D.wireNameBound  // role, phase, returns to, policy
         if let floor = snapshot.floor { n += D.bound(floor) }
         for view in snapshot.participants { n += 2 + EventEncoder.fieldsBound(view) }
         for id in snapshot.queue { n += 1 + D.bound(id) }
@@ -91,6 +95,7 @@ enum WelcomeEncoder {
         w.member("participant", welcome.participant)
         w.member("role", welcome.role.rawValue)
         w.member("seq", welcome.seq)
+        if welcome.epoch != 0 { w.member("epoch", welcome.epoch) }
         w.member("resumed", welcome.resumed)
         w.key("time_left")
         w.beginObject()

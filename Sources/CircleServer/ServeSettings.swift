@@ -42,6 +42,10 @@ public struct ServeSettings: Sendable, Equatable {
     public var metricsHosts = ["127.0.0.1"]
     /// Folder of the web client served at `/`.
     public var webRoot: String?
+    /// Where rooms are kept across restarts: `sqlite` (in `dataDir`) or `none` (memory only, as for benchmarks).
+    public var store = "sqlite"
+    /// The store's directory (created with mode 0700).
+    public var dataDir = "./circle-data"
     /// Setting name → where its value came from (`--port`, `CIRCLE_PORT`, `circle.conf:3`); absent: the default.
     public var origins: [String: String] = [:]
 

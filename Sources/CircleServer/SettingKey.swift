@@ -55,6 +55,14 @@ struct SettingKey: Sendable {
         }, describe: { [String($0.drainSeconds)] }),
         optionalInt("metrics_port", \.metricsPort, 0...65535),
         list("metrics_host", \.metricsHosts),
+        SettingKey(name: "store", repeats: false, apply: { s, v throws(SettingValueError) in
+            guard ["sqlite", "none"].contains(v[0]) else { throw SettingValueError("must be sqlite or none") }
+            s.store = v[0]
+        }, describe: { [$0.store] }),
+        SettingKey(name: "data_dir", repeats: false, apply: { s, v throws(SettingValueError) in
+            guard !v[0].isEmpty else { throw SettingValueError("must be a path") }
+            s.dataDir = v[0]
+        }, describe: { [$0.dataDir] }),
     ]
 
     private static func int(_ name: String, _ field: WritableKeyPath<ServeSettings, Int> & Sendable,

@@ -2,6 +2,7 @@ import ArgumentParser
 import CircleLoop
 import CircleRooms
 import CircleServer
+import CircleStore
 import Glibc
 import Logging
 import Metrics
@@ -88,6 +89,13 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Folder of the web client served at / (default: ./Web when it exists).")
     var webRoot: String?
 
+    @Option(name: .long,
+            help: "Where rooms are kept across restarts and crashes: sqlite or none (memory only). Default: sqlite.")
+    var store: String?
+
+    @Option(name: .long, help: "Directory of the store (created with mode 0700). Default: ./circle-data.")
+    var dataDir: String?
+
     /// The flags given on the command line, as the highest settings layer.
     var flagLayer: SettingsLayer {
         var layer = SettingsLayer()
@@ -118,6 +126,8 @@ struct Serve: ParsableCommand {
         set("metrics-port", metricsPort)
         set("metrics-host", metricsHost)
         set("web-root", webRoot)
+        set("store", store)
+        set("data-dir", dataDir)
         return layer
     }
 
@@ -173,6 +183,10 @@ struct Serve: ParsableCommand {
         } else {
             logger.warning("no secret configured (--secret-file or CIRCLE_SECRET): /rooms is disabled")
         }
+        var store: SQLiteStore?
+        if let service = rooms, settings.store == "sqlite" {
+            store = try openStore(settings.dataDir, for: service, server: server, loop: loop, logger: logger)
+        }
         do {
             try server.start()
             try server.installSignalHandlers()
@@ -181,9 +195,41 @@ struct Serve: ParsableCommand {
             throw ExitCode.failure
         }
         loop.run()
+        if let store {
+            store.close()  // commits every room's final snapshot
+            let stats = store.stats
+            if stats.writesAbandoned > 0 {
+                logger.error("store closed with writes lost", metadata: ["writes": "\(stats.writesAbandoned)"])
+            } else {
+                logger.info("store closed", metadata: ["writes": "\(stats.writesCommitted)"])
+            }
+        }
         withExtendedLifetime(rooms) {}
         let rc = loop.close()
         if rc != 0 { logger.error("loop closed with handles left", metadata: ["rc": "\(rc)"]) }
+    }
+
+    /// Opens the SQLite store in `directory` and restores its rooms before the loop runs. A fault that should stop a
+    /// start (unusable, read-only, locked or corrupt directory, newer schema) is logged and exits non-zero.
+    private func openStore(_ directory: String, for service: RoomService, server: Server, loop: EventLoop,
+                           logger: Logger) throws -> SQLiteStore {
+        var opened: SQLiteStore?
+        let wakeup = AsyncWakeup(loop: loop) { opened?.drainCompletions() }
+        let store: SQLiteStore
+        do {
+            store = try SQLiteStore(directory: directory, wake: { [signaller = wakeup.signaller] in signaller.signal() })
+            opened = store
+            try service.useStore(store, wakeup: wakeup) { store.waitIdle() }
+        } catch {
+            logger.critical("cannot start: store", metadata: [
+                "error": "\(error)", "data_dir": "\(directory)", "refuses_start": "\(error.refusesStart)",
+            ])
+            throw ExitCode.failure
+        }
+        server.shutdownCloseCode = 1012  // Service Restart: clients resume against the next process
+        server.readinessProblem = { [unowned service] in service.readinessProblem }
+        logger.info("store open", metadata: ["data_dir": "\(directory)"])
+        return store
     }
 
     /// `--check-config`: everything `serve` would load, loaded (the TLS files too), but nothing bound.
