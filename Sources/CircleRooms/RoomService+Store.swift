@@ -79,6 +79,9 @@ final class RoomStorage {
             let tighter = (safety.locked && !written.locked) || safety.removed.count > written.removed
             let state = SafetyState(locked: safety.locked, removed: safety.removed.sorted())
             if tighter {
+                // The room's snapshot rides in the same durable batch, so a room made moments ago comes back whole.
+                dirty[room.id] = hosted
+                save()
                 held[key, default: (hosted, [], 0)].pending += 1
                 store.putSafety(group: room.id, state, durable: true) { [weak self] error in
                     self?.committed(key, error: error)
@@ -240,13 +243,27 @@ final class RoomStorage {
         var restored = 0
         for stored in loaded {
             guard let snapshot = stored.snapshot else {
-                store.dropRoom(group: stored.group)
+                // Only a safety record (its snapshot was lost): an empty room that keeps the lock and the removals.
+                let room = Room(id: stored.group, config: service.roomConfiguration, now: rebase.now)
+                room.epoch = epoch
+                let empty = try? Room.restore(room.snapshotBytes(rebase: rebase), rebase: rebase,
+                                              locked: stored.safety.locked, removed: stored.safety.removed,
+                                              newEpoch: epoch)
+                if let empty, empty.room.safety.locked || !empty.room.safety.removed.isEmpty {
+                    restoredSeq[stored.group] = 0
+                    safetyWritten[stored.group] = (empty.room.safety.locked, empty.room.safety.removed.count)
+                    service.adopt(empty.room)
+                    restored += 1
+                } else {
+                    store.dropRoom(group: stored.group)
+                }
                 continue
             }
             do {
                 let result = try Room.restore(snapshot.bytes, rebase: rebase, locked: stored.safety.locked,
                                               removed: stored.safety.removed, newEpoch: epoch)
-                guard result.room.participantCount > 0 else {
+                let keepsSafety = result.room.safety.locked || !result.room.safety.removed.isEmpty
+                guard result.room.participantCount > 0 || keepsSafety else {
                     store.dropRoom(group: stored.group)
                     continue
                 }

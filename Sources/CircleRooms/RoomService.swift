@@ -366,13 +366,17 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         return hosted
     }
 
-    /// A room restored from the store: hosted, its timer armed.
+    /// A room restored from the store: hosted, its timer armed (a room with no seat, kept for its lock or removals,
+    /// waits for its first join).
     func adopt(_ room: Room) {
         let hosted = HostedRoom(room: room)
         rooms[room.id] = hosted
         metrics?.rooms.record(rooms.count)
-        carryOut(hosted)
+        if room.participantCount > 0 { carryOut(hosted) }
     }
+
+    /// The configuration new rooms get.
+    var roomConfiguration: RoomConfig { configuration.room }
 
     /// Carries out the room's effects in order (unless the store holds them until a safety write commits), then
     /// re-arms its timer or drops it.

@@ -42,8 +42,12 @@ public struct ServeSettings: Sendable, Equatable {
     public var metricsHosts = ["127.0.0.1"]
     /// Folder of the web client served at `/`.
     public var webRoot: String?
-    /// Where rooms are kept across restarts: `sqlite` (in `dataDir`) or `none` (memory only, as for benchmarks).
-    public var store = "sqlite"
+    /// Where rooms are kept across restarts: `sqlite` (in `dataDir`), `none` (memory only, as for benchmarks), or
+    /// `auto`: sqlite when `data_dir` is given, else none (so that processes sharing a working directory, as tests
+    /// and benchmarks do, do not contend for one default directory).
+    public var store = "auto"
+    /// Whether rooms are kept in SQLite in `dataDir`.
+    public var usesStore: Bool { store == "sqlite" || (store == "auto" && origins["data_dir"] != nil) }
     /// The store's directory (created with mode 0700).
     public var dataDir = "./circle-data"
     /// Setting name → where its value came from (`--port`, `CIRCLE_PORT`, `circle.conf:3`); absent: the default.

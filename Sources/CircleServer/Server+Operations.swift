@@ -29,7 +29,8 @@ extension Server {
     }
 
     /// Answers `/healthz`, `/readyz` and `/metrics` (public `/metrics` only without a metrics port), 404 otherwise.
-    /// `/readyz` is 200 while accepting, 503 from the start of a graceful shutdown and while `readinessProblem` says so.
+    /// `/readyz` is 200 while accepting; 503 from the start of a graceful shutdown, and while `readinessProblem`
+    /// gives a reason (the store failing).
     func routeOperations(_ head: HTTPRequestHead, connection: ServerConnection) {
         let servesMetrics = metrics?.isExported == true
             && (connection.isOperations || configuration.metricsPort == nil)

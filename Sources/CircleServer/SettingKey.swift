@@ -56,7 +56,9 @@ struct SettingKey: Sendable {
         optionalInt("metrics_port", \.metricsPort, 0...65535),
         list("metrics_host", \.metricsHosts),
         SettingKey(name: "store", repeats: false, apply: { s, v throws(SettingValueError) in
-            guard ["sqlite", "none"].contains(v[0]) else { throw SettingValueError("must be sqlite or none") }
+            guard ["auto", "sqlite", "none"].contains(v[0]) else {
+                throw SettingValueError("must be auto, sqlite or none")
+            }
             s.store = v[0]
         }, describe: { [$0.store] }),
         SettingKey(name: "data_dir", repeats: false, apply: { s, v throws(SettingValueError) in

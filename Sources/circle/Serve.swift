@@ -90,7 +90,7 @@ struct Serve: ParsableCommand {
     var webRoot: String?
 
     @Option(name: .long,
-            help: "Where rooms are kept across restarts and crashes: sqlite or none (memory only). Default: sqlite.")
+            help: "Keep rooms across restarts: sqlite, none, or auto (sqlite with --data-dir). Default: auto.")
     var store: String?
 
     @Option(name: .long, help: "Directory of the store (created with mode 0700). Default: ./circle-data.")
@@ -184,7 +184,7 @@ struct Serve: ParsableCommand {
             logger.warning("no secret configured (--secret-file or CIRCLE_SECRET): /rooms is disabled")
         }
         var store: SQLiteStore?
-        if let service = rooms, settings.store == "sqlite" {
+        if let service = rooms, settings.usesStore {
             store = try openStore(settings.dataDir, for: service, server: server, loop: loop, logger: logger)
         }
         do {
@@ -217,7 +217,8 @@ struct Serve: ParsableCommand {
         let wakeup = AsyncWakeup(loop: loop) { opened?.drainCompletions() }
         let store: SQLiteStore
         do {
-            store = try SQLiteStore(directory: directory, wake: { [signaller = wakeup.signaller] in signaller.signal() })
+            let signaller = wakeup.signaller
+            store = try SQLiteStore(directory: directory, wake: { signaller.signal() })
             opened = store
             try service.useStore(store, wakeup: wakeup) { store.waitIdle() }
         } catch {
