@@ -1,8 +1,8 @@
 /// A compact binary form for the engine's `Codable` state, so a room's snapshot is the same value the engine runs on
 /// (no second description of the state to keep in step with it).
 ///
-/// The value is written as a tree: a tag byte, then varints, strings and nested values; object keys are numbers into
-/// a table of key names written once at the start. Every `Instant` is written as a wall-clock time (nanoseconds since
+/// The value is written as it is encoded (a tag byte, then varints, strings and nested values); object keys are
+/// numbers into a table of key names written once at the start, and read back as a tree. Every `Instant` is written as a wall-clock time (nanoseconds since
 /// the Unix epoch, signed) through ``InstantRebase``, and read back onto the reading process's monotonic clock.
 enum SnapshotNode {
     case null
@@ -44,17 +44,19 @@ public struct SnapshotError: Error, CustomStringConvertible, Sendable {
 
 // MARK: - Bytes
 
+/// Layout: the key table (a count, then each key), then the root value. A value is a tag byte: 0 null, 1 false,
+/// 2 true, 3 a zigzag varint, 4 a varint, 5 a string (length, UTF-8), 6 an array (values, then tag 8), 7 an object
+/// (key number + 1 and value pairs, then 0).
 struct SnapshotBytes {
+    static let endOfArray: UInt8 = 8
+
     static func write<T: Encodable>(_ value: T, rebase: InstantRebase, into out: inout [UInt8]) throws {
-        let encoder = TreeEncoder(rebase: rebase)
-        try value.encode(to: encoder)
-        let root = encoder.storage.root
-        var keys: [String: Int] = [:]
-        var table: [String] = []
-        collectKeys(root, &keys, &table)
-        putVarint(UInt64(table.count), &out)
-        for key in table { putString(key, &out) }
-        put(root, keys, &out)
+        let sink = Sink(rebase: rebase)
+        try sink.value(value, depth: 0)
+        sink.close(above: 0)
+        putVarint(UInt64(sink.keyTable.count), &out)
+        for key in sink.keyTable { putString(key, &out) }
+        out.append(contentsOf: sink.out)
     }
 
     static func read<T: Decodable>(_ type: T.Type, from bytes: [UInt8], at offset: inout Int,
@@ -67,48 +69,6 @@ struct SnapshotBytes {
         let root = try reader.node(table, depth: 0)
         offset = reader.offset
         return try T(from: TreeDecoder(node: root, rebase: rebase, path: []))
-    }
-
-    private static func collectKeys(_ node: SnapshotNode, _ keys: inout [String: Int], _ table: inout [String]) {
-        switch node {
-        case .array(let items): for item in items { collectKeys(item, &keys, &table) }
-        case .object(let members):
-            for member in members {
-                if keys[member.key] == nil {
-                    keys[member.key] = table.count
-                    table.append(member.key)
-                }
-                collectKeys(member.value, &keys, &table)
-            }
-        default: break
-        }
-    }
-
-    private static func put(_ node: SnapshotNode, _ keys: [String: Int], _ out: inout [UInt8]) {
-        switch node {
-        case .null: out.append(0)
-        case .bool(let b): out.append(b ? 2 : 1)
-        case .int(let v):
-            out.append(3)
-            putVarint(UInt64(bitPattern: (v << 1) ^ (v >> 63)), &out)
-        case .uint(let v):
-            out.append(4)
-            putVarint(v, &out)
-        case .string(let s):
-            out.append(5)
-            putString(s, &out)
-        case .array(let items):
-            out.append(6)
-            putVarint(UInt64(items.count), &out)
-            for item in items { put(item, keys, &out) }
-        case .object(let members):
-            out.append(7)
-            putVarint(UInt64(members.count), &out)
-            for member in members {
-                putVarint(UInt64(keys[member.key]!), &out)
-                put(member.value, keys, &out)
-            }
-        }
     }
 
     static func putVarint(_ value: UInt64, _ out: inout [UInt8]) {
@@ -166,23 +126,23 @@ struct SnapshotBytes {
             case 4: return .uint(try varint())
             case 5: return .string(try string())
             case 6:
-                let n = Int(clamping: try varint())
-                guard n <= bytes.count - offset else { throw SnapshotError("truncated array") }
                 var items: [SnapshotNode] = []
-                items.reserveCapacity(n)
-                for _ in 0..<n { items.append(try node(table, depth: depth + 1)) }
-                return .array(items)
-            case 7:
-                let n = Int(clamping: try varint())
-                guard n <= bytes.count - offset else { throw SnapshotError("truncated object") }
-                var members: [(key: String, value: SnapshotNode)] = []
-                members.reserveCapacity(n)
-                for _ in 0..<n {
-                    let k = Int(clamping: try varint())
-                    guard k < table.count else { throw SnapshotError("bad key") }
-                    members.append((table[k], try node(table, depth: depth + 1)))
+                while true {
+                    guard offset < bytes.count else { throw SnapshotError("truncated array") }
+                    if bytes[offset] == SnapshotBytes.endOfArray {
+                        offset += 1
+                        return .array(items)
+                    }
+                    items.append(try node(table, depth: depth + 1))
                 }
-                return .object(members)
+            case 7:
+                var members: [(key: String, value: SnapshotNode)] = []
+                while true {
+                    let k = Int(clamping: try varint())
+                    if k == 0 { return .object(members) }
+                    guard k <= table.count else { throw SnapshotError("bad key") }
+                    members.append((table[k - 1], try node(table, depth: depth + 1)))
+                }
             default: throw SnapshotError("bad tag")
             }
         }
@@ -191,157 +151,244 @@ struct SnapshotBytes {
 
 // MARK: - Encoder
 
-/// A node under construction: containers write into boxes so that nested containers can be filled later.
-final class NodeBox {
-    var node: SnapshotNode
-    var children: [(key: String, box: NodeBox)] = []
-    var items: [NodeBox] = []
-    var kind: Kind
-    enum Kind { case value, object, array }
+/// The encoder's output, written as the values come (synthesized `Codable` encodes depth first, in order). A
+/// container's end is written when a shallower container writes next, or at the end: `open` holds the kinds of the
+/// containers still open, deepest last.
+final class Sink {
+    let rebase: InstantRebase
+    var out: [UInt8] = []
+    var keys: [String: UInt32] = [:]
+    var keyTable: [String] = []
+    /// Open containers: true for an object, false for an array.
+    var open: [Bool] = []
 
-    init(_ node: SnapshotNode = .null, kind: Kind = .value) {
-        self.node = node
-        self.kind = kind
+    init(rebase: InstantRebase) {
+        self.rebase = rebase
+        out.reserveCapacity(4096)
     }
 
-    var root: SnapshotNode {
-        switch kind {
-        case .value: node
-        case .object: .object(children.map { ($0.key, $0.box.root) })
-        case .array: .array(items.map(\.root))
+    /// Ends the containers deeper than `depth`.
+    @inline(__always)
+    func close(above depth: Int) {
+        while open.count > depth {
+            out.append(open.removeLast() ? 0 : SnapshotBytes.endOfArray)
         }
+    }
+
+    func key(_ key: some CodingKey, depth: Int) {
+        close(above: depth)
+        let name = key.stringValue
+        let index: UInt32
+        if let known = keys[name] {
+            index = known
+        } else {
+            index = UInt32(keyTable.count)
+            keys[name] = index
+            keyTable.append(name)
+        }
+        SnapshotBytes.putVarint(UInt64(index) + 1, &out)
+    }
+
+    func element(depth: Int) { close(above: depth) }
+
+    func int(_ v: Int64) {
+        out.append(3)
+        SnapshotBytes.putVarint(UInt64(bitPattern: (v << 1) ^ (v >> 63)), &out)
+    }
+
+    func uint(_ v: UInt64) {
+        out.append(4)
+        SnapshotBytes.putVarint(v, &out)
+    }
+
+    func string(_ s: String) {
+        out.append(5)
+        SnapshotBytes.putString(s, &out)
+    }
+
+    func bool(_ b: Bool) { out.append(b ? 2 : 1) }
+
+    /// A value at `depth` (the depth of the container it is in): instants as wall-clock times.
+    func value<T: Encodable>(_ value: T, depth: Int) throws {
+        if T.self == Instant.self { return int(rebase.wall(value as! Instant)) }
+        if T.self == String.self { return string(value as! String) }
+        let before = out.count
+        try value.encode(to: StreamEncoder(sink: self, depth: depth))
+        close(above: depth)
+        if out.count == before { out.append(0) }  // encoded nothing: a null keeps the layout whole
     }
 }
 
-final class TreeEncoder: Encoder {
-    let storage: NodeBox
-    let rebase: InstantRebase
-    var codingPath: [any CodingKey] = []
+struct StreamEncoder: Encoder {
+    let sink: Sink
+    let depth: Int
+    var codingPath: [any CodingKey] { [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    init(rebase: InstantRebase, box: NodeBox = NodeBox()) {
-        self.rebase = rebase
-        self.storage = box
-    }
-
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        if storage.kind != .object { storage.kind = .object }
-        return KeyedEncodingContainer(KeyedWriter<Key>(box: storage, rebase: rebase))
+        sink.close(above: depth)
+        sink.out.append(7)
+        sink.open.append(true)
+        return KeyedEncodingContainer(KeyedWriter<Key>(sink: sink, depth: depth + 1))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
-        storage.kind = .array
-        return UnkeyedWriter(box: storage, rebase: rebase)
+        sink.close(above: depth)
+        sink.out.append(6)
+        sink.open.append(false)
+        return UnkeyedWriter(sink: sink, depth: depth + 1)
     }
 
-    func singleValueContainer() -> any SingleValueEncodingContainer { SingleWriter(box: storage, rebase: rebase) }
-
-    /// The node for a value: primitives directly, instants as wall-clock times, the rest through `encode(to:)`.
-    static func node<T: Encodable>(_ value: T, rebase: InstantRebase) throws -> NodeBox {
-        if let instant = value as? Instant { return NodeBox(.int(rebase.wall(instant))) }
-        if let s = value as? String { return NodeBox(.string(s)) }
-        let encoder = TreeEncoder(rebase: rebase)
-        try value.encode(to: encoder)
-        return encoder.storage
-    }
+    func singleValueContainer() -> any SingleValueEncodingContainer { SingleWriter(sink: sink, depth: depth) }
 }
 
 private struct KeyedWriter<Key: CodingKey>: KeyedEncodingContainerProtocol {
-    let box: NodeBox
-    let rebase: InstantRebase
+    let sink: Sink
+    let depth: Int
     var codingPath: [any CodingKey] { [] }
 
-    private func set(_ key: Key, _ child: NodeBox) { box.children.append((key.stringValue, child)) }
-
-    mutating func encodeNil(forKey key: Key) throws { set(key, NodeBox(.null)) }
-    mutating func encode(_ value: Bool, forKey key: Key) throws { set(key, NodeBox(.bool(value))) }
-    mutating func encode(_ value: String, forKey key: Key) throws { set(key, NodeBox(.string(value))) }
-    mutating func encode(_ value: Int64, forKey key: Key) throws { set(key, NodeBox(.int(value))) }
-    mutating func encode(_ value: Int, forKey key: Key) throws { set(key, NodeBox(.int(Int64(value)))) }
-    mutating func encode(_ value: Int32, forKey key: Key) throws { set(key, NodeBox(.int(Int64(value)))) }
-    mutating func encode(_ value: UInt64, forKey key: Key) throws { set(key, NodeBox(.uint(value))) }
-    mutating func encode(_ value: UInt32, forKey key: Key) throws { set(key, NodeBox(.uint(UInt64(value)))) }
-    mutating func encode(_ value: UInt8, forKey key: Key) throws { set(key, NodeBox(.uint(UInt64(value)))) }
+    mutating func encodeNil(forKey key: Key) throws {
+        sink.key(key, depth: depth)
+        sink.out.append(0)
+    }
+    mutating func encode(_ value: Bool, forKey key: Key) throws {
+        sink.key(key, depth: depth)
+        sink.bool(value)
+    }
+    mutating func encode(_ value: String, forKey key: Key) throws {
+        sink.key(key, depth: depth)
+        sink.string(value)
+    }
+    mutating func encode(_ value: Int64, forKey key: Key) throws {
+        sink.key(key, depth: depth)
+        sink.int(value)
+    }
+    mutating func encode(_ value: Int, forKey key: Key) throws {
+        sink.key(key, depth: depth)
+        sink.int(Int64(value))
+    }
+    mutating func encode(_ value: Int32, forKey key: Key) throws {
+        sink.key(key, depth: depth)
+        sink.int(Int64(value))
+    }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws {
+        sink.key(key, depth: depth)
+        sink.uint(value)
+    }
+    mutating func encode(_ value: UInt32, forKey key: Key) throws {
+        sink.key(key, depth: depth)
+        sink.uint(UInt64(value))
+    }
+    mutating func encode(_ value: UInt8, forKey key: Key) throws {
+        sink.key(key, depth: depth)
+        sink.uint(UInt64(value))
+    }
     mutating func encode(_ value: Double, forKey key: Key) throws {
         throw SnapshotError("floating-point values are not stored")
     }
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        set(key, try TreeEncoder.node(value, rebase: rebase))
+        sink.key(key, depth: depth)
+        try sink.value(value, depth: depth)
     }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key)
         -> KeyedEncodingContainer<NestedKey>
     {
-        let child = NodeBox(kind: .object)
-        set(key, child)
-        return KeyedEncodingContainer(KeyedWriter<NestedKey>(box: child, rebase: rebase))
+        sink.key(key, depth: depth)
+        return StreamEncoder(sink: sink, depth: depth).container(keyedBy: keyType)
     }
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-        let child = NodeBox(kind: .array)
-        set(key, child)
-        return UnkeyedWriter(box: child, rebase: rebase)
+        sink.key(key, depth: depth)
+        return StreamEncoder(sink: sink, depth: depth).unkeyedContainer()
     }
-    mutating func superEncoder() -> any Encoder { TreeEncoder(rebase: rebase) }
-    mutating func superEncoder(forKey key: Key) -> any Encoder { TreeEncoder(rebase: rebase) }
+    mutating func superEncoder() -> any Encoder { StreamEncoder(sink: sink, depth: depth) }
+    mutating func superEncoder(forKey key: Key) -> any Encoder {
+        sink.key(key, depth: depth)
+        return StreamEncoder(sink: sink, depth: depth)
+    }
 }
 
 private struct UnkeyedWriter: UnkeyedEncodingContainer {
-    let box: NodeBox
-    let rebase: InstantRebase
+    let sink: Sink
+    let depth: Int
     var codingPath: [any CodingKey] { [] }
-    var count: Int { box.items.count }
+    var count = 0
 
-    mutating func encodeNil() throws { box.items.append(NodeBox(.null)) }
-    mutating func encode(_ value: Bool) throws { box.items.append(NodeBox(.bool(value))) }
-    mutating func encode(_ value: String) throws { box.items.append(NodeBox(.string(value))) }
-    mutating func encode(_ value: Int64) throws { box.items.append(NodeBox(.int(value))) }
-    mutating func encode(_ value: Int) throws { box.items.append(NodeBox(.int(Int64(value)))) }
-    mutating func encode(_ value: UInt64) throws { box.items.append(NodeBox(.uint(value))) }
-    mutating func encode(_ value: UInt32) throws { box.items.append(NodeBox(.uint(UInt64(value)))) }
+    mutating func encodeNil() throws {
+        sink.element(depth: depth)
+        sink.out.append(0)
+        count += 1
+    }
+    mutating func encode(_ value: Bool) throws {
+        sink.element(depth: depth)
+        sink.bool(value)
+        count += 1
+    }
+    mutating func encode(_ value: String) throws {
+        sink.element(depth: depth)
+        sink.string(value)
+        count += 1
+    }
+    mutating func encode(_ value: Int64) throws {
+        sink.element(depth: depth)
+        sink.int(value)
+        count += 1
+    }
+    mutating func encode(_ value: Int) throws {
+        sink.element(depth: depth)
+        sink.int(Int64(value))
+        count += 1
+    }
+    mutating func encode(_ value: UInt64) throws {
+        sink.element(depth: depth)
+        sink.uint(value)
+        count += 1
+    }
+    mutating func encode(_ value: UInt32) throws {
+        sink.element(depth: depth)
+        sink.uint(UInt64(value))
+        count += 1
+    }
     mutating func encode(_ value: Double) throws { throw SnapshotError("floating-point values are not stored") }
     mutating func encode<T: Encodable>(_ value: T) throws {
-        box.items.append(try TreeEncoder.node(value, rebase: rebase))
+        sink.element(depth: depth)
+        try sink.value(value, depth: depth)
+        count += 1
     }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type)
         -> KeyedEncodingContainer<NestedKey>
     {
-        let child = NodeBox(kind: .object)
-        box.items.append(child)
-        return KeyedEncodingContainer(KeyedWriter<NestedKey>(box: child, rebase: rebase))
+        sink.element(depth: depth)
+        count += 1
+        return StreamEncoder(sink: sink, depth: depth).container(keyedBy: keyType)
     }
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
-        let child = NodeBox(kind: .array)
-        box.items.append(child)
-        return UnkeyedWriter(box: child, rebase: rebase)
+        sink.element(depth: depth)
+        count += 1
+        return StreamEncoder(sink: sink, depth: depth).unkeyedContainer()
     }
-    mutating func superEncoder() -> any Encoder { TreeEncoder(rebase: rebase) }
+    mutating func superEncoder() -> any Encoder {
+        sink.element(depth: depth)
+        count += 1
+        return StreamEncoder(sink: sink, depth: depth)
+    }
 }
 
 private struct SingleWriter: SingleValueEncodingContainer {
-    let box: NodeBox
-    let rebase: InstantRebase
+    let sink: Sink
+    let depth: Int
     var codingPath: [any CodingKey] { [] }
 
-    private func set(_ node: SnapshotNode) {
-        box.kind = .value
-        box.node = node
-    }
-    mutating func encodeNil() throws { set(.null) }
-    mutating func encode(_ value: Bool) throws { set(.bool(value)) }
-    mutating func encode(_ value: String) throws { set(.string(value)) }
-    mutating func encode(_ value: Int64) throws { set(.int(value)) }
-    mutating func encode(_ value: Int) throws { set(.int(Int64(value))) }
-    mutating func encode(_ value: Int32) throws { set(.int(Int64(value))) }
-    mutating func encode(_ value: UInt64) throws { set(.uint(value)) }
-    mutating func encode(_ value: UInt32) throws { set(.uint(UInt64(value))) }
-    mutating func encode(_ value: UInt8) throws { set(.uint(UInt64(value))) }
+    mutating func encodeNil() throws { sink.out.append(0) }
+    mutating func encode(_ value: Bool) throws { sink.bool(value) }
+    mutating func encode(_ value: String) throws { sink.string(value) }
+    mutating func encode(_ value: Int64) throws { sink.int(value) }
+    mutating func encode(_ value: Int) throws { sink.int(Int64(value)) }
+    mutating func encode(_ value: Int32) throws { sink.int(Int64(value)) }
+    mutating func encode(_ value: UInt64) throws { sink.uint(value) }
+    mutating func encode(_ value: UInt32) throws { sink.uint(UInt64(value)) }
+    mutating func encode(_ value: UInt8) throws { sink.uint(UInt64(value)) }
     mutating func encode(_ value: Double) throws { throw SnapshotError("floating-point values are not stored") }
-    mutating func encode<T: Encodable>(_ value: T) throws {
-        let child = try TreeEncoder.node(value, rebase: rebase)
-        box.kind = child.kind
-        box.node = child.node
-        box.children = child.children
-        box.items = child.items
-    }
+    mutating func encode<T: Encodable>(_ value: T) throws { try sink.value(value, depth: depth) }
 }
 
 // MARK: - Decoder

@@ -123,3 +123,32 @@ struct SnapshotRestoreTests {
 extension Seats {
     subscript(id id: ParticipantID) -> Participant? { self[id] }
 }
+
+@Suite("Snapshot size and cost")
+struct SnapshotCostTests {
+    /// A ten-seat room whose log is full (256 events): the snapshot's size and encoding time, printed for the docs.
+    @Test func aFullRoomsSnapshotIsSmallAndQuick() throws {
+        let h = Harness()
+        h.join("f", .facilitator)
+        for i in 0..<9 { h.join("member-\(i)") }
+        for round in 0..<60 {
+            for i in 0..<3 { h.send("member-\((round + i) % 9)", .raiseHand) }
+            h.send("f", .giveFloor(to: nil))
+            h.advance(.seconds(1))
+        }
+        #expect(h.room.state.log.count == 256)
+        let rebase = InstantRebase(now: h.now, wallNanoseconds: 1_000_000_000_000)
+        var bytes: [UInt8] = []
+        let clock = ContinuousClock()
+        let n = 200
+        let spent = clock.measure {
+            for _ in 0..<n { bytes = h.room.snapshotBytes(rebase: rebase) }
+        }
+        let restored = try Room.restore(bytes, rebase: rebase, locked: false, removed: [], newEpoch: 1)
+        let seq = h.room.seq
+        #expect(restored.room.state.log.events(after: seq - 200, latest: seq) == h.room.state.log.events(
+            after: seq - 200, latest: seq))
+        print("snapshot: \(bytes.count) bytes, \(spent / n) per encode")
+        #expect(bytes.count < 16_384)
+    }
+}
