@@ -1,6 +1,7 @@
 import CircleAuth
 import CircleJSON
 import CircleRoom
+import CircleTestSupport
 import Foundation
 import Testing
 
@@ -248,5 +249,52 @@ import Testing
         #expect(first.process.isRunning)
         kill(first.process.processIdentifier, SIGTERM)
         #expect(first.waitForExit(seconds: 10) == 0)
+    }
+
+    /// `GET /readyz` on the server's port: its status.
+    private func readyz(_ server: CircleProcess) -> Int? {
+        let probe = TestClient.raw(server, Array("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+        _ = server.run { probe.tcpClosed }
+        return probe.status
+    }
+
+    @Test(.enabled(if: getuid() == 0, "needs root to mount a tmpfs"))
+    func aFullDiskKeepsServingWithReadyz503UntilThereIsRoom() throws {
+        let setup = try Setup()
+        try FileManager.default.createDirectory(at: setup.dataDir, withIntermediateDirectories: true)
+        let mount = try runProcess(URL(fileURLWithPath: "/bin/mount"),
+                                   ["-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", setup.dataDir.path])
+        try #require(mount.status == 0, "mount: \(mount.stderr)")
+        defer { _ = try? runProcess(URL(fileURLWithPath: "/bin/umount"), [setup.dataDir.path]) }
+        let server = try setup.serve()
+        let f = Member(server, sub: "f", role: .facilitator)
+        #expect(readyz(server) == 200)
+        // Fill the disk.
+        let filler = setup.dataDir.appendingPathComponent("filler")
+        FileManager.default.createFile(atPath: filler.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: filler)
+        let block = Data(count: 4096)
+        while (try? handle.write(contentsOf: block)) != nil {}
+        try? handle.close()
+        // Changes keep coming: the room goes on, the store cannot write them.
+        var failing = false
+        for i in 0..<100 where !failing {
+            #expect(f.request(server, i % 2 == 0 ? "raise_hand" : "lower_hand"))
+            server.run(milliseconds: 120)
+            failing = readyz(server) == 503
+        }
+        #expect(failing, "readyz should answer 503 while the disk is full")
+        #expect(server.process.isRunning)
+        #expect(f.request(server, "raise_hand") || f.request(server, "lower_hand"))
+        try FileManager.default.removeItem(at: filler)
+        var healthy = false
+        for _ in 0..<50 where !healthy {
+            server.run(milliseconds: 200)
+            healthy = readyz(server) == 200
+        }
+        #expect(healthy, "readyz should recover once there is room")
+        kill(server.process.processIdentifier, SIGTERM)
+        #expect(server.waitForExit(seconds: 10) == 0)
+        #expect(server.log().contains("store failing"))
     }
 }
