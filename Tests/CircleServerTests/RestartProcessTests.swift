@@ -271,7 +271,7 @@ import Testing
         #expect(readyz(server) == 200)
         // Fill the disk.
         let filler = setup.dataDir.appendingPathComponent("filler")
-        FileManager.default.createFile(atPath: filler.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: filler.path, contents: nil)
         let handle = try FileHandle(forWritingTo: filler)
         let block = Data(count: 4096)
         while (try? handle.write(contentsOf: block)) != nil {}
