@@ -139,10 +139,13 @@ final class RoomStorage {
         return false
     }
 
-    private func armTimer() {
+    /// Loop time one save may take; the rooms left wait for the next turn, so saving never holds the loop long.
+    static let saveBudgetNanoseconds: UInt64 = 2_000_000
+
+    private func armTimer(afterMilliseconds wait: UInt64 = saveInterval) {
         guard !timerArmed, !isShutDown else { return }
         timerArmed = true
-        timer.start(afterMilliseconds: Self.saveInterval) { [unowned self] in
+        timer.start(afterMilliseconds: wait) { [unowned self] in
             self.timerArmed = false
             self.save()
         }
@@ -152,7 +155,12 @@ final class RoomStorage {
     private func save(final: Bool = false) {
         let rebase = Self.rebase
         var refused = 0
+        var overBudget = false
         for (id, hosted) in dirty where hosted.isLive {
+            if !final && EventLoop.hrtime &- rebase.now.nanoseconds > Self.saveBudgetNanoseconds {
+                overBudget = true
+                break
+            }
             let room = hosted.room
             let snapshot = RoomSnapshot(group: id, seq: room.seq, epoch: room.epoch,
                                         bytes: room.snapshotBytes(rebase: rebase, final: final))
@@ -167,6 +175,8 @@ final class RoomStorage {
         if refused > 0 {
             logger.warning("store queue full: snapshots wait", metadata: ["rooms": "\(refused)"])
             armTimer()
+        } else if overBudget {
+            armTimer(afterMilliseconds: 1)
         }
         if !final { dirty = dirty.filter { $0.value.isLive } }
         store.flush()
