@@ -58,26 +58,35 @@ let package = Package(
         // The rooms application: authenticates joins, routes each connection to its room, carries out the effects.
         .target(name: "CircleRooms", dependencies: [
             "CircleServer", "CircleLoop", "CircleHTTP", "CircleWebSocket", "CircleAuth", "CircleProtocol", "CircleRoom",
-            "CircleStore", .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
+            "CircleJSON", "CircleStore", "CircleWebhooks",
+            .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
         ], swiftSettings: strict),
         // Webhooks to the platform: signed (Standard Webhooks), queued, sent from their own thread with libcurl.
         .target(name: "CircleWebhooks", dependencies: ["CCurl", "CircleCrypto", "CircleJSON"], swiftSettings: strict),
+        // A WebSocket client on the loop (and the client side of TLS): for the load generator and the tests.
+        .target(name: "CircleClient", dependencies: ["CircleLoop", "CircleHTTP", "CircleWebSocket", "CircleTLS"],
+                swiftSettings: strict),
         // The load generator behind `circle load`: real group sessions from one process, on Circle's own loop and codec.
         .target(name: "CircleLoad", dependencies: [
-            "CircleLoop", "CircleHTTP", "CircleWebSocket", "CircleJSON", "CircleAuth", "CircleProtocol", "CircleRoom",
+            "CircleClient", "CircleLoop", "CircleWebSocket", "CircleJSON", "CircleAuth", "CircleProtocol", "CircleRoom",
             "CircleTLS",
         ], swiftSettings: strict),
         // The store: rooms' snapshots and events, sessions and attendance; SQLite written by one thread.
         .target(name: "CircleStore", dependencies: ["CSQLite"], swiftSettings: strict),
         // The store's benchmark, and the child process its tests kill.
         // Attendance records over HTTP: the report (JSON, CSV), who may read it, the operator's credential.
-        .target(name: "CircleRecords", dependencies: ["CircleStore", "CircleJSON", "CircleCrypto"], swiftSettings: strict),
+        .target(name: "CircleRecords", dependencies: [
+            "CircleStore", "CircleJSON", "CircleCrypto", "CircleAuth", "CircleHTTP", "CircleLoop", "CircleServer",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
         .executableTarget(name: "circle-store", dependencies: ["CircleStore"], swiftSettings: strict),
         .executableTarget(name: "circle", dependencies: [
-            "CircleServer", "CircleRooms", "CircleAuth", "CircleRoom", "CircleLoad", "CircleCrypto", "CircleStore",
+            "CircleServer", "CircleRooms", "CircleWebhooks", "CircleAuth", "CircleRoom", "CircleLoad", "CircleCrypto",
+            "CircleRecords", "CircleStore", "CircleLoop",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: strict),
 
         // What several test targets share: a seeded random generator, running a child process.
@@ -92,24 +101,29 @@ let package = Package(
         ], swiftSettings: strict),
         .testTarget(name: "CircleJSONTests", dependencies: ["CircleJSON", "CircleTestSupport"], swiftSettings: strict),
         .testTarget(name: "CircleLoopTests", dependencies: ["CircleLoop", "CircleTestSupport"], swiftSettings: strict),
-        .testTarget(name: "CircleLoadTests", dependencies: ["CircleLoad", "CircleServer", "CircleRooms", "CircleLoop"],
-                    swiftSettings: strict),
+        .testTarget(name: "CircleLoadTests", dependencies: [
+            "CircleLoad", "CircleServer", "CircleRooms", "CircleLoop", "CircleJSON",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
         .testTarget(name: "CircleTLSTests", dependencies: ["CircleTLS", "CircleTestSupport"], swiftSettings: strict),
         .testTarget(name: "CircleAuthTests", dependencies: [
             "CircleAuth", "CircleJSON", "CircleCrypto", "CircleRoom", "CircleTestSupport",
         ], swiftSettings: strict),
         .testTarget(name: "CircleWebhooksTests", dependencies: ["CircleWebhooks", "CircleCrypto", "CircleJSON",
                                                                 "CircleTestSupport"], swiftSettings: strict),
-        .testTarget(name: "CircleRecordsTests", dependencies: ["CircleRecords", "CircleStore", "CircleJSON"],
-                    swiftSettings: strict),
+        .testTarget(name: "CircleRecordsTests", dependencies: [
+            "CircleRecords", "CircleStore", "CircleJSON", "CircleAuth", "CircleRoom", "CircleServer", "CircleLoop",
+            "CircleHTTP", "CircleTestSupport", .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
         .testTarget(name: "CircleStoreTests", dependencies: [
             "CircleStore", "CircleLoop", "circle-store", "CircleTestSupport",
         ], swiftSettings: strict),
         .testTarget(name: "CircleRoomTests", dependencies: ["CircleRoom", "CircleTestSupport"], swiftSettings: strict),
-        .testTarget(name: "CircleProtocolTests", dependencies: ["CircleProtocol", "CircleRoom", "CircleJSON", "CircleTestSupport"], swiftSettings: strict),
+        .testTarget(name: "CircleProtocolTests", dependencies: ["CircleProtocol", "CircleRoom", "CircleJSON"],
+                    swiftSettings: strict),
         .testTarget(name: "CircleServerTests", dependencies: [
             "CircleServer", "CircleRooms", "CircleRoom", "CircleLoop", "CircleWebSocket", "CircleHTTP", "CircleAuth",
-            "CircleJSON", "CircleCrypto", "CircleTLS", "CircleLoad", "CircleTestSupport",
+            "CircleJSON", "CircleCrypto", "CircleTLS", "CircleClient", "CircleStore", "CircleTestSupport",
             .product(name: "Logging", package: "swift-log"), .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: strict),
     ],

@@ -467,6 +467,7 @@ class SessionApp {
 
   showConnection(state) {
     const text = { connecting: 'Connecting…', open: 'Connected', reconnecting: 'Reconnecting… your place is kept',
+      waiting: 'You’re early — the session hasn’t started. You’ll join as soon as your facilitator opens it.',
       closed: 'Not connected', idle: '' }[state];
     const el = $('connection');
     el.textContent = this.room.ended ? '' : text;

@@ -6,7 +6,7 @@ export type Connection = 'connected' | 'reconnecting';
 export type QueuePolicy = 'fifo' | 'least_spoken';
 export type ReactionKind = 'nod' | 'heart' | 'wave' | 'clap' | 'smile';
 export type RoundStatus = 'waiting' | 'done' | 'passed';
-export type ClientState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
+export type ClientState = 'idle' | 'connecting' | 'waiting' | 'open' | 'reconnecting' | 'closed';
 /** The protocol's error codes (PROTOCOL.md §9) and the client's own. */
 export type ErrorCode =
   | 'forbidden' | 'invalid' | 'not_found' | 'reconnecting' | 'conflict' | 'wrong_phase' | 'muted' | 'too_large'
@@ -127,6 +127,7 @@ export interface StatsEntry {
 export interface CircleEvents {
   state: { state: ClientState; previous: ClientState };
   welcome: { participant: string; role: Role; resumed: boolean; fresh: boolean };
+  waiting: { participant: string; role: Role };
   room: { room: RoomState; event?: RoomEvent };
   event: { event: RoomEvent };
   error: { code: ErrorCode; message: string };

@@ -130,7 +130,8 @@ function pacingFromWire(p) {
  * One participant's connection to one room.
  *
  * Events (`client.on(type, listener)` returns an unsubscribe function):
- * - `state` `{state, previous}` — `idle` → `connecting` → `open` → `reconnecting` → … → `closed`
+ * - `state` `{state, previous}` — `idle` → `connecting` → (`waiting` →) `open` → `reconnecting` → … → `closed`
+ * - `waiting` `{participant, role}` — early: the session has not opened; `welcome` follows when a facilitator opens it
  * - `welcome` `{participant, role, resumed, fresh}` — joined or resumed (`fresh`: a new snapshot replaced the room)
  * - `room` `{room, event?}` — after the welcome and after every event; `room` is `client.room`
  * - `event` `{event}` and the event's own `type` (`participant_joined`, `queue_changed`, …) with the raw event
@@ -351,6 +352,15 @@ export class CircleClient {
   }
 
   welcome(w) {
+    if (w.state === 'waiting_for_facilitator') {
+      // Early: the group's session has not opened. The full welcome follows on this socket when it does.
+      this.participant = w.participant;
+      this.role = w.role;
+      this.attempt = 0;
+      this.setState('waiting');
+      this.emit('waiting', { participant: w.participant, role: w.role });
+      return;
+    }
     const now = performance.now();
     // A snapshot replaces the room whole: a new join, a resume whose events left the log, or a room restored
     // after a crash (another epoch) — the server never leaves a silent gap.

@@ -125,15 +125,15 @@ public struct JSONWriter: Sendable {
         json.serialize(into: &bytes)
     }
 
-    /// Appends a comma if the previous token ended a value.
+    /// Appends a comma if what came before ended a value.
     @inline(__always)
     private mutating func separate() {
         if needsSeparator { bytes.append(Byte.comma) }
     }
 
     /// Whether a value or key written now must be preceded by a comma: the text so far is not empty and does not
-    /// end with `[`, `{` or `:`. (For writers that append to ``bytes`` themselves.)
-    public var needsSeparator: Bool {
+    /// end with `[`, `{` or `:`.
+    private var needsSeparator: Bool {
         guard let last = bytes.last else { return false }
         return last != Byte.openBracket && last != Byte.openBrace && last != Byte.colon
     }

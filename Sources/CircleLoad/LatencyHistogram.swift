@@ -46,15 +46,6 @@ public struct LatencyHistogram: Sendable {
         if value < min { min = value }
     }
 
-    /// Adds every value of `other`.
-    public mutating func merge(_ other: LatencyHistogram) {
-        for i in counts.indices { counts[i] += other.counts[i] }
-        count += other.count
-        sum += other.sum
-        max = Swift.max(max, other.max)
-        min = Swift.min(min, other.min)
-    }
-
     /// The value at quantile `q` (0…1) in nanoseconds: the middle of the bucket holding it, never above `max`.
     /// Zero when empty.
     public func quantile(_ q: Double) -> UInt64 {

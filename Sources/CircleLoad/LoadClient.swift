@@ -1,19 +1,11 @@
-import CircleHTTP
+import CircleClient
 import CircleLoop
 import CircleWebSocket
 
-/// One simulated participant: a WebSocket on the load loop, in the client role of Circle's own codec, with the
-/// little it must remember to act like a real client (its room's last `seq`, who is connected, the queue, the
-/// floor) and its pending requests. Behaviour lives in ``LoadRunner``; this class carries bytes and state.
-final class LoadClient: TCPConnectionDelegate {
-    enum Stage {
-        case idle
-        case connecting
-        case handshaking(WebSocketClientHandshake)
-        case open
-        case closed
-    }
-
+/// One simulated participant: a ``WebSocketClient`` on the load loop, with the little it must remember to act like
+/// a real client (its room's last `seq`, who is connected, the queue, the floor) and its pending requests.
+/// Behaviour lives in ``LoadRunner``; this class carries messages and state.
+final class LoadClient: WebSocketClientDelegate {
     unowned let runner: LoadRunner
     /// Index among all clients of the run.
     let index: Int
@@ -24,16 +16,12 @@ final class LoadClient: TCPConnectionDelegate {
     let participant: String
     let token: String
 
-    var stage = Stage.idle
-    var tcp: TCPConnection?
-    var session = WebSocketSession(role: .client)
+    private(set) var socket: WebSocketClient!
     var random: SplitMix
     var pacer: Pacer
     /// Messages waiting for the pacer.
     var backlog: [Outgoing] = []
     var inBacklogList = false
-    private var frame: [UInt8] = []
-    private var actions: [WebSocketAction] = []
 
     // What the client knows of its room.
     var joinedOnce = false
@@ -83,45 +71,33 @@ final class LoadClient: TCPConnectionDelegate {
         self.token = token
         self.random = SplitMix(seed: UInt64(index) &* 0x2545_F491_4F6C_DD1D)
         self.pacer = pacer
+        socket = WebSocketClient(delegate: self)
     }
 
     var isFacilitator: Bool { seat == 0 }
-    var isOpen: Bool { if case .open = stage { return true } else { return false } }
+    var stage: WebSocketClient.Stage { socket.stage }
+    var isOpen: Bool { socket.isOpen }
 
     // MARK: Connecting
 
-    /// Opens the TCP connection and sends the upgrade request; `since` resumes.
+    /// Opens the WebSocket to the room; `since` resumes.
     func connect(since: UInt64?) {
-        stage = .connecting
         closingOnPurpose = false
         welcomed = false
         connectStartedAt = EventLoop.hrtime
         runner.metrics.connectAttempts += 1
-        let config = runner.configuration
-        TCPConnection.connect(loop: runner.loop, host: config.host, port: config.port) { [self] result in
-            switch result {
-            case .failure:
-                stage = .closed
-                runner.connectFailed(self, code: "connect_failed")
-            case .success(let tcp):
-                self.tcp = tcp
-                runner.openSockets += 1
-                tcp.delegate = self
-                if let context = runner.tlsContext {
-                    guard let filter = try? TLSClientFilter(context: context) else {
-                        tcp.close()
-                        return
-                    }
-                    tcp.filter = filter
-                }
-                tcp.startReading()
-                var path = "/rooms/\(runner.roomID(room))?access_token=\(token)"
-                if let since { path += "&since=\(since)" }
-                let key = WebSocketHandshake.makeKey()
-                stage = .handshaking(WebSocketClientHandshake(key: key))
-                tcp.write(WebSocketHandshake.clientRequest(host: "\(config.host):\(config.port)", path: path, key: key))
+        var filter: TLSClientFilter?
+        if let context = runner.tlsContext {
+            guard let tls = try? TLSClientFilter(context: context) else {
+                runner.connectFailed(self, code: "tls_failed")
+                return
             }
+            filter = tls
         }
+        var path = "/rooms/\(runner.roomID(room))?access_token=\(token)"
+        if let since { path += "&since=\(since)" }
+        let config = runner.configuration
+        socket.connect(loop: runner.loop, host: config.host, port: config.port, path: path, filter: filter)
     }
 
     // MARK: Sending
@@ -159,12 +135,9 @@ final class LoadClient: TCPConnectionDelegate {
         return nextRequest
     }
 
-    /// Frames and queues one message, stamping its send time where it asks for one (at the moment it leaves,
-    /// after any wait in the pacer).
+    /// Encodes and sends one message, stamping its send time into a probe as it leaves (after any wait in the pacer).
     private func write(_ message: Outgoing) {
-        var text = message.text
         let now = EventLoop.hrtime
-        if message.stampOffset >= 0 { Outgoing.stamp(&text, at: message.stampOffset, now) }
         if message.request > 0 { outstanding[message.request] = (now, message.kind) }
         switch message.kind {
         case .reaction: lastReactionSentAt = now
@@ -172,11 +145,9 @@ final class LoadClient: TCPConnectionDelegate {
         default: break
         }
         let r = random.next()
-        frame.removeAll(keepingCapacity: true)
-        WebSocketFrame.encode(opcode: .text, payload: text, maskKey: (UInt8(truncatingIfNeeded: r),
-            UInt8(truncatingIfNeeded: r >> 8), UInt8(truncatingIfNeeded: r >> 16), UInt8(truncatingIfNeeded: r >> 24)),
-            into: &frame)
-        if tcp?.write(frame) == true { runner.countSent() }
+        let mask = (UInt8(truncatingIfNeeded: r), UInt8(truncatingIfNeeded: r >> 8),
+                    UInt8(truncatingIfNeeded: r >> 16), UInt8(truncatingIfNeeded: r >> 24))
+        if socket.send(.text, message.encoded(now: now), maskKey: mask) { runner.countSent() }
     }
 
     // MARK: Closing
@@ -184,80 +155,47 @@ final class LoadClient: TCPConnectionDelegate {
     /// Drops the connection without a close frame (a network loss): the server starts the grace period.
     func drop() {
         closingOnPurpose = true
-        tcp?.close()
+        socket.drop()
     }
 
     /// Starts a normal close.
     func close() {
         closingOnPurpose = true
-        guard isOpen, let closeFrame = session.startClose(code: WebSocketCloseCode.normal, reason: "") else {
-            tcp?.close()
-            return
-        }
-        tcp?.write(closeFrame)
+        if !socket.startClose() { socket.drop() }
     }
 
-    // MARK: TCPConnectionDelegate
+    // MARK: WebSocketClientDelegate
 
-    func connection(_ connection: TCPConnection, didRead bytes: UnsafeRawBufferPointer) {
-        switch stage {
-        case .handshaking(var handshake):
-            switch handshake.feed(bytes) {
-            case .needMore:
-                stage = .handshaking(handshake)
-            case .failed(let error):
-                stage = .closed
-                closingOnPurpose = true
-                connection.close()
-                if case .unexpectedStatus(let status) = error {
-                    runner.connectFailed(self, code: "http_\(status)")
-                } else {
-                    runner.connectFailed(self, code: "handshake_failed")
-                }
-            case .accepted(_, let consumed):
-                stage = .open
-                session = WebSocketSession(role: .client)
-                if consumed < bytes.count { receive(UnsafeRawBufferPointer(rebasing: bytes[consumed...])) }
+    func webSocketClient(_ client: WebSocketClient, didReport event: WebSocketClient.Event) {
+        switch event {
+        case .connectFailed:
+            runner.connectFailed(self, code: "connect_failed")
+        case .connected:
+            runner.openSockets += 1
+        case .refused(let error):
+            closingOnPurpose = true
+            socket.drop()
+            if case .unexpectedStatus(let status) = error {
+                runner.connectFailed(self, code: "http_\(status)")
+            } else {
+                runner.connectFailed(self, code: "handshake_failed")
             }
-        case .open:
-            receive(bytes)
-        case .idle, .connecting, .closed:
+        case .text(let text):
+            runner.received(text, by: self)
+        case .binary:
+            runner.clientError(self, "unexpected_binary")
+        case .protocolFailure:
+            runner.clientError(self, "websocket_protocol")
+        case .peerClosed(let code, _):
+            runner.peerClosed(self, code: code)
+        case .closeCompleted:
+            socket.drop()
+        case .closed:
+            runner.openSockets -= 1
+            backlog.removeAll()
+            runner.clientClosed(self)
+        case .status, .opened, .response, .ping, .pong:
             break
         }
-    }
-
-    private func receive(_ bytes: UnsafeRawBufferPointer) {
-        // Collect first: handlers may send or close, which touches the session.
-        var actions = self.actions
-        self.actions = []
-        session.receive(bytes) { actions.append($0) }
-        for action in actions {
-            switch action {
-            case .text(let text):
-                runner.received(text, by: self)
-            case .write(let w), .sendPong(let w):
-                tcp?.write(w)
-            case .binary:
-                runner.clientError(self, "unexpected_binary")
-            case .failed:
-                runner.clientError(self, "websocket_protocol")
-            case .peerClosed(let code, _):
-                runner.peerClosed(self, code: code)
-            case .closeConnection:
-                tcp?.close()
-            case .ping, .pong, .fragment:
-                break
-            }
-        }
-        actions.removeAll(keepingCapacity: true)
-        self.actions = actions
-    }
-
-    func connectionDidClose(_ connection: TCPConnection, error: LoopError?) {
-        tcp = nil
-        runner.openSockets -= 1
-        stage = .closed
-        backlog.removeAll()
-        runner.clientClosed(self)
     }
 }

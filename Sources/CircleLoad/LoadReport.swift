@@ -115,10 +115,16 @@ public struct LoadReport: Sendable {
         let m = metrics
         let c = configuration
         var lines: [String] = []
-        lines.append("circle load: \(c.scenario.rawValue), \(c.rooms) rooms x (1 facilitator + \(c.members) members) = \(c.clientCount) clients, \(c.durationSeconds) s")
-        lines.append("  joined       \(m.joined)/\(c.clientCount), \(m.connectFailures) failed, \(m.resumes) resumes; join p50 \(Self.ms(m.joinLatency.quantile(0.5))) ms, p99 \(Self.ms(m.joinLatency.quantile(0.99))) ms")
-        lines.append("  throughput   \(Int(sentPerSecond)) sent/s, \(Int(deliveredPerSecond)) measured deliveries/s (steady window); \(m.sent) sent, \(m.received) received in all")
-        lines.append("  latency      p50 \(Self.ms(m.latency.quantile(0.5))) ms, p90 \(Self.ms(m.latency.quantile(0.9))) ms, p99 \(Self.ms(m.latency.quantile(0.99))) ms, p99.9 \(Self.ms(m.latency.quantile(0.999))) ms, max \(Self.ms(m.latency.max)) ms (\(m.latency.count) deliveries)")
+        lines.append("circle load: \(c.scenario.rawValue), \(c.rooms) rooms x (1 facilitator + \(c.members) members)"
+            + " = \(c.clientCount) clients, \(c.durationSeconds) s")
+        lines.append("  joined       \(m.joined)/\(c.clientCount), \(m.connectFailures) failed, \(m.resumes) resumes;"
+            + " join p50 \(Self.ms(m.joinLatency.quantile(0.5))) ms, p99 \(Self.ms(m.joinLatency.quantile(0.99))) ms")
+        lines.append("  throughput   \(Int(sentPerSecond)) sent/s, \(Int(deliveredPerSecond)) measured deliveries/s"
+            + " (steady window); \(m.sent) sent, \(m.received) received in all")
+        let l = m.latency
+        lines.append("  latency      p50 \(Self.ms(l.quantile(0.5))) ms, p90 \(Self.ms(l.quantile(0.9))) ms,"
+            + " p99 \(Self.ms(l.quantile(0.99))) ms, p99.9 \(Self.ms(l.quantile(0.999))) ms, max \(Self.ms(l.max)) ms"
+            + " (\(l.count) deliveries)")
         lines.append("  acks         \(m.acks), p99 \(Self.ms(m.ackLatency.quantile(0.99))) ms")
         let errors = m.errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         lines.append("  errors       \(m.errorCount)\(errors.isEmpty ? "" : " (\(errors))")")
@@ -126,9 +132,11 @@ public struct LoadReport: Sendable {
             let races = m.races.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             lines.append("  races        \(races) (refusals a live group meets too; not errors)")
         }
-        lines.append("  generator    CPU \((loadCPUPercent * 10).rounded() / 10) % of a core (near 100: the load, not the server, is the limit)")
+        lines.append("  generator    CPU \((loadCPUPercent * 10).rounded() / 10) % of a core"
+            + " (near 100: the load, not the server, is the limit)")
         if let server {
-            var line = "  server       peak RSS \(server.peakRSSKiB) KiB, CPU \((server.cpuPercent * 10).rounded() / 10) % of a core"
+            var line = "  server       peak RSS \(server.peakRSSKiB) KiB,"
+                + " CPU \((server.cpuPercent * 10).rounded() / 10) % of a core"
             if let lag = server.loopLagP99Milliseconds {
                 line += lag.isFinite ? ", loop lag p99 ≤ \(lag) ms" : ", loop lag p99 over 1 s"
             }

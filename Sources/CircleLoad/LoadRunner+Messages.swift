@@ -1,34 +1,28 @@
 import CircleJSON
 import CircleLoop
 
-/// What the clients receive: the frequent messages (`signal`, `ack`, `reaction`) are recognised by their fixed
-/// prefix (the server writes fields in a fixed order) and read without building a JSON tree; the rest are parsed.
+/// What the clients receive, read by member name (``ServerMessage``): `signal`, `ack` and `reaction` are measured,
+/// room events update what each client knows of its room.
 extension LoadRunner {
-    private static let signalPrefix = Array(#"{"type":"signal","from":""#.utf8)
-    private static let ackPrefix = Array(#"{"type":"ack","id":"c"#.utf8)
-    private static let reactionPrefix = Array(#"{"type":"reaction","from":""#.utf8)
-    private static let payloadStamp = Array(#","payload":{"t":"#.utf8)
-
     func received(_ text: [UInt8], by client: LoadClient) {
         metrics.received += 1
         let now = EventLoop.hrtime
-        if text.starts(with: Self.signalPrefix) {
-            receivedSignal(text, by: client, now: now)
-        } else if text.starts(with: Self.ackPrefix) {
-            var i = Self.ackPrefix.count
-            let request = Self.readInt(text, &i)
-            receivedAck(request, by: client, now: now)
-        } else if text.starts(with: Self.reactionPrefix) {
-            var i = Self.reactionPrefix.count
-            if let sender = sender(in: client.room, Self.readID(text, &i)), sender.lastReactionSentAt > 0 {
+        guard let message = ServerMessage(text) else {
+            metrics.error("unparsable_message")
+            return
+        }
+        if message.isType("signal") {
+            receivedSignal(message, by: client, now: now)
+        } else if message.isType("ack") {
+            receivedAck(message.request ?? 0, by: client, now: now)
+        } else if message.isType("reaction") {
+            if let from = message.from, let sender = sender(in: client.room, from), sender.lastReactionSentAt > 0 {
                 measured(now &- min(now, sender.lastReactionSentAt))
             }
-        } else {
-            guard let message = ReceivedMessage(text), let type = message.type else {
-                metrics.error("unparsable_message")
-                return
-            }
+        } else if let type = message.type {
             receivedMessage(type, message, by: client, now: now)
+        } else {
+            metrics.error("unparsable_message")
         }
     }
 
@@ -54,24 +48,15 @@ extension LoadRunner {
         sender(in: room, ArraySlice(participant.utf8))
     }
 
-    private func receivedSignal(_ text: [UInt8], by client: LoadClient, now: UInt64) {
-        var i = Self.signalPrefix.count
-        let from = Self.readID(text, &i)
-        guard text[i...].starts(with: Self.payloadStamp) else { return }  // not one of ours
-        i += Self.payloadStamp.count
-        let stamp = UInt64(Self.readInt(text, &i))
-        if stamp > Outgoing.stampBase && stamp - Outgoing.stampBase <= now { measured(now - (stamp - Outgoing.stampBase)) }
-        // ,"k":"x"
-        let kindIndex = i + 6
-        guard configuration.scenario == .session, kindIndex < text.count else { return }
+    private func receivedSignal(_ message: ServerMessage, by client: LoadClient, now: UInt64) {
+        guard let probe = message.probe else { return }  // not one of ours
+        if probe.sentAt <= now { measured(now - probe.sentAt) }
+        guard configuration.scenario == .session, let from = message.from else { return }
         let peer = String(decoding: from, as: UTF8.self)
-        switch text[kindIndex] {
-        case UInt8(ascii: "o"):
-            answer(peer, by: client)
-        case UInt8(ascii: "a"):
-            sendCandidates(to: peer, by: client)
-        default:
-            break
+        switch probe.letter {
+        case .offer: answer(peer, by: client)
+        case .answer: sendCandidates(to: peer, by: client)
+        case .candidate, nil: break
         }
     }
 
@@ -84,7 +69,7 @@ extension LoadRunner {
         if configuration.scenario == .fanout { fanoutSend(client, now: now) }
     }
 
-    private func receivedMessage(_ type: String, _ message: ReceivedMessage, by client: LoadClient, now: UInt64) {
+    private func receivedMessage(_ type: String, _ message: ServerMessage, by client: LoadClient, now: UInt64) {
         if type != "welcome", let seq = message.seq {
             if client.lastSeq != 0 && UInt64(seq) != client.lastSeq + 1 { metrics.error("seq_gap") }
             client.lastSeq = UInt64(seq)
@@ -98,13 +83,16 @@ extension LoadRunner {
                 metrics.error("unparsable_message")
                 return
             }
+            // A member who reached the server before the room's facilitator waits; the full welcome follows.
+            if tree["state"]?.stringValue == "waiting_for_facilitator" { return }
             welcomed(tree, by: client, now: now)
         case "error":
             let code = message.code ?? "unknown"
-            let request = message.id.flatMap { $0.hasPrefix("c") ? Int($0.dropFirst()) : nil }
+            let request = message.request
             // Races a real group meets too, not errors: a command to someone who just dropped (`reconnecting`), and
             // a `give_floor` sent from a view of the queue that emptied on the way (`not_found`).
-            if code == "reconnecting" || (code == "not_found" && request != nil && request == client.giveFloorRequest) {
+            let raced = code == "not_found" && request != nil && request == client.giveFloorRequest
+            if code == "reconnecting" || raced {
                 metrics.races[code, default: 0] += 1
             } else {
                 metrics.error(code)
@@ -165,27 +153,6 @@ extension LoadRunner {
             break
         }
     }
-
-    // MARK: Reading
-
-    /// Reads decimal digits at `i` (advancing it); 0 when there are none.
-    static func readInt(_ text: [UInt8], _ i: inout Int, from start: Int? = nil) -> Int {
-        if let start { i = start }
-        var value = 0
-        while i < text.count, text[i] >= 0x30, text[i] <= 0x39 {
-            value = value &* 10 &+ Int(text[i] - 0x30)
-            i += 1
-        }
-        return value
-    }
-
-    /// Reads a participant id up to its closing quote (ours never need escapes), leaving `i` after the quote.
-    static func readID(_ text: [UInt8], _ i: inout Int) -> ArraySlice<UInt8> {
-        let start = i
-        while i < text.count && text[i] != UInt8(ascii: "\"") { i += 1 }
-        defer { i += 1 }
-        return text[start..<i]
-    }
 }
 
 /// The few members of a room event the load clients act on.
@@ -208,70 +175,5 @@ struct EventFields {
         self.connection = connection
         self.phase = phase
         self.queue = queue
-    }
-}
-
-/// A received message other than the fast-pathed `signal`, `ack` and `reaction`: validated as strictly as the tree
-/// parser would, but only the members the clients read are noted; strings are built when asked for.
-struct ReceivedMessage {
-    let text: [UInt8]
-    private let spans: Spans
-
-    /// Nil unless `text` is one valid JSON object.
-    init?(_ text: [UInt8]) {
-        self.text = text
-        var spans = Spans()
-        let valid = text.withUnsafeBytes { raw in
-            (try? JSON.scanTopObject(raw) { member in spans.note(member, in: raw) }) != nil
-        }
-        guard valid else { return nil }
-        self.spans = spans
-    }
-
-    var type: String? { string(spans.type) }
-
-    /// `seq`, when it is an exact integer.
-    var seq: Int? {
-        guard let seq = spans.seq else { return nil }
-        return text.withUnsafeBytes { seq.intValue(in: $0) }
-    }
-
-    /// The members an event's handling reads.
-    var event: EventFields {
-        EventFields(
-            participant: string(spans.participant), connection: string(spans.connection), phase: string(spans.phase),
-            queue: spans.queue.flatMap { span in
-                text.withUnsafeBytes { span.json(in: $0)?.arrayValue?.compactMap(\.stringValue) }
-            })
-    }
-
-    /// An error's `code`.
-    var code: String? { string(spans.code) }
-
-    /// An error's `id`.
-    var id: String? { string(spans.id) }
-
-    /// The whole message as a tree.
-    func tree() -> JSON? { try? JSON.parse(text) }
-
-    private func string(_ span: JSONSpan?) -> String? {
-        guard let span else { return nil }
-        return text.withUnsafeBytes { span.stringValue(in: $0) }
-    }
-
-    private struct Spans {
-        var type, seq, participant, connection, phase, queue, code, id: JSONSpan?
-
-        mutating func note(_ member: JSONMemberSpan, in raw: UnsafeRawBufferPointer) {
-            let key = member.key
-            if key.equals("type", in: raw) { type = member.value }
-            else if key.equals("seq", in: raw) { seq = member.value }
-            else if key.equals("participant", in: raw) { participant = member.value }
-            else if key.equals("connection", in: raw) { connection = member.value }
-            else if key.equals("phase", in: raw) { phase = member.value }
-            else if key.equals("queue", in: raw) { queue = member.value }
-            else if key.equals("code", in: raw) { code = member.value }
-            else if key.equals("id", in: raw) { id = member.value }
-        }
     }
 }

@@ -1,5 +1,6 @@
 import CircleJSON
 import CircleLoop
+import CircleRoom
 
 /// The scripted behaviour of a session: facilitators walk the phases, members take part, every pair of
 /// participants negotiates WebRTC through the relay, and some members drop and resume.
@@ -21,8 +22,6 @@ extension LoadRunner {
         }
     }
 
-    /// Windows (fractions of the steady window) in which members may pass: well inside the rounds, so that a pass
-    /// never meets a phase change on the way.
     /// The most a room's session runs behind the schedule (a fraction of the steady window; ~2 s in a 60 s run).
     static let maxRoomLag = 0.05
 
@@ -35,6 +34,8 @@ extension LoadRunner {
         return (lag, tempo)
     }
 
+    /// Windows (fractions of the steady window) in which members may pass: well inside the rounds, so that a pass
+    /// never meets a phase change on the way.
     private static let passWindows: [ClosedRange<Double>] = [0.04...0.22, 0.79...0.90]
 
     private var span: Double { Double(endAt - steadyAt) }
@@ -87,36 +88,42 @@ extension LoadRunner {
         client.connectedPeers = []
         for record in snapshot["participants"]?.arrayValue ?? [] {
             guard let p = record["participant"]?.stringValue, p != client.participant,
-                  record["connection"]?.stringValue == "connected", let peer = sender(in: client.room, ArraySlice(p.utf8))
+                  record["connection"]?.stringValue == "connected",
+                  let peer = sender(in: client.room, ArraySlice(p.utf8))
             else { continue }
             client.connectedPeers.insert(peer.seat)
         }
     }
 
-
     // MARK: WebRTC through the relay
 
-    /// The tail of an SDP offer or answer payload, built once per run.
-    static func sdp(_ type: String, bytes: Int) -> String {
-        #","sdp":"v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=type:"# + type + #"\r\n"#
-            + Outgoing.filler(bytes) + #"""#
+    /// The SDP of an offer or answer payload, built once per run.
+    static func sdp(_ type: String, bytes: Int) -> [Probe.Member] {
+        let sdp = "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=type:\(type)\r\n"
+        return [.string("sdp", sdp + Outgoing.filler(bytes))]
     }
 
     func offer(to peer: LoadClient, by client: LoadClient) {
-        client.send(.signal(to: peer.participant, kind: "o", rest: offerSDP))
+        client.send(.probe(to: peer.participant, .offer, offerSDP))
     }
 
     func answer(_ peer: String, by client: LoadClient) {
-        guard let p = sender(in: client.room, ArraySlice(peer.utf8)), client.connectedPeers.contains(p.seat) else { return }
-        client.send(.signal(to: peer, kind: "a", rest: answerSDP))
+        guard let p = sender(in: client.room, ArraySlice(peer.utf8)), client.connectedPeers.contains(p.seat) else {
+            return
+        }
+        client.send(.probe(to: peer, .answer, answerSDP))
         sendCandidates(to: peer, by: client)
     }
 
     func sendCandidates(to peer: String, by client: LoadClient) {
-        guard let p = sender(in: client.room, ArraySlice(peer.utf8)), client.connectedPeers.contains(p.seat) else { return }
+        guard let p = sender(in: client.room, ArraySlice(peer.utf8)), client.connectedPeers.contains(p.seat) else {
+            return
+        }
         for n in 0..<configuration.iceCandidates {
-            let rest = #","candidate":"candidate:\#(n + 1) 1 udp 2122260223 10.0.\#(client.seat).\#(n + 5) \#(54400 + n) typ host generation 0 ufrag EsAw network-id 1","sdpMid":"0","sdpMLineIndex":0"#
-            client.send(.signal(to: peer, kind: "i", rest: rest))
+            let candidate = "candidate:\(n + 1) 1 udp 2122260223 10.0.\(client.seat).\(n + 5) \(54400 + n) typ host"
+                + " generation 0 ufrag EsAw network-id 1"
+            client.send(.probe(to: peer, .candidate,
+                               [.string("candidate", candidate), .string("sdpMid", "0"), .int("sdpMLineIndex", 0)]))
         }
     }
 
@@ -148,9 +155,9 @@ extension LoadRunner {
         }
         if now >= client.nextReactionAt {
             client.nextReactionAt = now + activity(client, 10, 30)
-            let kinds = ["nod", "heart", "wave", "clap", "smile"]
+            let kinds = ReactionKind.allCases
             let kind = kinds[Int(client.random.next() % UInt64(kinds.count))]
-            client.send(.command("reaction", request: 0, fields: #","kind":""# + kind + #"""#, kind: .reaction))
+            client.send(.command(.reaction(kind), request: 0, kind: .reaction))
             return
         }
         guard client.stateRequest == 0 else { return }
@@ -167,9 +174,9 @@ extension LoadRunner {
         if client.phase == "sharing" {
             let queued = client.queue.contains(me)
             if !queued && client.floor != me && client.random.unit() < 0.12 {
-                sendState(client, "raise_hand")
+                sendState(client, .raiseHand)
             } else if queued && client.queue.count >= 3 && client.queue.first != me && client.random.unit() < 0.05 {
-                sendState(client, "lower_hand")
+                sendState(client, .lowerHand)
             }
         } else if client.phase == "intro" || client.phase == "close" {
             let f = fraction(now) - roomLag[client.room]
@@ -177,24 +184,23 @@ extension LoadRunner {
             if let floor = client.floor, floor != me, !client.spokeThisRound, !client.passedThisRound,
                client.random.unit() < 0.05 {
                 client.passedThisRound = true
-                sendState(client, "pass")
+                sendState(client, .pass)
             }
         }
     }
 
     func sendMedia(_ client: LoadClient, mic: Bool?, camera: Bool?) {
-        var fields = ""
-        if let mic { fields += #","mic":\#(mic)"#; client.mic = mic }
-        if let camera { fields += #","camera":\#(camera)"#; client.camera = camera }
+        if let mic { client.mic = mic }
+        if let camera { client.camera = camera }
         let request = client.newRequest()
         client.stateRequest = request
-        client.send(.command("media", request: request, fields: fields, kind: .media))
+        client.send(.command(.media(mic: mic, camera: camera), request: request, kind: .media))
     }
 
-    private func sendState(_ client: LoadClient, _ type: String, fields: String = "") {
+    private func sendState(_ client: LoadClient, _ command: Command) {
         let request = client.newRequest()
         client.stateRequest = request
-        client.send(.command(type, request: request, fields: fields))
+        client.send(.command(command, request: request))
     }
 
     // MARK: Facilitators
@@ -212,8 +218,10 @@ extension LoadRunner {
         }
         // Sharing: keep the floor moving when it is free and someone connected waits.
         if f.phase == "sharing", f.floor == nil, f.stateRequest == 0,
-           f.queue.contains(where: { p in sender(in: room, ArraySlice(p.utf8)).map { f.connectedPeers.contains($0.seat) } ?? false }) {
-            sendState(f, "give_floor")
+           f.queue.contains(where: { p in
+               sender(in: room, ArraySlice(p.utf8)).map { f.connectedPeers.contains($0.seat) } ?? false
+           }) {
+            sendState(f, .giveFloor(to: nil))
             f.giveFloorRequest = f.stateRequest
         }
     }
@@ -222,18 +230,19 @@ extension LoadRunner {
         switch step {
         case .pacing:
             let turn = Int(min(60_000, max(1000, span / 1e6 * 0.03 * tempo)))
-            sendState(f, "set_pacing", fields: #","turn_length_ms":\#(turn),"nudge_before_ms":\#(turn / 4),"auto_advance":true"#)
+            sendState(f, .setPacing(Pacing(turnLength: .milliseconds(turn), nudgeBefore: .milliseconds(turn / 4),
+                                           autoAdvance: true)))
         case .startIntroRound, .startCloseRound:
-            sendState(f, "advance_round")
+            sendState(f, .advanceRound)
         case .sharing:
-            sendState(f, "set_phase", fields: #","phase":"sharing""#)
+            sendState(f, .setPhase(.sharing))
         case .silence:
             let silence = Int(min(3_600_000, max(1000, span / 1e6 * 0.08 * tempo)))
-            sendState(f, "start_silence", fields: #","silence_ms":\#(silence)"#)
+            sendState(f, .startSilence(.milliseconds(silence)))
         case .close:
-            sendState(f, "set_phase", fields: #","phase":"close""#)
+            sendState(f, .setPhase(.close))
         case .end:
-            sendState(f, "end_session")
+            sendState(f, .endSession)
         }
     }
 
@@ -259,12 +268,12 @@ extension LoadRunner {
     }
 
     private func fanoutMessage(request: Int) -> Outgoing {
-        Outgoing.signal(to: nil, kind: "a", rest: fanoutPadding, request: request, kind: .fanout)
+        .probe(to: nil, .answer, fanoutPadding, request: request, kind: .fanout)
     }
 
     /// The padding that makes a fanout message `fanoutPayloadBytes` long (for request ids of up to 6 digits).
-    static func fanoutPadding(bytes: Int) -> String {
-        let base = Outgoing.signal(to: nil, kind: "a", rest: #","p":"""#, request: 100_000, kind: .fanout)
-        return #","p":""# + Outgoing.filler(max(0, bytes - base.text.count)) + #"""#
+    static func fanoutPadding(bytes: Int) -> [Probe.Member] {
+        let base = Outgoing.probe(to: nil, .answer, [.string("p", "")], request: 100_000, kind: .fanout)
+        return [.string("p", Outgoing.filler(bytes - base.encoded(now: 0).count))]
     }
 }

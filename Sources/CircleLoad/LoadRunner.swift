@@ -34,10 +34,10 @@ public final class LoadRunner {
     /// Clients whose pacer holds messages back.
     var backlogged: [LoadClient] = []
     private let runID: String
-    /// Payload tails built once: SDP offer and answer, fanout padding.
-    let offerSDP: String
-    let answerSDP: String
-    let fanoutPadding: String
+    /// Payload members built once: SDP offer and answer, fanout padding.
+    let offerSDP: [Probe.Member]
+    let answerSDP: [Probe.Member]
+    let fanoutPadding: [Probe.Member]
 
     // Times (ns of `EventLoop.hrtime`).
     private(set) var startedAt: UInt64 = 0
@@ -82,11 +82,11 @@ public final class LoadRunner {
             + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
-    /// A runner on `loop`; nothing happens until ``start()``.
     /// The client TLS context every connection's `TLSClientFilter` is made from, with `configuration.tls`.
     let tlsContext: TLSContext?
 
-    /// A runner on `loop`; nothing happens until ``start()``. Throws when TLS is asked for and its CA file can't be loaded.
+    /// A runner on `loop`; nothing happens until ``start()``. Throws when TLS is asked for and its CA file can't be
+    /// loaded.
     public init(loop: EventLoop, configuration: LoadConfiguration) throws(TLSError) {
         self.loop = loop
         self.configuration = configuration
@@ -115,8 +115,8 @@ public final class LoadRunner {
             var members: [LoadClient] = []
             for seat in 0...c.members {
                 let sub = seat == 0 ? "f" : "m\(seat)"
-                let claims = TokenClaims(sub: sub, name: seat == 0 ? "Facilitator" : "Member \(seat)", room: roomID(room),
-                                         role: seat == 0 ? .facilitator : .member, exp: expiry)
+                let claims = TokenClaims(sub: sub, name: seat == 0 ? "Facilitator" : "Member \(seat)",
+                                         room: roomID(room), role: seat == 0 ? .facilitator : .member, exp: expiry)
                 let client = LoadClient(runner: self, index: clients.count, room: room, seat: seat,
                                         token: TokenMinter.mint(claims, secret: c.secret),
                                         pacer: Pacer(ratePerSecond: rate, burst: burst, now: now))
@@ -155,7 +155,8 @@ public final class LoadRunner {
     private func onTick() {
         let now = EventLoop.hrtime
         while joinCursor < joinOrder.count {
-            let due = startedAt + UInt64(Double(joinCursor) / Double(joinOrder.count) * configuration.rampSeconds * 1e9)
+            let share = Double(joinCursor) / Double(joinOrder.count)
+            let due = startedAt + UInt64(share * configuration.rampSeconds * 1e9)
             guard due <= now else { break }
             joinOrder[joinCursor].connect(since: nil)
             joinCursor += 1
@@ -191,13 +192,13 @@ public final class LoadRunner {
             case .connecting, .handshaking, .open:
                 if now > client.connectStartedAt && now - client.connectStartedAt > timeout {
                     client.closingOnPurpose = true
-                    client.tcp?.close()
+                    client.socket.drop()
                     connectFailed(client, code: "join_timeout")
                 }
             case .closed where client.rejoinAt > 0 && now >= client.rejoinAt:
                 client.rejoinAt = 0
                 client.connect(since: client.lastSeq)
-            case .idle, .closed:
+            case .idle, .plain, .closed:
                 break
             }
         } }
@@ -235,16 +236,16 @@ public final class LoadRunner {
     /// are awaited.
     private func endSessions() {
         for room in rooms where room[0].isOpen && room[0].welcomed && !room[0].sessionEnded {
-            room[0].send(.command("end_session", request: room[0].newRequest()))
+            room[0].send(.command(.endSession, request: room[0].newRequest()))
         }
         for client in clients where client.rejoinAt > 0 { client.rejoinAt = 0 }
     }
 
     private func finish() {
         guard !finished else { return }
-        for client in clients where client.tcp != nil {
+        for client in clients where client.socket.tcp != nil {
             client.closingOnPurpose = true
-            client.tcp?.close()
+            client.socket.drop()
         }
         tick?.close()
         secondTimer?.close()
@@ -288,6 +289,10 @@ public final class LoadRunner {
         if hadWelcome { connectedCount -= 1 }
         client.welcomed = false
         if client.closingOnPurpose || client.sessionEnded { return }
-        if hadWelcome { metrics.error("connection_lost") } else { connectFailed(client, code: "closed_before_welcome") }
+        if hadWelcome {
+            metrics.error("connection_lost")
+        } else {
+            connectFailed(client, code: "closed_before_welcome")
+        }
     }
 }

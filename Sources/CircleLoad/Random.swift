@@ -1,3 +1,5 @@
+import CircleRoom
+
 /// SplitMix64: a tiny, fast, seedable generator, so that a run's choices are reproducible per client.
 struct SplitMix: RandomNumberGenerator {
     private var state: UInt64
@@ -21,28 +23,20 @@ struct SplitMix: RandomNumberGenerator {
     }
 }
 
-/// A client-side token bucket: keeps a client under the server's message rate limit.
+/// Keeps a client under the server's message rate limit, with the server's own rate bucket.
 struct Pacer {
-    let ratePerNanosecond: Double
-    let burst: Double
-    private var tokens: Double
-    private var last: UInt64
+    private var bucket: RateBucket
+    private let burst: Int
+    private let refill: Duration
 
     init(ratePerSecond: Double, burst: Double, now: UInt64) {
-        ratePerNanosecond = ratePerSecond / 1e9
-        self.burst = burst
-        tokens = burst
-        last = now
+        self.burst = max(1, Int(burst))
+        refill = .nanoseconds(Int64(1e9 / max(ratePerSecond, 1e-9)))
+        bucket = RateBucket(burst: self.burst, now: Instant(nanoseconds: now))
     }
 
-    /// Takes one token if there is one.
+    /// Takes one credit if there is one.
     mutating func take(now: UInt64) -> Bool {
-        if now > last {
-            tokens = min(burst, tokens + Double(now - last) * ratePerNanosecond)
-            last = now
-        }
-        guard tokens >= 1 else { return false }
-        tokens -= 1
-        return true
+        bucket.take(now: Instant(nanoseconds: now), burst: burst, refill: refill)
     }
 }

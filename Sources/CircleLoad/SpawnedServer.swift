@@ -46,7 +46,9 @@ public final class SpawnedServer {
         }
         var child: pid_t = 0
         let rc = posix_spawn(&child, binary, &actions, nil, cArgs, cEnv)
-        guard rc == 0 else { throw SpawnError(description: "cannot start \(binary): \(String(cString: strerror(rc)))") }
+        guard rc == 0 else {
+            throw SpawnError(description: "cannot start \(binary): \(String(cString: strerror(rc)))")
+        }
         pid = child
     }
 
@@ -156,7 +158,9 @@ public final class SpawnedServer {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else { return nil }
         let request = Array("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)

@@ -5,42 +5,6 @@ import CircleRoom
 /// `replay`.
 enum EventEncoder {
     static func write(_ sequenced: SequencedEvent, into w: inout JSONWriter) {
-        // The events every join and leave broadcasts, written in runs of constant text.
-        switch sequenced.event {
-        case .participantJoined(let view):
-            w.writeDirect(bound: 64 + fieldsBound(view)) { d in
-                d.raw(#"{"type":"participant_joined","seq":"#)
-                d.int(Int(clamping: sequenced.seq))
-                d.raw(",")
-                writeFields(of: view, into: &d)
-                d.raw("}")
-            }
-        case .roundChanged(let round):
-            w.writeDirect(bound: 64 + roundBound(round)) { d in
-                d.raw(#"{"type":"round_changed","seq":"#)
-                d.int(Int(clamping: sequenced.seq))
-                d.raw(#","round":"#)
-                write(round, into: &d)
-                d.raw("}")
-            }
-        case .participantLeft(let id, let reason):
-            w.writeDirect(bound: 96 + DirectJSONWriter.bound(id)) { d in
-                d.raw(#"{"type":"participant_left","seq":"#)
-                d.int(Int(clamping: sequenced.seq))
-                d.raw(#","participant":"#)
-                d.string(id)
-                d.raw(#","reason":"#)
-                d.wireName(reason.wireName)
-                d.raw("}")
-            }
-        default:
-            writeTokens(sequenced, into: &w)
-        }
-    }
-
-    /// An event one token at a time (every event but the two above; and the reference the direct writer is tested
-    /// against).
-    static func writeTokens(_ sequenced: SequencedEvent, into w: inout JSONWriter) {
         let event = sequenced.event
         w.beginObject()
         w.member("type", event.wireName)
@@ -101,69 +65,6 @@ enum EventEncoder {
         w.member("muted", view.muted)
     }
 
-    /// ``writeFields(of:into:)-(_,JSONWriter)`` for the direct writer.
-    static func writeFields(of view: ParticipantView, into d: inout DirectJSONWriter) {
-        d.raw(#""participant":"#)
-        d.string(view.id)
-        d.raw(#","name":"#)
-        d.string(view.name)
-        d.raw(#","role":"#)
-        d.wireName(view.role.rawValue)
-        d.raw(#","connection":"#)
-        d.wireName(view.connection.wireName)
-        d.raw(#","mic":"#)
-        d.bool(view.mic)
-        d.raw(#","camera":"#)
-        d.bool(view.camera)
-        d.raw(#","muted":"#)
-        d.bool(view.muted)
-    }
-
-    /// An upper bound of what ``writeFields(of:into:)-(_,DirectJSONWriter)`` writes (constant text: 86 bytes).
-    static func fieldsBound(_ view: ParticipantView) -> Int {
-        typealias D = DirectJSONWriter
-        return 112 + D.bound(view.id) + D.bound(view.name) + 2 * D.wireNameBound
-    }
-
-    /// ``write(_:into:)-([RoundEntry],JSONWriter)`` for the direct writer.
-    static func write(_ round: [RoundEntry], into d: inout DirectJSONWriter) {
-        d.raw("[")
-        var first = true
-        for entry in round {
-            if first { first = false } else { d.raw(",") }
-            d.raw(#"{"participant":"#)
-            d.string(entry.participant)
-            d.raw(#","status":"#)
-            d.wireName(entry.status.wireName)
-            d.raw("}")
-        }
-        d.raw("]")
-    }
-
-    /// An upper bound of what ``write(_:into:)-([RoundEntry],DirectJSONWriter)`` writes.
-    static func roundBound(_ round: [RoundEntry]) -> Int {
-        var n = 2
-        for entry in round {
-            n += 40 + DirectJSONWriter.bound(entry.participant) + DirectJSONWriter.wireNameBound
-        }
-        return n
-    }
-
-    /// ``write(_:into:)-(Pacing,JSONWriter)`` for the direct writer (at most 96 bytes).
-    static func write(_ pacing: Pacing, into d: inout DirectJSONWriter) {
-        d.raw("{")
-        if let turnLength = pacing.turnLength {
-            d.raw(#""turn_length_ms":"#)
-            d.milliseconds(turnLength)
-            d.raw(",")
-        }
-        d.raw(#""nudge_before_ms":"#)
-        d.milliseconds(pacing.nudgeBefore)
-        d.raw(#","auto_advance":"#)
-        d.bool(pacing.autoAdvance)
-        d.raw("}")
-    }
-
     /// `[{"participant":…,"status":…}, …]`
     static func write(_ round: [RoundEntry], into w: inout JSONWriter) {
         w.beginArray()
@@ -187,12 +88,19 @@ enum EventEncoder {
 
     static func estimatedSize(of event: RoomEvent) -> Int {
         switch event {
-        case .participantJoined(let view): 64 + fieldsBound(view)
-        case .participantLeft(let id, _): 96 + DirectJSONWriter.bound(id)
+        case .participantJoined(let view): 96 + fieldsSize(view)
         case .muteChanged(let ids, _): 64 + 40 * ids.count
         case .queueChanged(let queue, _): 80 + 40 * queue.count
-        case .roundChanged(let round): 64 + roundBound(round)
+        case .roundChanged(let round): 64 + roundSize(round)
         default: 128
         }
+    }
+
+    /// About the size of a participant record's members (constant text: 86 bytes).
+    static func fieldsSize(_ view: ParticipantView) -> Int { 128 + view.id.utf8.count + view.name.utf8.count }
+
+    /// About the size of a round.
+    static func roundSize(_ round: [RoundEntry]) -> Int {
+        round.reduce(2) { $0 + 48 + $1.participant.utf8.count }
     }
 }

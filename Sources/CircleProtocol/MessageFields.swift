@@ -98,7 +98,8 @@ struct MessageFields {
         let field: Field?
         if member.key.isPlain {
             let range = member.key.range
-            field = Field.named(UnsafeRawBufferPointer(rebasing: text[(range.lowerBound + 1)..<(range.upperBound - 1)]))
+            let name = (range.lowerBound + 1)..<(range.upperBound - 1)
+            field = Field.named(UnsafeRawBufferPointer(rebasing: text[name]))
         } else {
             field = member.key.stringValue(in: text).flatMap { Field.named($0) }
         }

@@ -80,6 +80,13 @@ enum OutboundEncoder {
             }
             w.endArray()
             w.endObject()
+        case .waitingForFacilitator(let participant, let role):
+            w.beginObject()
+            w.member("type", literal: "welcome")
+            w.member("state", literal: "waiting_for_facilitator")
+            w.member("participant", participant)
+            w.member("role", role.rawValue)
+            w.endObject()
         }
     }
 

@@ -9,9 +9,9 @@ public struct OperatorCredential: Sendable {
 
     /// The file's text without surrounding whitespace; nil when shorter than 32 bytes.
     public init?(fileText: String) {
-        let trimmed = fileText.utf8.drop { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
-        var bytes = Array(trimmed)
-        while let last = bytes.last, last == 0x20 || last == 0x09 || last == 0x0A || last == 0x0D { bytes.removeLast() }
+        let space: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+        var bytes = Array(fileText.utf8.drop(while: space))
+        while let last = bytes.last, space(last) { bytes.removeLast() }
         guard bytes.count >= Self.minimumByteCount else { return nil }
         secret = bytes
     }
@@ -19,5 +19,13 @@ public struct OperatorCredential: Sendable {
     public func accepts(_ presented: String) -> Bool {
         let p = Array(presented.utf8)
         return p.count == secret.count && Crypto.constantTimeEqual(p, secret)
+    }
+
+    /// What the erasure log line carries instead of the sub: 16 hex digits of HMAC-SHA256(secret, group NUL sub).
+    /// Whoever holds the secret and knows the sub can match it; the log alone names nobody.
+    public func tag(group: String, sub: String) -> String {
+        let mac = Crypto.hmacSHA256(key: secret, data: Array(group.utf8) + [0] + Array(sub.utf8))
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: mac.prefix(8).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
     }
 }

@@ -27,6 +27,8 @@ public enum ErrorCode: String, Sendable, Codable, CaseIterable {
     case removed
     /// The session has ended.
     case sessionEnded = "session_ended"
+    /// The session has not opened yet: the participant waits for a facilitator.
+    case sessionNotOpen = "session_not_open"
 
     /// The code on the wire.
     public var wireName: String { rawValue }
@@ -47,6 +49,7 @@ public enum ErrorCode: String, Sendable, Codable, CaseIterable {
         case .roomFull: "the room is full"
         case .removed: "removed from this session"
         case .sessionEnded: "the session has ended"
+        case .sessionNotOpen: "the session has not started yet; you will be let in when it opens"
         }
     }
 }

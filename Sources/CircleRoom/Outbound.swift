@@ -121,6 +121,9 @@ public enum Outbound: Hashable, Sendable {
     case muteRequest(MuteReason)
     /// To a facilitator who asked: speaking time and turns per participant, in first-join order.
     case stats([SpeakingStats])
+    /// The first message to someone who arrived before a session opened: a `welcome` whose `state` is
+    /// `waiting_for_facilitator`, with no room in it. The full `welcome` follows when the session opens.
+    case waitingForFacilitator(participant: ParticipantID, role: Role)
 
     /// The message's `type` on the wire (an event's own type is `RoomEvent.wireName`).
     public var wireName: String {
@@ -137,6 +140,7 @@ public enum Outbound: Hashable, Sendable {
         case .turnTimeUp: "turn_time_up"
         case .muteRequest: "mute_request"
         case .stats: "stats"
+        case .waitingForFacilitator: "welcome"
         }
     }
 }

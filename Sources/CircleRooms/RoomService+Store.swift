@@ -13,7 +13,6 @@ final class RoomStorage {
     static let saveInterval: UInt64 = 100
     let store: any GroupStore
     unowned let service: RoomService
-    let wakeup: AsyncWakeup
     let timer: LoopTimer
     private var timerArmed = false
     /// Rooms changed since their last snapshot, by id.
@@ -37,10 +36,9 @@ final class RoomStorage {
     private var snapshotsWritten = 0
     private var loggedFailure = false
 
-    init(store: any GroupStore, service: RoomService, wakeup: AsyncWakeup, timer: LoopTimer) {
+    init(store: any GroupStore, service: RoomService, timer: LoopTimer) {
         self.store = store
         self.service = service
-        self.wakeup = wakeup
         self.timer = timer
     }
 
@@ -113,7 +111,7 @@ final class RoomStorage {
             return
         }
         held[key] = nil
-        _ = service.perform(entry.effects)
+        _ = service.perform(entry.effects, of: entry.hosted)
     }
 
     /// A room was dropped (its session ended, or its last seat is gone): its state leaves the store.
@@ -215,8 +213,8 @@ final class RoomStorage {
         return nil
     }
 
-    /// Graceful shutdown: every room's final snapshot (nothing comes after it), then the handles close; the caller
-    /// closes the store, which commits everything queued.
+    /// Graceful shutdown: every room's final snapshot (nothing comes after it), then the save timer closes; the
+    /// caller closes the store, which commits everything queued.
     func shutDown(_ rooms: some Sequence<HostedRoom>) {
         guard !isShutDown else { return }
         for hosted in rooms { dirty[hosted.room.id] = hosted }
@@ -225,7 +223,6 @@ final class RoomStorage {
         // Held effects are for connections the server is closing anyway; the safety writes commit at close().
         held.removeAll()
         timer.close()
-        wakeup.close()
     }
 
     // MARK: Restore
@@ -293,11 +290,11 @@ final class RoomStorage {
 }
 
 extension RoomService {
-    /// Keeps the rooms in `store` (opened by the caller, its completions drained by `wakeup`, which the service closes
-    /// at shutdown): restores the rooms it holds (`wait` blocks until the store has answered, as the loop is not
-    /// running yet), then saves each room as it changes.
-    public func useStore(_ store: any GroupStore, wakeup: AsyncWakeup, wait: () -> Void) throws(StoreError) {
-        let storage = RoomStorage(store: store, service: self, wakeup: wakeup, timer: LoopTimer(loop: server.loop))
+    /// Keeps the rooms in `store` (opened by the caller, who drains its completions and closes it after the loop):
+    /// restores the rooms it holds (`wait` blocks until the store has answered, as the loop is not running yet),
+    /// then saves each room as it changes.
+    public func useStore(_ store: any GroupStore, wait: () -> Void) throws(StoreError) {
+        let storage = RoomStorage(store: store, service: self, timer: LoopTimer(loop: server.loop))
         self.storage = storage
         let count = try storage.restore(wait: wait)
         server.logger.info("rooms restored", metadata: ["rooms": "\(count)"])

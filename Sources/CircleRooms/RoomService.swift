@@ -4,6 +4,8 @@ import CircleLoop
 import CircleProtocol
 import CircleServer
 import CircleRoom
+import CircleStore
+import CircleWebhooks
 import CircleWebSocket
 import Glibc
 import Logging
@@ -12,18 +14,18 @@ import Logging
 /// carries out the room's effects (one encode per broadcast) and keeps each room's timer armed.
 public final class RoomService: HTTPApplication, WebSocketEndpoint {
     let server: Server
-    private let configuration: RoomServiceConfiguration
+    let configuration: RoomServiceConfiguration
     /// The rooms' metrics (rooms, participants, messages by type, errors by code, floods); nil keeps none.
     public var metrics: RoomMetrics?
     private let verifier: TokenVerifier
-    private var logger: Logger { server.logger }
+    var logger: Logger { server.logger }
     /// The open rooms by id.
     var rooms: [String: HostedRoom] = [:]
     /// The store's side of the rooms (RoomService+Store.swift); nil runs without a store.
     var storage: RoomStorage?
     /// Open room connections by slot: a `ConnectionID` is `serial << 32 | slot`, so that a recipient (or the sender
     /// of a message, by its connection's tag) is found by indexing, not hashing.
-    private var slots: [RoomSlot] = []
+    var slots: [RoomSlot] = []
     /// The effects buffer lent to whichever room is being called (see ``lendEffects(to:)``).
     private var spareEffects: [RoomEffect] = []
     private var freeSlots: [UInt32] = []
@@ -35,6 +37,12 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     private static let refusalLogBurst = 10
     /// Scratch buffer for encoding frames, reused across broadcasts.
     private var frame: [UInt8] = []
+    /// Where sessions are numbered and attendance is kept; nil keeps numbers in memory and no records.
+    public var records: GroupStore?
+    /// Where session and attendance webhooks go; nil sends none.
+    public var webhooks: WebhookSender?
+    /// Who waits for a group's session to open, and session numbers when there is no store.
+    var groups = GroupSessions()
 
     public init(server: Server, configuration: RoomServiceConfiguration) {
         self.server = server
@@ -46,7 +54,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     /// Rooms currently open on this service.
     public var roomCount: Int { rooms.count }
 
-    private var now: Instant { Instant(nanoseconds: EventLoop.hrtime) }
+    var now: Instant { Instant(nanoseconds: EventLoop.hrtime) }
 
     // MARK: Routing and authentication (before the upgrade)
 
@@ -161,6 +169,10 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
             connection.close(code: CloseCode.sessionEnded, reason: "session ended")
             return
         }
+        let opening = rooms[join.roomID] == nil
+        if opening && !configuration.sessionOpeners.mayOpen(join.identity.role) {
+            return wait(connection, join)
+        }
         endedRooms.remove(join.roomID)
         let hosted = host(join.roomID)
         let t = now
@@ -172,14 +184,15 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
             "room": "\(join.roomID)", "participant": "\(join.identity.sub)", "conn": "\(connection.id)",
             "role": "\(join.identity.role.rawValue)", "outcome": "\(outcome)",
         ])
+        if opening { admitWaiting(to: hosted, now: t) }
         carryOut(hosted)
     }
 
-    private enum Admission { case allowed, refused, flooding }
+    enum Admission { case allowed, refused, flooding }
 
     /// Takes one message or frame from the connection's allowance. A refusal is a strike; strikes within one flood
     /// window reaching ``RoomServiceConfiguration/floodCloseAfter`` mean the connection is flooding.
-    private func admit(_ entry: inout RoomSlot, now t: Instant) -> Admission {
+    func admit(_ entry: inout RoomSlot, now t: Instant) -> Admission {
         if entry.bucket.take(now: t, burst: configuration.messageBurst,
                                refill: .nanoseconds(1_000_000_000 / max(1, configuration.messagesPerSecond))) {
             return .allowed
@@ -194,7 +207,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         return Int(entry.strikes) >= min(configuration.floodCloseAfter, Int(UInt8.max)) ? .flooding : .refused
     }
 
-    private func closeFlooding(_ connection: ServerConnection, room: String) {
+    func closeFlooding(_ connection: ServerConnection, room: String) {
         logger.warning("flood closed", metadata: ["room": "\(room)", "conn": "\(connection.id)"])
         metrics?.floodCloses.increment()
         connection.close(code: WebSocketCloseCode.policyViolation, reason: "message rate exceeded")
@@ -202,12 +215,15 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
 
     /// A refused frame is a strike; the message it belongs to is answered when it is whole.
     public func webSocketDidReceiveFragment(_ connection: ServerConnection) {
-        guard let slot = slot(of: connection), let hosted = hostedRoom(of: slots[slot]) else { return }
-        if admit(&slots[slot], now: now) == .flooding { closeFlooding(connection, room: hosted.room.id) }
+        guard let slot = slot(of: connection) else { return }
+        if admit(&slots[slot], now: now) == .flooding {
+            closeFlooding(connection, room: hostedRoom(of: slots[slot])?.room.id ?? "(waiting)")
+        }
     }
 
     public func webSocket(_ connection: ServerConnection, didReceiveText text: [UInt8]) {
-        guard let slot = slot(of: connection), let hosted = hostedRoom(of: slots[slot]) else { return }
+        guard let slot = slot(of: connection) else { return }
+        guard let hosted = hostedRoom(of: slots[slot]) else { return answerWaiting(slot, text) }
         let id = Self.id(slot, slots[slot])
         let t = now
         switch admit(&slots[slot], now: t) {
@@ -248,6 +264,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         guard let slot = slot(of: connection) else { return }
         let id = Self.id(slot, slots[slot])
         let hosted = hostedRoom(of: slots[slot])
+        if slots[slot].hosted == nil { groups.stopWaiting(id) }
         detach(slot)
         metrics?.participants.record(connectionCount)
         guard let hosted else { return }
@@ -280,8 +297,8 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         RoomSlot(connection: nil, hosted: nil, bucket: RateBucket(burst: 0, now: Instant(nanoseconds: 0)), serial: 0)
     }
 
-    /// Gives `connection` a slot in `hosted`, and the slot's id as the connection's tag.
-    private func attach(_ connection: ServerConnection, to hosted: HostedRoom, now t: Instant) -> ConnectionID {
+    /// Gives `connection` a slot (in `hosted`, or waiting for its session when nil), and the slot's id as its tag.
+    func attach(_ connection: ServerConnection, to hosted: HostedRoom?, now t: Instant) -> ConnectionID {
         let slot: Int
         if let free = freeSlots.popLast() { slot = Int(free) } else {
             slot = slots.count
@@ -306,7 +323,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
 
     /// The id of the connection in `slot`: its serial and the slot, so that a recipient is found by indexing.
     @inline(__always)
-    private static func id(_ slot: Int, _ entry: RoomSlot) -> ConnectionID {
+    static func id(_ slot: Int, _ entry: RoomSlot) -> ConnectionID {
         ConnectionID(UInt64(entry.serial) << 32 | UInt64(slot))
     }
 
@@ -323,7 +340,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     }
 
     @inline(__always)
-    private func connection(_ id: ConnectionID) -> ServerConnection? {
+    func connection(_ id: ConnectionID) -> ServerConnection? {
         let slot = Int(truncatingIfNeeded: id.rawValue & 0xFFFF_FFFF)
         guard slot < slots.count, slots[slot].serial == UInt32(truncatingIfNeeded: id.rawValue >> 32) else {
             return nil
@@ -345,7 +362,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     /// Lends `room` the service's effects buffer before a call into it, so that a room at rest holds no capacity
     /// for effects (every room would otherwise keep the most it ever produced at once).
     @inline(__always)
-    private func lendEffects(to room: Room) {
+    func lendEffects(to room: Room) {
         if room.effects.capacity == 0 { swap(&room.effects, &spareEffects) }
     }
 
@@ -363,6 +380,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         rooms[roomID] = hosted
         metrics?.rooms.record(rooms.count)
         logger.info("room opened", metadata: ["room": "\(roomID)", "rooms": "\(rooms.count)"])
+        openSession(hosted)
         return hosted
     }
 
@@ -370,6 +388,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     /// waits for its first join).
     func adopt(_ room: Room) {
         let hosted = HostedRoom(room: room)
+        hosted.observedSeq = room.seq
         rooms[room.id] = hosted
         metrics?.rooms.record(rooms.count)
         if room.participantCount > 0 { carryOut(hosted) }
@@ -380,14 +399,15 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
 
     /// Carries out the room's effects in order (unless the store holds them until a safety write commits), then
     /// re-arms its timer or drops it.
-    private func carryOut(_ hosted: HostedRoom) {
+    func carryOut(_ hosted: HostedRoom) {
         let room = hosted.room
         defer { takeBackEffects(from: room) }
+        if room.seq != hosted.observedSeq { observeEvents(of: hosted) }
         let ended: Bool
         if let storage, storage.holdsEffects(of: hosted) {
             ended = room.isEnded
         } else {
-            ended = perform(room.effects)
+            ended = perform(room.effects, of: hosted)
         }
         if ended || room.participantCount == 0 {
             drop(hosted, ended: ended)
@@ -397,11 +417,12 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     }
 
     /// Carries out effects in order; true when one of them ended the room.
-    func perform(_ effects: [RoomEffect]) -> Bool {
+    func perform(_ effects: [RoomEffect], of hosted: HostedRoom) -> Bool {
         var ended = false
         for effect in effects {
             switch effect {
             case .deliver(let message, let recipients):
+                if case .privateWord(let from, _) = message { hosted.attendance.privateWordSent(from: from) }
                 encodeFrame(message)
                 metrics?.sent(message, recipients: recipients.count)
                 frame.withUnsafeBytes { frame in
@@ -435,6 +456,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
 
     private func drop(_ hosted: HostedRoom, ended: Bool) {
         storage?.dropped(hosted)
+        closeSession(hosted)
         hosted.timer?.close()
         hosted.isLive = false
         if rooms[hosted.room.id] === hosted { rooms[hosted.room.id] = nil }
@@ -448,7 +470,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
                     metadata: ["room": "\(hosted.room.id)", "rooms": "\(rooms.count)"])
     }
 
-    private func send(_ message: Outbound, to connection: ServerConnection) {
+    func send(_ message: Outbound, to connection: ServerConnection) {
         encodeFrame(message)
         metrics?.sent(message, recipients: 1)
         connection.send(encodedFrame: frame)

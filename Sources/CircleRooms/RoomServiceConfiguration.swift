@@ -26,8 +26,20 @@ public struct RoomServiceConfiguration: Sendable {
     public var maxTokenLifetimeSeconds: Int64 = 86_400
     /// Ended sessions remembered at most; past it the oldest is forgotten first.
     public var maxEndedRooms = 100_000
+    /// Who opens a group's session by joining: facilitators (and co-facilitators), or anyone (peer-led groups).
+    public var sessionOpeners = SessionOpeners.facilitators
 
     public init(secret: [UInt8]) { self.secret = secret }
+}
+
+/// Who opens a group's session by joining it; everyone else who arrives first waits (`waiting_for_facilitator`).
+public enum SessionOpeners: String, Sendable, CaseIterable {
+    case facilitators
+    case anyone
+
+    func mayOpen(_ role: Role) -> Bool {
+        self == .anyone || role == .facilitator || role == .cofacilitator
+    }
 }
 
 extension ServeSettings {
@@ -39,6 +51,7 @@ extension ServeSettings {
         config.maxRooms = maxRooms
         config.messagesPerSecond = messageRate
         config.maxTokenLifetimeSeconds = Int64(maxTokenTTL)
+        config.sessionOpeners = SessionOpeners(rawValue: sessionOpeners) ?? .facilitators
         return config
     }
 }

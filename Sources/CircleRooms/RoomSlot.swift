@@ -43,7 +43,12 @@ final class HostedRoom {
     var timer: LoopTimer?
     /// Whether the service still holds this room (`rooms[room.id] === self`); false once it is dropped.
     var isLive = true
+    /// The session's attendance, kept from the room's events.
+    var attendance: SessionAttendance
+    /// The last of the room's events the service has looked at (for attendance and webhooks).
+    var observedSeq: UInt64 = 0
     init(room: Room) {
         self.room = room
+        attendance = SessionAttendance(group: room.id)
     }
 }

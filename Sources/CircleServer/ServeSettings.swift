@@ -37,19 +37,23 @@ public struct ServeSettings: Sendable, Equatable {
     /// The largest WebSocket message (and frame) a room client may send, in KiB; larger closes with 1009.
     /// At most 128: the protocol decoder's own cap.
     public var maxMessageKiB = 128
+    /// Who opens a group's session by joining: `facilitators` or `anyone` (peer-led groups).
+    public var sessionOpeners = "facilitators"
+    /// Where session and attendance webhooks are POSTed (none when nil).
+    public var webhookURL: String?
+    /// The webhook signing key: `whsec_` and base64 (Standard Webhooks).
+    public var webhookSecretFile: String?
     public var drainSeconds = 5.0
     public var metricsPort: Int?
     public var metricsHosts = ["127.0.0.1"]
     /// Folder of the web client served at `/`.
     public var webRoot: String?
-    /// Where rooms are kept across restarts: `sqlite` (in `dataDir`), `none` (memory only, as for benchmarks), or
-    /// `auto`: sqlite when `data_dir` is given, else none (so that processes sharing a working directory, as tests
-    /// and benchmarks do, do not contend for one default directory).
-    public var store = "auto"
-    /// Whether rooms are kept in SQLite in `dataDir`.
-    public var usesStore: Bool { store == "sqlite" || (store == "auto" && origins["data_dir"] != nil) }
-    /// The store's directory (created with mode 0700).
-    public var dataDir = "./circle-data"
+    /// The store's directory (SQLite); nil: no store, so no records are kept or served.
+    public var dataDir: String?
+    /// Days attendance records are kept (older ones are deleted daily).
+    public var recordsDays = 365
+    /// File holding the operator secret that may erase one person's records; nil: erasure is not served.
+    public var operatorSecretFile: String?
     /// Setting name → where its value came from (`--port`, `CIRCLE_PORT`, `circle.conf:3`); absent: the default.
     public var origins: [String: String] = [:]
 

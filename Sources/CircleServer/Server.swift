@@ -50,6 +50,9 @@ public final class Server {
     static let lagProbeIntervalMilliseconds: UInt64 = 100
     /// The private listeners for `/metrics`, `/healthz` and `/readyz` (`configuration.metricsPort`).
     var operationsListeners: [TCPListener] = []
+    /// A deferred request (``RouteResult/deferred(start:)``) not answered within this time gets 503. Checked by the
+    /// connection sweep, so it fires up to one sweep interval late.
+    public var deferredTimeoutMilliseconds: UInt64 = 10_000
 
     public init(loop: EventLoop, configuration: ServerConfiguration, logger: Logger) {
         self.loop = loop
@@ -223,14 +226,14 @@ public final class Server {
         }
         switch head.path {
         case "/healthz":
-            guard head.method == "GET" else { return methodNotAllowed(connection) }
+            guard head.method == "GET" else { return methodNotAllowed(connection, allowed: ["GET"]) }
             let response = HTTPResponse.make(status: 200, headers: [
                 HTTPHeader(name: "Content-Type", value: "text/plain; charset=utf-8"),
                 HTTPHeader(name: "Connection", value: "close"),
             ], body: Array("ok\n".utf8))
             connection.respond(response)
         case "/echo" where configuration.conformanceEcho:
-            guard head.method == "GET" else { return methodNotAllowed(connection) }
+            guard head.method == "GET" else { return methodNotAllowed(connection, allowed: ["GET"]) }
             perform(.webSocket(endpoint: echo, context: nil, limits: configuration.echoLimits,
                                maxQueuedBytes: configuration.maxQueuedBytesEcho), head: head, connection: connection)
         default:
@@ -244,7 +247,7 @@ public final class Server {
 
     /// Paths a page on another origin may read: the web client's files and the rooms (the library's probe).
     private func servesCrossOrigin(_ path: String) -> Bool {
-        path.hasPrefix("/rooms/") || staticFiles?.serves(path) == true
+        path.hasPrefix("/rooms/") || staticFiles?.serves(path) == true || application?.servesCrossOrigin(path) == true
     }
 
     /// Sends `response` with the CORS headers for `head` when its path is one other origins may read.
@@ -253,17 +256,37 @@ public final class Server {
         connection.respond(CrossOrigin.adding(crossOrigin.headers(for: head), to: response))
     }
 
-    private func methodNotAllowed(_ connection: ServerConnection) {
+    /// Every 405 the public routes send: `Allow` lists `allowed`.
+    private func methodNotAllowed(_ connection: ServerConnection, allowed: [String]) {
+        let allow = HTTPHeader(name: "Allow", value: allowed.joined(separator: ", "))
         connection.respond(HTTPResponse.error(HTTPError(status: 405, reason: "Method Not Allowed"),
-                                              extraHeaders: [HTTPHeader(name: "Allow", value: "GET")]))
+                                              extraHeaders: [allow]))
+    }
+
+    /// An application's answer: `Connection: close` added, CORS headers where the path takes them, and for HEAD the
+    /// headers alone (with the `Content-Length` the body would have).
+    func respond(status: Int, headers: [HTTPHeader], body: [UInt8], to head: HTTPRequestHead,
+                 on connection: ServerConnection) {
+        var all = headers
+        all.append(HTTPHeader(name: "Connection", value: "close"))
+        var payload = body
+        if head.method == "HEAD" {
+            all.append(HTTPHeader(name: "Content-Length", value: String(body.count)))
+            payload = []
+        }
+        respond(HTTPResponse.make(status: status, headers: all, body: payload), to: head, on: connection)
     }
 
     private func perform(_ result: RouteResult, head: HTTPRequestHead, connection: ServerConnection) {
         switch result {
         case .response(let status, let headers, let body):
-            var all = headers
-            all.append(HTTPHeader(name: "Connection", value: "close"))
-            respond(HTTPResponse.make(status: status, headers: all, body: body), to: head, on: connection)
+            respond(status: status, headers: headers, body: body, to: head, on: connection)
+        case .methodNotAllowed(let allowed):
+            methodNotAllowed(connection, allowed: allowed)
+        case .deferred(let start):
+            let responder = HTTPResponder(head: head, connection: connection, startedAt: loop.nowMilliseconds)
+            connection.phase = .deferred(responder)
+            start(responder)
         case .webSocket(let endpoint, let context, let limits, let maxQueued, let subprotocol):
             var options = WebSocketHandshake.Options(allowedOrigins: configuration.allowedOrigins)
             if let subprotocol {
@@ -315,6 +338,13 @@ public final class Server {
                         connection.pingSentAt = ServerConnection.clock(now)
                         connection.sendPing()
                     }
+                }
+            case .deferred(let responder):
+                if now - responder.startedAt >= deferredTimeoutMilliseconds {
+                    logger.warning("deferred response timed out", metadata: ["conn": "\(connection.id)",
+                                                                             "path": "\(responder.head.path)"])
+                    responder.respond(status: 503, headers: [HTTPHeader(name: "Retry-After", value: "5")],
+                                      body: Array("No answer in time\n".utf8))
                 }
             case .done:
                 break

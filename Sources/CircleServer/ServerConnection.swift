@@ -8,7 +8,9 @@ public final class ServerConnection: TCPConnectionDelegate {
         // Boxed: the parser is needed only until the head is complete, so an open WebSocket doesn't carry its size;
         // with it the loop time (ms) of the accept, which only the head's deadline needs.
         indirect case head(HTTPHeadParser, acceptedAt: UInt64)
-        case webSocket(WebSocketSession)
+        case webSocket(WebSocketCodec)
+        /// Routed to an answer that comes later (``RouteResult/deferred(start:)``): input is discarded meanwhile.
+        case deferred(HTTPResponder)
         case done
     }
 
@@ -132,6 +134,9 @@ public final class ServerConnection: TCPConnectionDelegate {
         case .head:
             setDone()
             tcp.finish(timeoutMilliseconds: server.configuration.closeTimeoutMilliseconds)
+        case .deferred(let responder):
+            responder.respond(status: 503, headers: [HTTPHeader(name: "Retry-After", value: "5")],
+                              body: Array("Server shutting down\n".utf8))
         case .done:
             break
         }
@@ -172,7 +177,7 @@ public final class ServerConnection: TCPConnectionDelegate {
             }
         case .webSocket:
             receiveWebSocket(bytes)
-        case .done:
+        case .deferred, .done:
             break
         }
     }
@@ -188,7 +193,7 @@ public final class ServerConnection: TCPConnectionDelegate {
     func upgrade(response: [UInt8], endpoint: WebSocketEndpoint, limits: WebSocketLimits, maxQueuedBytes: Int) {
         tcp.maxQueuedBytes = maxQueuedBytes
         tcp.write(response)
-        phase = .webSocket(WebSocketSession(role: .server, limits: limits))
+        phase = .webSocket(WebSocketCodec(role: .server, limits: limits))
         webSocketOpen = true
         self.endpoint = endpoint
         endpoint.webSocketDidOpen(self)

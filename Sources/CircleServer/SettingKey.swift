@@ -47,6 +47,19 @@ struct SettingKey: Sendable {
         int("message_rate", \.messageRate, 1...10_000),
         int("max_token_ttl", \.maxTokenTTL, 60...31_536_000),
         int("max_message_kib", \.maxMessageKiB, 16...128),
+        SettingKey(name: "session_openers", repeats: false, apply: { s, v throws(SettingValueError) in
+            guard ["facilitators", "anyone"].contains(v[0]) else {
+                throw SettingValueError("must be facilitators or anyone")
+            }
+            s.sessionOpeners = v[0]
+        }, describe: { [$0.sessionOpeners] }),
+        SettingKey(name: "webhook_url", repeats: false, apply: { s, v throws(SettingValueError) in
+            guard v[0].hasPrefix("http://") || v[0].hasPrefix("https://") else {
+                throw SettingValueError("must be an http:// or https:// URL")
+            }
+            s.webhookURL = v[0]
+        }, describe: { $0.webhookURL.map { [$0] } ?? [] }),
+        path("webhook_secret_file", \.webhookSecretFile),
         SettingKey(name: "drain_seconds", repeats: false, apply: { s, v throws(SettingValueError) in
             guard let seconds = Double(v[0]), seconds.isFinite, (0...3600).contains(seconds) else {
                 throw SettingValueError("must be a number of seconds, 0…3600")
@@ -55,16 +68,9 @@ struct SettingKey: Sendable {
         }, describe: { [String($0.drainSeconds)] }),
         optionalInt("metrics_port", \.metricsPort, 0...65535),
         list("metrics_host", \.metricsHosts),
-        SettingKey(name: "store", repeats: false, apply: { s, v throws(SettingValueError) in
-            guard ["auto", "sqlite", "none"].contains(v[0]) else {
-                throw SettingValueError("must be auto, sqlite or none")
-            }
-            s.store = v[0]
-        }, describe: { [$0.store] }),
-        SettingKey(name: "data_dir", repeats: false, apply: { s, v throws(SettingValueError) in
-            guard !v[0].isEmpty else { throw SettingValueError("must be a path") }
-            s.dataDir = v[0]
-        }, describe: { [$0.dataDir] }),
+        path("data_dir", \.dataDir),
+        int("records_days", \.recordsDays, 1...36_500),
+        path("operator_secret_file", \.operatorSecretFile),
     ]
 
     private static func int(_ name: String, _ field: WritableKeyPath<ServeSettings, Int> & Sendable,

@@ -1,4 +1,4 @@
-/// What a `WebSocketSession` asks its owner to do, or tells it, in the order the input caused them.
+/// What a `WebSocketCodec` asks its owner to do, or tells it, in the order the input caused them.
 public enum WebSocketAction: Sendable, Equatable {
     /// One complete text message; its UTF-8 is already validated.
     case text([UInt8])
@@ -20,7 +20,7 @@ public enum WebSocketAction: Sendable, Equatable {
     case peerClosed(code: UInt16?, reason: String)
     /// Close the TCP connection now, after flushing the writes already emitted. Nothing follows it.
     case closeConnection
-    /// Informational, before our error close is written: why the session failed, with the code sent.
+    /// Informational, before our error close is written: why the codec failed, with the code sent.
     /// The reason is a fixed text that never quotes peer data.
     case failed(code: UInt16, reason: String)
 }

@@ -58,7 +58,7 @@ extension WebSocketHandshake {
 }
 
 /// The client side of the opening handshake, incremental: feed the server's bytes until the response head is
-/// complete and validated. Bytes after the head (`consumed` onwards) are WebSocket frames for the session.
+/// complete and validated. Bytes after the head (`consumed` onwards) are WebSocket frames for the codec.
 public struct WebSocketClientHandshake: Sendable {
     /// The outcome of feeding bytes.
     public enum Outcome: Sendable, Equatable {

@@ -1,4 +1,4 @@
-/// Which end of the connection a session plays: servers receive masked frames, clients send them.
+/// Which end of the connection a codec plays: servers receive masked frames, clients send them.
 public enum WebSocketRole: Sendable {
     /// Accepts connections: receives masked frames, sends unmasked ones.
     case server

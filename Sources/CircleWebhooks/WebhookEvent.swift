@@ -17,14 +17,14 @@ public struct WebhookEvent: Sendable {
     public let body: [UInt8]
 
     /// `data` writes the members of `data` after `group` and `session`.
-    public init(_ kind: Kind, group: String, session: Int, atUnixMilliseconds at: Int,
+    public init(_ kind: Kind, group: String, session: Int, atUnixMilliseconds at: Int64,
                 data: (inout JSONWriter) -> Void = { _ in }) {
         self.kind = kind
         id = "msg_" + Base64.encodeURL(Crypto.randomBytes(12))
         var w = JSONWriter(capacity: 256)
         w.beginObject()
         w.key("type"); w.string(kind.rawValue)
-        w.key("at"); w.int(at)
+        w.key("at"); w.int(Int(at))
         w.key("data"); w.beginObject()
         w.key("group"); w.string(group)
         w.key("session"); w.int(session)

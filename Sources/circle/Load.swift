@@ -40,7 +40,8 @@ struct Load: ParsableCommand {
     var members = 9
 
     @Option(name: .long, help: ArgumentHelp(
-        "Seconds over which the clients join. Default: 500 joins a second (at least 5 s), at most a third of --duration."))
+        "Seconds over which the clients join. Default: 500 joins a second (at least 5 s),"
+            + " at most a third of --duration."))
     var ramp: Double?
 
     @Option(name: .long, help: "Seconds from the first join to the end of the sessions.")
@@ -75,7 +76,8 @@ struct Load: ParsableCommand {
     @Flag(name: .long, help: "Connect with TLS (wss://).")
     var tls = false
 
-    @Option(name: .long, help: "With --tls: CA certificates (PEM) to verify the server against. Default: no verification.")
+    @Option(name: .long,
+            help: "With --tls: CA certificates (PEM) to verify the server against. Default: no verification.")
     var tlsCa: String?
 
     @Flag(name: .long, help: "No progress line every second.")
@@ -91,8 +93,12 @@ struct Load: ParsableCommand {
     var tokenRoomPrefix = "b"
 
     func validate() throws {
-        guard LoadScenario(rawValue: scenario) != nil else { throw ValidationError("--scenario must be session or fanout") }
-        if tls && spawn { throw ValidationError("--tls works against a running server (circle serve --tls-cert …), not --spawn") }
+        guard LoadScenario(rawValue: scenario) != nil else {
+            throw ValidationError("--scenario must be session or fanout")
+        }
+        if tls && spawn {
+            throw ValidationError("--tls works against a running server (circle serve --tls-cert …), not --spawn")
+        }
         if spawn && host != "127.0.0.1" { throw ValidationError("--spawn serves on 127.0.0.1 only") }
     }
 
@@ -154,8 +160,9 @@ struct Load: ParsableCommand {
         let total = config.clientCount
         if !quiet {
             runner.onSecond = { s in
-                var line = "[\(s.second)s] connected \(s.connected)/\(total)  sent \(s.sent)/s  received \(s.received)/s"
-                line += "  measured \(s.delivered)/s  p99 \((s.latencyP99Milliseconds * 100).rounded() / 100) ms  errors \(s.errors)"
+                var line = "[\(s.second)s] connected \(s.connected)/\(total)  sent \(s.sent)/s"
+                line += "  received \(s.received)/s  measured \(s.delivered)/s"
+                line += "  p99 \((s.latencyP99Milliseconds * 100).rounded() / 100) ms  errors \(s.errors)"
                 if let rss = s.serverRSSKiB { line += "  server RSS \(rss / 1024) MiB" }
                 Self.say(line)
             }
@@ -215,7 +222,8 @@ struct Load: ParsableCommand {
     private static func ownPath() -> String {
         var buffer = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        return n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
+        guard n > 0 else { return CommandLine.arguments[0] }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private func write(_ text: String, to path: String) {

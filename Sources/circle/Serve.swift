@@ -2,7 +2,7 @@ import ArgumentParser
 import CircleLoop
 import CircleRooms
 import CircleServer
-import CircleStore
+import CircleWebhooks
 import Glibc
 import Logging
 import Metrics
@@ -68,6 +68,15 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Largest WebSocket message a room client may send, in KiB (16…128; default 128).")
     var maxMessageKib: Int?
 
+    @Option(name: .long, help: "Who opens a group's session by joining: facilitators or anyone. Default: facilitators.")
+    var sessionOpeners: String?
+
+    @Option(name: .long, help: "POST session and attendance webhooks here (http:// or https://).")
+    var webhookUrl: String?
+
+    @Option(name: .long, help: "Webhook signing key file: whsec_ and base64, 24 bytes or more (Standard Webhooks).")
+    var webhookSecretFile: String?
+
     @Option(name: .long, help: "Seconds a graceful shutdown waits for clients to close. Default: 5.")
     var drainSeconds: Double?
 
@@ -89,12 +98,14 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Folder of the web client served at / (default: ./Web when it exists).")
     var webRoot: String?
 
-    @Option(name: .long,
-            help: "Keep rooms across restarts: sqlite, none, or auto (sqlite with --data-dir). Default: auto.")
-    var store: String?
-
-    @Option(name: .long, help: "Directory of the store (created with mode 0700). Default: ./circle-data.")
+    @Option(name: .long, help: "Directory of the store (SQLite: attendance records). Default: none (no records).")
     var dataDir: String?
+
+    @Option(name: .long, help: "Days records are kept (1…36500). Default: 365.")
+    var recordsDays: Int?
+
+    @Option(name: .long, help: "File holding the operator secret (32+ bytes) that may erase a person's records.")
+    var operatorSecretFile: String?
 
     /// The flags given on the command line, as the highest settings layer.
     var flagLayer: SettingsLayer {
@@ -119,6 +130,9 @@ struct Serve: ParsableCommand {
         set("message-rate", messageRate)
         set("max-token-ttl", maxTokenTtl)
         set("max-message-kib", maxMessageKib)
+        set("session-openers", sessionOpeners)
+        set("webhook-url", webhookUrl)
+        set("webhook-secret-file", webhookSecretFile)
         set("drain-seconds", drainSeconds)
         set("tls-cert", tlsCert)
         set("tls-key", tlsKey)
@@ -126,8 +140,9 @@ struct Serve: ParsableCommand {
         set("metrics-port", metricsPort)
         set("metrics-host", metricsHost)
         set("web-root", webRoot)
-        set("store", store)
         set("data-dir", dataDir)
+        set("records-days", recordsDays)
+        set("operator-secret-file", operatorSecretFile)
         return layer
     }
 
@@ -165,6 +180,7 @@ struct Serve: ParsableCommand {
                                                       microsecondTimers: [RoomMetrics.eventLatencyLabel])
         MetricsSystem.bootstrap(factory)
         let logger = Logger(label: "circle")
+        let webhooks = try startWebhooks(settings, logger: logger)
         let loop = try EventLoop()
         var configuration = settings.serverConfiguration
         if configuration.webRoot == nil && isDirectory("Web") { configuration.webRoot = "Web" }
@@ -178,14 +194,37 @@ struct Serve: ParsableCommand {
         if let secret {
             let service = RoomService(server: server, configuration: settings.roomServiceConfiguration(secret: secret))
             service.metrics = RoomMetrics(factory: factory)
+            service.webhooks = webhooks
             server.application = service
             rooms = service
         } else {
             logger.warning("no secret configured (--secret-file or CIRCLE_SECRET): /rooms is disabled")
         }
-        var store: SQLiteStore?
-        if let service = rooms, settings.usesStore {
-            store = try openStore(settings.dataDir, for: service, server: server, loop: loop, logger: logger)
+        // Records (/groups/{id}/attendance, erasure, retention) over the store in --data-dir.
+        let records: ServeRecords?
+        do {
+            records = try ServeRecords.open(settings, tokenSecret: secret, server: server)
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            throw ExitCode.failure
+        }
+        rooms?.records = records?.store
+        if let rooms, let records {
+            // Rooms survive a restart and a crash in the same store (RoomService+Store.swift).
+            do {
+                try rooms.useStore(records.store) { records.store.waitIdle() }
+            } catch {
+                logger.critical("cannot start: store", metadata: ["error": "\(error)"])
+                throw ExitCode.failure
+            }
+            server.shutdownCloseCode = 1012  // Service Restart: clients resume against the next process
+            server.readinessProblem = { [unowned rooms] in rooms.readinessProblem }
+        }
+        var routes: HTTPApplications?  // the server holds its application weakly
+        if let records {
+            let routed: [HTTPApplication?] = [rooms, records.service]
+            routes = HTTPApplications(routed.compactMap { $0 })
+            server.application = routes
         }
         do {
             try server.start()
@@ -195,42 +234,53 @@ struct Serve: ParsableCommand {
             throw ExitCode.failure
         }
         loop.run()
-        if let store {
-            store.close()  // commits every room's final snapshot
-            let stats = store.stats
-            if stats.writesAbandoned > 0 {
-                logger.error("store closed with writes lost", metadata: ["writes": "\(stats.writesAbandoned)"])
-            } else {
-                logger.info("store closed", metadata: ["writes": "\(stats.writesCommitted)"])
-            }
-        }
         withExtendedLifetime(rooms) {}
+        withExtendedLifetime(routes) {}
+        webhooks?.stop(drainingFor: settings.drainSeconds)
+        records?.close()
         let rc = loop.close()
         if rc != 0 { logger.error("loop closed with handles left", metadata: ["rc": "\(rc)"]) }
     }
 
-    /// Opens the SQLite store in `directory` and restores its rooms before the loop runs. A fault that should stop a
-    /// start (unusable, read-only, locked or corrupt directory, newer schema) is logged and exits non-zero.
-    private func openStore(_ directory: String, for service: RoomService, server: Server, loop: EventLoop,
-                           logger: Logger) throws -> SQLiteStore {
-        var opened: SQLiteStore?
-        let wakeup = AsyncWakeup(loop: loop) { opened?.drainCompletions() }
-        let store: SQLiteStore
-        do {
-            let signaller = wakeup.signaller
-            store = try SQLiteStore(directory: directory, wake: { signaller.signal() })
-            opened = store
-            try service.useStore(store, wakeup: wakeup) { store.waitIdle() }
-        } catch {
-            logger.critical("cannot start: store", metadata: [
-                "error": "\(error)", "data_dir": "\(directory)", "refuses_start": "\(error.refusesStart)",
-            ])
+    /// The webhook sender `--webhook-url` asks for, started; nil without one. A missing or malformed key stops here.
+    private func startWebhooks(_ settings: ServeSettings, logger: Logger) throws -> WebhookSender? {
+        guard let url = settings.webhookURL else { return nil }
+        let key = try webhookKey(settings)
+        let counter = { (outcome: String) in Counter(label: "circle_webhooks_total", dimensions: [("outcome", outcome)]) }
+        let delivered = counter("delivered"), retried = counter("retried"), failed = counter("failed"),
+            dropped = counter("dropped")
+        let sender = WebhookSender(WebhookSender.Configuration(url: url, key: key)) { outcome in
+            switch outcome {
+            case .delivered: delivered.increment()
+            case .retrying(let kind, let attempts, let reason):
+                retried.increment()
+                logger.warning("webhook retrying", metadata: ["type": "\(kind.rawValue)", "attempts": "\(attempts)",
+                                                             "reason": "\(reason)"])
+            case .failed(let kind, let attempts, let reason):
+                failed.increment()
+                logger.error("webhook not delivered", metadata: ["type": "\(kind.rawValue)",
+                                                                 "attempts": "\(attempts)", "reason": "\(reason)"])
+            case .dropped(let kind):
+                dropped.increment()
+                logger.error("webhook dropped, queue full", metadata: ["type": "\(kind.rawValue)"])
+            }
+        }
+        sender.start()
+        logger.info("webhooks on")
+        return sender
+    }
+
+    private func webhookKey(_ settings: ServeSettings) throws -> WebhookSigningKey {
+        guard let path = settings.webhookSecretFile else {
+            printError("circle: webhook_url needs webhook_secret_file (whsec_ and base64)")
             throw ExitCode.failure
         }
-        server.shutdownCloseCode = 1012  // Service Restart: clients resume against the next process
-        server.readinessProblem = { [unowned service] in service.readinessProblem }
-        logger.info("store open", metadata: ["data_dir": "\(directory)"])
-        return store
+        guard let bytes = Secret.readFile(path), let key = WebhookSigningKey(text: String(decoding: bytes, as: UTF8.self))
+        else {
+            printError("circle: \(path): not a webhook key (whsec_ and base64 of 24 bytes or more)")
+            throw ExitCode.failure
+        }
+        return key
     }
 
     /// `--check-config`: everything `serve` would load, loaded (the TLS files too), but nothing bound.
@@ -242,6 +292,13 @@ struct Serve: ParsableCommand {
                 printError("circle: TLS: \(error)")
                 throw ExitCode.failure
             }
+        }
+        if settings.webhookURL != nil { _ = try webhookKey(settings) }
+        do {
+            _ = try ServeRecords.operatorCredential(settings)
+        } catch {
+            printError("circle: \(error)")
+            throw ExitCode.failure
         }
         print(settings.described, terminator: "")
         print("configuration ok")

@@ -1,5 +1,7 @@
 @testable import CircleLoad
 import CircleLoop
+import CircleProtocol
+import CircleRoom
 import Testing
 
 @Suite struct HistogramTests {
@@ -28,29 +30,45 @@ import Testing
         #expect(h.quantile(0.1) == 7)
         #expect(h.quantile(1) == .max)
     }
-
-    @Test func mergeAddsCounts() {
-        var a = LatencyHistogram(), b = LatencyHistogram()
-        a.record(nanoseconds: 100)
-        b.record(nanoseconds: 1_000_000)
-        a.merge(b)
-        #expect(a.count == 2)
-        #expect(a.max == 1_000_000)
-    }
 }
 
 @Suite struct OutgoingTests {
-    @Test func stampHasNoLeadingZeroAndRoundTrips() {
-        var m = Outgoing.signal(to: "m2", kind: "o", rest: "")
-        Outgoing.stamp(&m.text, at: m.stampOffset, 42)
-        let text = String(decoding: m.text, as: UTF8.self)
-        #expect(text == #"{"type":"signal","to":"m2","payload":{"t":1000000000000000042,"k":"o"}}"#)
+    /// What the server relays of a probe: its sender, then the payload as the client wrote it.
+    static func relayed(_ message: Outgoing, at now: UInt64) throws -> ServerMessage? {
+        let request = try WireProtocol.decode(message.encoded(now: now)).get()
+        guard case .signal(_, let payload) = request.command else { return nil }
+        return ServerMessage(WireProtocol.encode(.signal(from: "m1", payload: payload)))
     }
 
-    @Test func commandCarriesItsRequestID() {
-        let m = Outgoing.command("raise_hand", request: 7)
-        #expect(String(decoding: m.text, as: UTF8.self) == #"{"type":"raise_hand","id":"c7"}"#)
-        #expect(m.request == 7)
+    @Test func probeIsASignalTheServerDecodesWithItsStamp() throws {
+        let m = Outgoing.probe(to: "m2", .offer, [.string("sdp", "v=0\r\n"), .int("n", 3)], request: 9)
+        let request = try WireProtocol.decode(m.encoded(now: 42)).get()
+        #expect(request.id == "c9")
+        guard case .signal(.participant("m2"), let payload) = request.command else {
+            Issue.record("not a signal to m2: \(request)")
+            return
+        }
+        let text = String(decoding: payload, as: UTF8.self)
+        #expect(text == #"{"t":1000000000000000042,"k":"o","sdp":"v=0\r\n","n":3}"#)
+        let relayed = try #require(try Self.relayed(m, at: 42))
+        #expect(relayed.isType("signal"))
+        #expect(relayed.from.map { String(decoding: $0, as: UTF8.self) } == "m1")
+        #expect(relayed.probe?.sentAt == 42 && relayed.probe?.letter == .offer)
+    }
+
+    @Test func commandCarriesItsRequestID() throws {
+        let m = Outgoing.command(.giveFloor(to: nil), request: 7)
+        let decoded = try WireProtocol.decode(m.encoded(now: 0)).get()
+        #expect(decoded == ClientRequest(id: "c7", command: .giveFloor(to: nil)))
+        let reaction = Outgoing.command(.reaction(.wave), request: 0)
+        #expect(try WireProtocol.decode(reaction.encoded(now: 0)).get() == ClientRequest(command: .reaction(.wave)))
+    }
+
+    @Test func fanoutMessageIsThePayloadSize() {
+        for bytes in [100, 1000, 4096] {
+            let m = Outgoing.probe(to: nil, .answer, LoadRunner.fanoutPadding(bytes: bytes), request: 123_456)
+            #expect(m.encoded(now: EventLoop.hrtime).count == bytes)
+        }
     }
 }
 
@@ -147,25 +165,39 @@ import Testing
     }
 }
 
-@Suite struct ReceivedMessageTests {
+@Suite struct ServerMessageTests {
     @Test func readsTheMembersAnEventNeeds() {
         let text = Array(#"{"type":"queue_changed","seq":42,"queue":["m1","m\u0032"],"policy":"fifo"}"#.utf8)
-        let message = ReceivedMessage(text)
+        let message = ServerMessage(text)
         #expect(message?.type == "queue_changed")
         #expect(message?.seq == 42)
         #expect(message?.event.queue == ["m1", "m2"])
         #expect(message?.event.participant == nil)
-        let joined = ReceivedMessage(Array(#"{"type":"participant_joined","seq":1,"participant":"m3","name":"x"}"#.utf8))
+        let joined = ServerMessage(Array(#"{"type":"participant_joined","seq":1,"participant":"m3","name":"x"}"#.utf8))
         #expect(joined?.event.participant == "m3")
-        let error = ReceivedMessage(Array(#"{"type":"error","id":"c7","code":"invalid","message":"m"}"#.utf8))
-        #expect(error?.code == "invalid" && error?.id == "c7" && error?.seq == nil)
+        let error = ServerMessage(Array(#"{"type":"error","id":"c7","code":"invalid","message":"m"}"#.utf8))
+        #expect(error?.code == "invalid" && error?.request == 7 && error?.seq == nil)
+    }
+
+    @Test func membersAreReadInAnyOrder() throws {
+        let ack = try #require(ServerMessage(Array(#"{"id":"c12","type":"ack"}"#.utf8)))
+        #expect(ack.isType("ack") && !ack.isType("signal") && ack.request == 12)
+        let signal = try #require(ServerMessage(Array(
+            #"{"payload":{"k":"a","x":[1],"t":1000000000000000005},"from":"f","type":"signal"}"#.utf8)))
+        #expect(signal.isType("signal") && signal.probe?.sentAt == 5 && signal.probe?.letter == .answer)
+        #expect(signal.from.map { String(decoding: $0, as: UTF8.self) } == "f")
+        let foreign = try #require(ServerMessage(Array(#"{"type":"signal","from":"f","payload":{"sdp":"x"}}"#.utf8)))
+        #expect(foreign.probe == nil)
+        let reaction = try #require(ServerMessage(Array(#"{"kind":"nod","from":"m2","type":"reaction"}"#.utf8)))
+        #expect(reaction.isType("reaction") && reaction.from.map { Array($0) } == Array("m2".utf8))
     }
 
     @Test func refusesWhatTheTreeParserRefuses() {
-        for text in [#"{"type":"x","type":"y"}"#, #"{"type":"x""#, "[1]", #"{"type":"x"} x"#, #"{"type":"\uD800"}"#, ""] {
-            #expect(ReceivedMessage(Array(text.utf8)) == nil, "\(text)")
+        let refused = [#"{"type":"x","type":"y"}"#, #"{"type":"x""#, "[1]", #"{"type":"x"} x"#,
+                       #"{"type":"\uD800"}"#, ""]
+        for text in refused {
+            #expect(ServerMessage(Array(text.utf8)) == nil, "\(text)")
         }
-        #expect(ReceivedMessage(Array("[1]".utf8)) == nil)
-        #expect(ReceivedMessage(Array(#"{"seq":1}"#.utf8))?.type == nil)
+        #expect(ServerMessage(Array(#"{"seq":1}"#.utf8))?.type == nil)
     }
 }

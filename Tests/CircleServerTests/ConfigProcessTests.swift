@@ -82,7 +82,7 @@ import Testing
 
         let echo = TestClient.webSocket(server)
         #expect(echo.upgraded)
-        let scrape = TestClient(webSocket: false)
+        let scrape = TestClient()
         scrape.connect(server, port: metricsPort, sending: Array("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
         #expect(server.run { scrape.tcpClosed })
         #expect(scrape.status == 200)

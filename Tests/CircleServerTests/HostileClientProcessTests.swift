@@ -10,11 +10,12 @@ import Testing
 /// A hostile member with a valid token, against the real `circle` binary: each attack ends in its documented error or
 /// close code, and the server (and everyone else on it) goes on.
 @Suite(.serialized) struct HostileClientProcessTests {
-    /// `circle serve` with the test secret (and whatever else `extra` says), on a free port.
+    /// `circle serve` with the test secret (and whatever else `extra` says), on a free port. Any participant opens
+    /// a room's session, so a hostile member is in a room at once (waiting members: GroupSessionTests).
     private func serve(_ extra: [String] = []) throws -> CircleProcess {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("circle-secret-\(UUID().uuidString)")
         try Data(testSecret).write(to: path)
-        let server = try CircleProcess(arguments: ["--secret-file", path.path] + extra)
+        let server = try CircleProcess(arguments: ["--secret-file", path.path, "--session-openers", "anyone"] + extra)
         try #require(server.port > 0, "no port in the log")
         return server
     }

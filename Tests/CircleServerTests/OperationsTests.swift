@@ -9,7 +9,7 @@ import Testing
 @Suite struct OperationsTests {
     /// One HTTP GET (or `method`) on `port` (default: the public one); waits for the server to close.
     private func get(_ env: TestServer, _ path: String, port: Int? = nil, method: String = "GET") -> TestClient {
-        let client = TestClient(webSocket: false)
+        let client = TestClient()
         client.connect(env, port: port, sending: Array("\(method) \(path) HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
         env.run { client.tcpClosed }
         return client
@@ -183,7 +183,7 @@ import Testing
         env.server.metrics = .prometheus()
         let (good, _) = try TestClient.webSocketTLS(env, trusting: files.ca(.a))
         #expect(good.upgraded)
-        let plain = TestClient(webSocket: false)
+        let plain = TestClient()
         plain.connect(env, port: env.tlsPort, sending: Array("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
         env.run { plain.tcpClosed }
         let s = samples(body(get(env, "/metrics")))

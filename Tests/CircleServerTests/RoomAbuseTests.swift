@@ -31,7 +31,7 @@ import Testing
     }
 
     @Test func malformedAndUnknownMessagesGetAnErrorAndTheConnectionStays() throws {
-        let env = try roomServer()
+        let env = try roomServer { $0.sessionOpeners = .anyone }  // members only: peer-led
         let m = Participant(env, room: "r", sub: "m", name: "M", role: .member)
         _ = m.waitFor(type: "welcome")
         m.client.sendText("{not json")
@@ -52,7 +52,7 @@ import Testing
     }
 
     @Test func signalToSomeoneInAnotherRoomIsNotFound() throws {
-        let env = try roomServer()
+        let env = try roomServer { $0.sessionOpeners = .anyone }  // members only: peer-led
         let a = Participant(env, room: "a", sub: "x", name: "X", role: .member)
         let b = Participant(env, room: "b", sub: "y", name: "Y", role: .member)
         _ = a.waitFor(type: "welcome")
@@ -64,7 +64,7 @@ import Testing
     }
 
     @Test func oversizedMessages() throws {
-        let env = try roomServer()
+        let env = try roomServer { $0.sessionOpeners = .anyone }  // members only: peer-led
         let m = Participant(env, room: "r", sub: "m", name: "M", role: .member)
         let n = Participant(env, room: "r", sub: "n", name: "N", role: .member)
         _ = n.waitFor(type: "welcome")
@@ -86,6 +86,7 @@ import Testing
 
     @Test func floodBeyondTheRateLimit() throws {
         let env = try roomServer {
+            $0.sessionOpeners = .anyone  // members only: peer-led
             $0.messagesPerSecond = 5  // bursts of 10
             $0.floodCloseAfter = 30
         }
@@ -105,7 +106,7 @@ import Testing
     }
 
     @Test func sameSubTakesOverTheSeat() throws {
-        let env = try roomServer()
+        let env = try roomServer { $0.sessionOpeners = .anyone }  // members only: peer-led
         let first = Participant(env, room: "r", sub: "m", name: "M", role: .member)
         _ = first.waitFor(type: "welcome")
         let second = Participant(env, room: "r", sub: "m", name: "M", role: .member)

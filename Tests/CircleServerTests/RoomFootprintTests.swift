@@ -14,11 +14,13 @@ import Testing
         // serial, the flood window and the strikes in its last word.
         #expect(MemoryLayout<RateBucket>.size == 12)
         #expect(MemoryLayout<RoomSlot>.stride == 40)
+        // One attendance row per person in a session, when a store or webhooks keep attendance.
+        #expect(MemoryLayout<SessionAttendance.Row>.stride == 72)
     }
 
     @Test func aJoinedConnectionIsOneSmallAllocation() throws {
         let env = try roomServer()
-        let m = Participant(env, room: "footprint", sub: "m1", name: "Member", role: .member)
+        let m = Participant(env, room: "footprint", sub: "f1", name: "Facilitator", role: .facilitator)
         #expect(m.waitFor(type: "welcome") != nil)
         let connection = try #require(env.server.connections.first)
         // The small fields fill the padding after `phase`: a joined connection fits a 160-byte malloc chunk.

@@ -3,10 +3,10 @@ import Testing
 
 @Suite struct WebSocketCloseTests {
     @Test func peerCloseIsEchoedWithTheSameCode() {
-        var session = WebSocketSession(role: .server)
-        let actions = run(&session, [clientFrame(0x8, closeBody(1001, utf8("bye")))])
+        var codec = WebSocketCodec(role: .server)
+        let actions = run(&codec, [clientFrame(0x8, closeBody(1001, utf8("bye")))])
         #expect(actions == [.peerClosed(code: 1001, reason: "bye"), .write([0x88, 0x02, 0x03, 0xE9]), .closeConnection])
-        #expect(session.state == .closed)
+        #expect(codec.state == .closed)
     }
 
     @Test func emptyPeerCloseIsEchoedEmpty() {
@@ -33,30 +33,30 @@ import Testing
     }
 
     @Test func ourCloseThenThePeersEndsWithoutEcho() {
-        var session = WebSocketSession(role: .server)
-        let close = session.startClose(code: 1001, reason: "going")
+        var codec = WebSocketCodec(role: .server)
+        let close = codec.startClose(code: 1001, reason: "going")
         #expect(close == [0x88, 0x07, 0x03, 0xE9] + utf8("going"))
-        #expect(session.state == .closeSent)
-        #expect(session.startClose(code: 1000, reason: "") == nil)
-        let actions = run(&session, [clientFrame(0x8, closeBody(1001))])
+        #expect(codec.state == .closeSent)
+        #expect(codec.startClose(code: 1000, reason: "") == nil)
+        let actions = run(&codec, [clientFrame(0x8, closeBody(1001))])
         #expect(actions == [.peerClosed(code: 1001, reason: ""), .closeConnection])
-        #expect(session.state == .closed)
+        #expect(codec.state == .closed)
     }
 
     @Test func clientCloseIsMasked() throws {
-        var session = WebSocketSession(role: .client)
-        let started = session.startClose(code: 1000, reason: "")
+        var codec = WebSocketCodec(role: .client)
+        let started = codec.startClose(code: 1000, reason: "")
         let close = try #require(started)
         #expect(close[1] == 0x82)
         #expect(unmasked(close) == [0x88, 0x02, 0x03, 0xE8])
     }
 
     @Test func dataAfterOurCloseIsCheckedButNotDelivered() {
-        var session = WebSocketSession(role: .server)
-        _ = session.startClose(code: 1000, reason: "")
-        let quiet = run(&session, [RFCExampleTests.maskedHello + rawFrame(first: 0x89, payload: []) + RFCExampleTests.maskedPong])
+        var codec = WebSocketCodec(role: .server)
+        _ = codec.startClose(code: 1000, reason: "")
+        let quiet = run(&codec, [RFCExampleTests.maskedHello + rawFrame(first: 0x89, payload: []) + RFCExampleTests.maskedPong])
         #expect(quiet.isEmpty)
-        let bad = run(&session, [clientFrame(0x1, [0xFF])])
+        let bad = run(&codec, [clientFrame(0x1, [0xFF])])
         #expect(bad == [.failed(code: 1007, reason: "Text message is not valid UTF-8"), .closeConnection])  // no second close
     }
 
@@ -67,19 +67,19 @@ import Testing
     }
 
     @Test func inputAfterCloseConnectionIsIgnored() {
-        var session = WebSocketSession(role: .server)
-        let actions = run(&session, [clientFrame(0x8, []) + RFCExampleTests.maskedHello, RFCExampleTests.maskedHello])
+        var codec = WebSocketCodec(role: .server)
+        let actions = run(&codec, [clientFrame(0x8, []) + RFCExampleTests.maskedHello, RFCExampleTests.maskedHello])
         #expect(actions.last == .closeConnection && actions.count == 3)
     }
 }
 
-@Suite struct WebSocketSessionTests {
+@Suite struct WebSocketCodecTests {
     @Test func clientMessagesRoundTripThroughAServer() {
-        let client = WebSocketSession(role: .client)
+        let client = WebSocketCodec(role: .client)
         let frame = client.encodeMessage(.text, utf8("hi there, server"))
         #expect(frame[1] & 0x80 != 0)
         #expect(run(.server, frame) == [.text(utf8("hi there, server"))])
-        let server = WebSocketSession(role: .server)
+        let server = WebSocketCodec(role: .server)
         #expect(server.encodeMessage(.binary, [1, 2, 3]) == [0x82, 0x03, 1, 2, 3])
     }
 
@@ -100,6 +100,6 @@ import Testing
     }
 
     @Test func idleSessionIsSmall() {
-        #expect(MemoryLayout<WebSocketSession>.size <= 64)
+        #expect(MemoryLayout<WebSocketCodec>.size <= 64)
     }
 }

@@ -100,8 +100,8 @@ import Testing
             .peerClosed(code: 1000, reason: "done"), .write([0x88, 0x02, 0x03, 0xE8]), .closeConnection,
         ])
         for chunks in splits(of: stream) {
-            var session = WebSocketSession(role: .server)
-            #expect(run(&session, chunks) == whole)
+            var codec = WebSocketCodec(role: .server)
+            #expect(run(&codec, chunks) == whole)
         }
     }
 
@@ -111,8 +111,8 @@ import Testing
         let whole = run(.client, stream)
         #expect(whole.count == 8)
         for chunks in splits(of: stream) {
-            var session = WebSocketSession(role: .client)
-            #expect(run(&session, chunks) == whole)
+            var codec = WebSocketCodec(role: .client)
+            #expect(run(&codec, chunks) == whole)
         }
     }
 
@@ -122,8 +122,8 @@ import Testing
         #expect(whole.first == .text(utf8("ok")))
         #expect(isFailure(whole, code: 1007))
         for chunks in splits(of: stream) {
-            var session = WebSocketSession(role: .server)
-            #expect(run(&session, chunks) == whole)
+            var codec = WebSocketCodec(role: .server)
+            #expect(run(&codec, chunks) == whole)
         }
     }
 }

@@ -130,7 +130,7 @@ private func refusal(_ head: HTTPRequestHead, _ options: WebSocketHandshake.Opti
                                                    extraHeaders: [HTTPHeader(name: "Sec-WebSocket-Protocol", value: "circle.v1")])
         let options = WebSocketHandshake.Options(selectSubprotocol: { $0.first })
         let response = try serverResponse(for: req, options: options)
-        let frame = WebSocketSession(role: .server).encodeMessage(.text, utf8("welcome"))
+        let frame = WebSocketCodec(role: .server).encodeMessage(.text, utf8("welcome"))
         let stream = response + frame
         for chunks in splits(of: stream) {
             var client = WebSocketClientHandshake(key: key, offeredSubprotocols: ["circle.v1"])

@@ -12,11 +12,11 @@ import Testing
             let data = payload(n)
             let stream = clientFrame(0x2, data) + clientFrame(0x1, Array("ok".utf8))
             let limits = WebSocketLimits(maxFrameSize: 1 << 20, maxMessageSize: 1 << 20)
-            var session = WebSocketSession(role: .server, limits: limits)
+            var codec = WebSocketCodec(role: .server, limits: limits)
             let chunks = stride(from: 0, to: stream.count, by: piece).map {
                 Array(stream[$0..<min($0 + piece, stream.count)])
             }
-            #expect(run(&session, chunks) == [.binary(data), .text(Array("ok".utf8))])
+            #expect(run(&codec, chunks) == [.binary(data), .text(Array("ok".utf8))])
         }
     }
 
@@ -25,11 +25,11 @@ import Testing
         let stream = clientFrame(0x1, a.map { $0 & 0x7F }, fin: false) + clientFrame(0x9, [1, 2, 3])
             + clientFrame(0x0, b.map { $0 & 0x7F }, fin: false) + clientFrame(0x0, c.map { $0 & 0x7F })
         for piece in 1...9 {
-            var session = WebSocketSession(role: .server)
+            var codec = WebSocketCodec(role: .server)
             let chunks = stride(from: 0, to: stream.count, by: piece).map {
                 Array(stream[$0..<min($0 + piece, stream.count)])
             }
-            let actions = run(&session, chunks)
+            let actions = run(&codec, chunks)
             #expect(actions.contains(.text((a + b + c).map { $0 & 0x7F })))
             #expect(actions.contains(.ping([1, 2, 3])))
         }

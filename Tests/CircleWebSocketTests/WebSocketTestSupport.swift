@@ -50,7 +50,7 @@ func closeBody(_ code: UInt16, _ reason: [UInt8] = []) -> [UInt8] {
     [UInt8(code >> 8), UInt8(code & 0xFF)] + reason
 }
 
-/// Rewrites a masked frame as its unmasked equivalent, so writes from client-role sessions (random keys)
+/// Rewrites a masked frame as its unmasked equivalent, so writes from client-role codecs (random keys)
 /// can be compared. Unmasked frames are returned unchanged.
 func unmasked(_ frame: [UInt8]) -> [UInt8] {
     guard frame.count >= 2, frame[1] & 0x80 != 0 else { return frame }
@@ -75,17 +75,17 @@ func normalized(_ actions: [WebSocketAction]) -> [WebSocketAction] {
     }
 }
 
-/// Feeds `chunks` to `session` and returns every action, writes normalized.
-func run(_ session: inout WebSocketSession, _ chunks: [[UInt8]]) -> [WebSocketAction] {
+/// Feeds `chunks` to `codec` and returns every action, writes normalized.
+func run(_ codec: inout WebSocketCodec, _ chunks: [[UInt8]]) -> [WebSocketAction] {
     var actions: [WebSocketAction] = []
-    for chunk in chunks { session.receive(chunk) { actions.append($0) } }
+    for chunk in chunks { codec.receive(chunk) { actions.append($0) } }
     return normalized(actions)
 }
 
-/// Feeds `bytes` in one piece to a new session.
+/// Feeds `bytes` in one piece to a new codec.
 func run(_ role: WebSocketRole, _ bytes: [UInt8], limits: WebSocketLimits = .init()) -> [WebSocketAction] {
-    var session = WebSocketSession(role: role, limits: limits)
-    return run(&session, [bytes])
+    var codec = WebSocketCodec(role: role, limits: limits)
+    return run(&codec, [bytes])
 }
 
 /// The (code, reason-free) shape of a failure: `.failed`, our close `.write` with that code, `.closeConnection`.
@@ -100,10 +100,10 @@ func isFailure(_ actions: [WebSocketAction], code: UInt16) -> Bool {
     return true
 }
 
-/// How many `.fragment` reports `bytes` makes, fed in one piece to a server-role session.
+/// How many `.fragment` reports `bytes` makes, fed in one piece to a server-role codec.
 func fragmentCount(_ bytes: [UInt8], limits: WebSocketLimits = .init()) -> Int {
-    var session = WebSocketSession(role: .server, limits: limits)
+    var codec = WebSocketCodec(role: .server, limits: limits)
     var count = 0
-    session.receive(bytes) { if $0 == .fragment { count += 1 } }
+    codec.receive(bytes) { if $0 == .fragment { count += 1 } }
     return count
 }

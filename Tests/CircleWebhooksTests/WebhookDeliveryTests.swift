@@ -13,7 +13,7 @@ struct WebhookDeliveryTests {
     static let otherSecret = "whsec_" + Base64.encode(Array(repeating: UInt8(9), count: 32))
 
     @Test func eachEventArrivesOnceSignedWithItsBody() throws {
-        let receiver = try Receiver(secret: Self.secret)
+        let receiver = try WebhookReceiver(secret: Self.secret)
         defer { receiver.stop() }
         let sender = WebhookSender(try Self.configuration(receiver.url))
         sender.start()
@@ -40,7 +40,7 @@ struct WebhookDeliveryTests {
     }
 
     @Test func aFailingReceiverGetsTheSameEventAgainUntilItTakesIt() throws {
-        let receiver = try Receiver(secret: Self.secret, failFirst: 2)
+        let receiver = try WebhookReceiver(secret: Self.secret, failFirst: 2)
         defer { receiver.stop() }
         let sender = WebhookSender(try Self.configuration(receiver.url, firstDelay: 0.05))
         sender.start()
@@ -55,7 +55,7 @@ struct WebhookDeliveryTests {
     }
 
     @Test func aReceiverWithAnotherKeyRefusesEveryAttemptAndTheSenderGivesUp() throws {
-        let receiver = try Receiver(secret: Self.otherSecret)
+        let receiver = try WebhookReceiver(secret: Self.otherSecret)
         defer { receiver.stop() }
         var configuration = try Self.configuration(receiver.url, firstDelay: 0.02)
         configuration.retry.maxAttempts = 3
@@ -78,7 +78,7 @@ struct WebhookDeliveryTests {
         try Data(body).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         func verify(_ timestamp: Int) throws -> ProcessOutput {
-            try runProcess(["python3", Receiver.script, "verify", "--secret", Self.secret, "--id", "msg_1",
+            try runProcess(["python3", WebhookReceiver.script, "verify", "--secret", Self.secret, "--id", "msg_1",
                             "--timestamp", String(timestamp), "--body-file", file.path,
                             "--signature", key.signature(id: "msg_1", timestamp: timestamp, body: body)])
         }
@@ -131,14 +131,3 @@ struct WebhookDeliveryTests {
         return c
     }
 }
-
-/// Polls `condition` every 10 ms for up to `seconds`.
-func waitUntil(seconds: Double = 20, _ condition: () -> Bool) throws {
-    let deadline = Date().addingTimeInterval(seconds)
-    while !condition() {
-        guard Date() < deadline else { throw WaitTimedOut() }
-        usleep(10_000)
-    }
-}
-
-struct WaitTimedOut: Error {}

@@ -8,6 +8,62 @@ enum ReferenceDecoder {
     /// The member whose value is relayed byte for byte.
     private static let rawMembers = ["payload"]
 
+    /// A parsed top-level object and, for each of `rawMembers`, where its value lies in the text.
+    private struct Capture {
+        var object: JSONObject
+        var rawRanges: [Range<Int>?]
+    }
+
+    /// Where the value of the top-level member `name` lies in `text` (already parsed: valid JSON, no duplicate
+    /// member), from its first byte to its last; nil when absent. Skips values by brackets and strings only.
+    static func topLevelValueRange(of name: String, in text: UnsafeRawBufferPointer) -> Range<Int>? {
+        var i = 0, depth = 0
+        func skipString() {  // i at the opening quote; leaves i after the closing one
+            i += 1
+            while i < text.count && text[i] != UInt8(ascii: "\"") { i += text[i] == UInt8(ascii: "\\") ? 2 : 1 }
+            i += 1
+        }
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
+        while i < text.count {
+            let b = text[i]
+            if b == UInt8(ascii: "\"") {
+                let start = i
+                skipString()
+                guard depth == 1, (try? JSON.parse(Array(text[start..<i])))?.stringValue == name else { continue }
+                var j = i
+                while isSpace(text[j]) { j += 1 }
+                guard text[j] == UInt8(ascii: ":") else { continue }  // a string value, not a key
+                j += 1
+                while isSpace(text[j]) { j += 1 }
+                i = j
+                if text[i] == UInt8(ascii: "\"") {
+                    skipString()
+                } else if text[i] == UInt8(ascii: "{") || text[i] == UInt8(ascii: "[") {
+                    var inner = 0
+                    repeat {
+                        let c = text[i]
+                        if c == UInt8(ascii: "\"") { skipString(); continue }
+                        if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") { inner += 1 }
+                        if c == UInt8(ascii: "}") || c == UInt8(ascii: "]") { inner -= 1 }
+                        i += 1
+                    } while inner > 0
+                } else {
+                    while i < text.count && !isBareEnd(text[i]) { i += 1 }  // a number, true, false or null
+                }
+                return j..<i
+            }
+            if b == UInt8(ascii: "{") || b == UInt8(ascii: "[") { depth += 1 }
+            if b == UInt8(ascii: "}") || b == UInt8(ascii: "]") { depth -= 1 }
+            i += 1
+        }
+        return nil
+    }
+
+    private static func isBareEnd(_ b: UInt8) -> Bool {
+        b == UInt8(ascii: ",") || b == UInt8(ascii: "}") || b == UInt8(ascii: "]") || b == 0x20 || b == 0x09
+            || b == 0x0A || b == 0x0D
+    }
+
     static func decode(_ text: UnsafeRawBufferPointer, limits: ProtocolLimits) -> Result<ClientRequest, DecodeFailure> {
         guard text.count <= limits.maxMessageBytes else {
             return failure(text, limits, .tooLarge, "message too large")
@@ -15,9 +71,12 @@ enum ReferenceDecoder {
         guard startsWithObject(text) else {
             return failure(text, limits, .invalid, "a message must be a JSON object")
         }
-        let capture: JSONObjectCapture
+        let capture: Capture
         do {
-            capture = try JSON.parseTopObject(text, rawMembers: rawMembers, limits: limits.json)
+            guard case .object(let object) = try JSON.parse(text, limits: limits.json) else {
+                return failure(text, limits, .invalid, "a message must be a JSON object")
+            }
+            capture = Capture(object: object, rawRanges: rawMembers.map { topLevelValueRange(of: $0, in: text) })
         } catch {
             if error.isStringTooLong { return failure(text, limits, .tooLarge, error.message) }
             return failure(text, limits, .invalid, "malformed JSON: \(error.message)")
@@ -50,7 +109,9 @@ enum ReferenceDecoder {
     }
 
     /// The command: a known `type`, no member it does not define, and its own fields well typed.
-    private static func command(_ capture: JSONObjectCapture, in text: UnsafeRawBufferPointer) throws(TreeFieldError) -> Command {
+    private static func command(_ capture: Capture, in text: UnsafeRawBufferPointer) throws(TreeFieldError)
+        -> Command
+    {
         let fields = TreeFields(object: capture.object)
         guard let kind = TreeCommandKind(rawValue: try fields.string("type")) else {
             throw TreeFieldError(message: "unknown type")

@@ -77,6 +77,7 @@ enum Samples {
             .muteRequest(.facilitator),
             .stats([SpeakingStats(participant: "m1", turns: 2, passes: 1, spoken: .milliseconds(183_250)),
                     SpeakingStats(participant: "m2")]),
+            .waitingForFacilitator(participant: "m1", role: .member),
         ]
         for error in ErrorCode.allCases { messages.append(.error("e", error, message: error.defaultMessage)) }
         for (i, event) in events.enumerated() { messages.append(.event(SequencedEvent(seq: UInt64(i + 1), event: event))) }

@@ -36,10 +36,14 @@ final class Participant {
     private var consumed = 0
     private var nextID = 0
 
-    init(_ env: TestServer, room: String, sub: String, name: String, role: Role, since: UInt64? = nil) {
+    convenience init(_ env: TestServer, room: String, sub: String, name: String, role: Role, since: UInt64? = nil) {
+        self.init(env, room: room, sub: sub, token: token(room: room, sub: sub, name: name, role: role), since: since)
+    }
+
+    init(_ env: TestServer, room: String, sub: String, token: String, since: UInt64? = nil) {
         self.env = env
         self.sub = sub
-        var path = "/rooms/\(room)?access_token=\(token(room: room, sub: sub, name: name, role: role))"
+        var path = "/rooms/\(room)?access_token=\(token)"
         if let since { path += "&since=\(since)" }
         client = TestClient.webSocket(env, path: path)
     }
@@ -97,8 +101,9 @@ final class Participant {
     func waitFor(
         type: String, timeoutMilliseconds: UInt64 = 5000, sourceLocation: SourceLocation = #_sourceLocation
     ) -> JSON? {
+        // A welcome is the joined one: one that says the session has not opened yet is passed over.
         waitFor(timeoutMilliseconds: timeoutMilliseconds, sourceLocation: sourceLocation) {
-            $0["type"]?.stringValue == type
+            $0["type"]?.stringValue == type && (type != "welcome" || $0["state"] == nil)
         }
     }
 }

@@ -1,4 +1,4 @@
-import CircleLoad
+import CircleClient
 import CircleHTTP
 import CircleLoop
 import CircleServer
@@ -99,10 +99,8 @@ extension TestClient {
                              port: Int? = nil) throws -> (client: TestClient, tls: TLSClientFilter) {
         let port = port ?? env.tlsPort
         let filter = try TLSClientFilter(trusting: ca)
-        let request = WebSocketHandshake.clientRequest(host: "127.0.0.1:\(port)", path: path,
-                                                       key: WebSocketHandshake.makeKey())
-        let client = TestClient(webSocket: true)
-        client.connect(env, port: port, filter: filter, sending: request)
+        let client = TestClient()
+        client.connectWebSocket(env, port: port, path: path, filter: filter)
         env.run { client.status != nil || client.tcpClosed }
         return (client, filter)
     }
@@ -111,7 +109,7 @@ extension TestClient {
     static func rawTLS(_ env: TestServer, trusting ca: String?,
                        _ request: [UInt8]) throws -> (client: TestClient, tls: TLSClientFilter) {
         let filter = try TLSClientFilter(trusting: ca)
-        let client = TestClient(webSocket: false)
+        let client = TestClient()
         client.connect(env, port: env.tlsPort, filter: filter, sending: request)
         env.run { client.tcp != nil || client.tcpClosed }
         return (client, filter)

@@ -142,15 +142,15 @@ func clientFrames(_ payload: [UInt8], fragment: Int) -> [UInt8] {
     return out
 }
 
-/// Feeds a frame stream to a server session in reads of `read` bytes; it must deliver one message.
+/// Feeds a frame stream to a server codec in reads of `read` bytes; it must deliver one message.
 func feed(_ stream: [UInt8], limits: WebSocketLimits, read: Int) {
-    var session = WebSocketSession(role: .server, limits: limits)
+    var codec = WebSocketCodec(role: .server, limits: limits)
     var messages = 0
     stream.withUnsafeBytes { bytes in
         var at = 0
         while at < bytes.count {
             let end = min(bytes.count, at + read)
-            session.receive(UnsafeRawBufferPointer(rebasing: bytes[at..<end])) { if case .text = $0 { messages += 1 } }
+            codec.receive(UnsafeRawBufferPointer(rebasing: bytes[at..<end])) { if case .text = $0 { messages += 1 } }
             at = end
         }
     }

@@ -1,6 +1,6 @@
 // The WebSocket frame decoder in the server role. A frame stream fed whole, byte by byte or at a random split gives
 // the same actions; every text message is valid UTF-8 by the standard library's own check; and every message
-// delivered, encoded again (fragmented and masked as a client would, or as a server frame for a client session),
+// delivered, encoded again (fragmented and masked as a client would, or as a server frame for a client codec),
 // decodes to itself. (The UTF-8 validator itself is the `bytes` target's.)
 import CircleWebSocket
 
@@ -24,19 +24,19 @@ public func fuzzWebSocket(_ data: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     return 0
 }
 
-/// The actions of a fresh server session fed `input` in chunks ending at `ends`.
+/// The actions of a fresh server codec fed `input` in chunks ending at `ends`.
 func actions(_ input: UnsafeRawBufferPointer, _ ends: [Int], _ limits: WebSocketLimits,
              role: WebSocketRole = .server) -> [WebSocketAction] {
-    var session = WebSocketSession(role: role, limits: limits)
+    var codec = WebSocketCodec(role: role, limits: limits)
     var out: [WebSocketAction] = []
     var start = 0
     for end in ends {
-        session.receive(UnsafeRawBufferPointer(rebasing: input[start..<end])) { out.append($0) }
+        codec.receive(UnsafeRawBufferPointer(rebasing: input[start..<end])) { out.append($0) }
         start = end
     }
     if let close = out.firstIndex(of: .closeConnection) {
         require(close == out.count - 1, "actions after closeConnection")
-        require(session.state == .closed, "closeConnection but the session is \(session.state)")
+        require(codec.state == .closed, "closeConnection but the codec is \(codec.state)")
     }
     return out
 }
@@ -72,7 +72,7 @@ func check(_ action: WebSocketAction, _ limits: WebSocketLimits, _ random: inout
 }
 
 /// `payload`, as a client would send it (in random fragments within the frame cap, masked, a ping after the first),
-/// and as one server frame to a client session, decodes back to itself.
+/// and as one server frame to a client codec, decodes back to itself.
 func roundTrip(_ opcode: WebSocketOpcode, _ payload: [UInt8], _ limits: WebSocketLimits, _ random: inout SplitMix64) {
     var stream: [UInt8] = []
     var at = 0
@@ -95,7 +95,7 @@ func roundTrip(_ opcode: WebSocketOpcode, _ payload: [UInt8], _ limits: WebSocke
     let message: WebSocketAction = opcode == .text ? .text(payload) : .binary(payload)
     require(decoded.last == message, "a client-encoded message does not decode to itself")
 
-    let server = WebSocketSession(role: .server, limits: limits).encodeMessage(opcode, payload)
+    let server = WebSocketCodec(role: .server, limits: limits).encodeMessage(opcode, payload)
     let received = server.withUnsafeBytes { actions($0, [$0.count], WebSocketLimits(), role: .client) }
     require(received == [message], "a server-encoded message does not decode to itself")
 }

@@ -16,11 +16,6 @@ public final class TLSClientFilter: TransportFilter {
         tls = try TLSConnection(context: context)
     }
 
-    /// A filter trusting the CA certificates in `ca` (nil: no verification), for the server name 127.0.0.1.
-    public convenience init(trusting ca: String?) throws(TLSError) {
-        try self.init(context: .client(trustedCAPath: ca, serverName: "127.0.0.1"))
-    }
-
     public func inbound(_ bytes: UnsafeRawBufferPointer, plaintext: inout [UInt8],
                         output: inout [UInt8]) -> TransportFilterResult {
         switch tls.receive(bytes, plaintext: &plaintext, output: &output) {

@@ -11,10 +11,10 @@ import CircleBytes
 /// - After we sent a close, frames are still decoded and checked (sizes, UTF-8, framing) but messages, pings
 ///   and pongs are not delivered, and no pong is sent.
 ///
-/// Memory: an idle session holds no buffer (well under 128 bytes in all). A message buffer grows with the bytes
+/// Memory: an idle codec holds no buffer (well under 128 bytes in all). A message buffer grows with the bytes
 /// that actually arrived, never with what a header announces; a message that arrives in one read is one
 /// allocation of its exact size, unmasked straight into place.
-public struct WebSocketSession: Sendable {
+public struct WebSocketCodec: Sendable {
     /// Where the close handshake stands.
     public enum State: Sendable, Equatable {
         /// Messages flow both ways.
@@ -34,7 +34,7 @@ public struct WebSocketSession: Sendable {
         case payload
     }
 
-    // Stored properties are laid out in declaration order: words first, then the bytes packed together (a session
+    // Stored properties are laid out in declaration order: words first, then the bytes packed together (a codec
     // is kept per connection, so every idle one pays for each word and each hole here).
 
     /// The caps applied to incoming frames and messages.
@@ -47,7 +47,7 @@ public struct WebSocketSession: Sendable {
     private var maskKey: UInt32 = 0
     private var utf8 = Utf8Validator()
 
-    /// The side of the connection this session plays.
+    /// The side of the connection this codec plays.
     public let role: WebSocketRole
     /// The close handshake's progress.
     public private(set) var state: State = .open
@@ -59,7 +59,7 @@ public struct WebSocketSession: Sendable {
     private var maskOffset: UInt8 = 0
     private var messageOpcode: WebSocketOpcode?
 
-    /// A session in state `.open`, as after a successful handshake.
+    /// A codec in state `.open`, as after a successful handshake.
     public init(role: WebSocketRole, limits: WebSocketLimits = .init()) {
         self.role = role
         self.limits = limits
@@ -67,7 +67,7 @@ public struct WebSocketSession: Sendable {
 
     /// Feeds bytes read from the socket, in any split. Calls `emit` for each resulting action, in order.
     /// After `.closeConnection` it emits nothing more and ignores further input. `emit` must not touch this
-    /// session.
+    /// codec.
     public mutating func receive(_ bytes: UnsafeRawBufferPointer, emit: (WebSocketAction) -> Void) {
         var i = 0
         let n = bytes.count
@@ -89,7 +89,7 @@ public struct WebSocketSession: Sendable {
     }
 
     /// Starts the close handshake: the close frame to send (masked in client role), or nil when a close was
-    /// already sent or the session is closed. Wait for `.closeConnection` (or a timeout) afterwards.
+    /// already sent or the codec is closed. Wait for `.closeConnection` (or a timeout) afterwards.
     public mutating func startClose(code: UInt16, reason: String) -> [UInt8]? {
         guard state == .open else { return nil }
         state = .closeSent

@@ -2,8 +2,8 @@ import CircleBytes
 import CircleWebSocket
 import Testing
 
-/// Every protocol violation fails the session with its close code, and nothing is parsed afterwards.
-@Suite struct WebSocketSessionErrorTests {
+/// Every protocol violation fails the codec with its close code, and nothing is parsed afterwards.
+@Suite struct WebSocketCodecErrorTests {
     @Test func unmaskedClientFrameIs1002() {
         #expect(isFailure(run(.server, RFCExampleTests.unmaskedHello), code: 1002))
     }
@@ -117,17 +117,17 @@ import Testing
     }
 
     @Test func nothingIsParsedAfterAFailure() {
-        var session = WebSocketSession(role: .server)
-        let actions = run(&session, [clientFrame(0x5, []) + RFCExampleTests.maskedHello, RFCExampleTests.maskedHello])
+        var codec = WebSocketCodec(role: .server)
+        let actions = run(&codec, [clientFrame(0x5, []) + RFCExampleTests.maskedHello, RFCExampleTests.maskedHello])
         #expect(actions.count == 3 && isFailure(actions, code: 1002))
-        #expect(session.state == .closed)
-        #expect(session.startClose(code: 1000, reason: "") == nil)
+        #expect(codec.state == .closed)
+        #expect(codec.startClose(code: 1000, reason: "") == nil)
     }
 
     @Test func errorCloseFrameCarriesTheCodeAndIsMaskedInClientRole() {
-        var session = WebSocketSession(role: .client)
+        var codec = WebSocketCodec(role: .client)
         var writes: [[UInt8]] = []
-        session.receive(RFCExampleTests.maskedHello) { if case .write(let b) = $0 { writes.append(b) } }
+        codec.receive(RFCExampleTests.maskedHello) { if case .write(let b) = $0 { writes.append(b) } }
         #expect(writes.count == 1)
         #expect(writes[0][1] & 0x80 != 0)
         let frame = unmasked(writes[0])

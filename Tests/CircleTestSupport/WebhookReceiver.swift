@@ -1,17 +1,18 @@
 import Foundation
 
-/// Tests/webhooks/receiver.py serving on a free loopback port; every request it saw, from its log.
-final class Receiver {
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+/// Tests/webhooks/receiver.py serving on a free loopback port: a platform's endpoint that verifies every webhook
+/// with the Standard Webhooks library. Every request it saw, from its log.
+public final class WebhookReceiver {
+    public static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("webhooks/receiver.py").path
 
-    struct Request: Decodable {
-        let status: Int
-        let refusal: String?
-        let id: String?
-        let timestamp: String?
-        let contentType: String?
-        let body: String
+    public struct Request: Decodable, Sendable {
+        public let status: Int
+        public let refusal: String?
+        public let id: String?
+        public let timestamp: String?
+        public let contentType: String?
+        public let body: String
 
         enum CodingKeys: String, CodingKey {
             case status, refusal, id, timestamp, body
@@ -19,11 +20,11 @@ final class Receiver {
         }
     }
 
-    private(set) var url = ""
+    public private(set) var url = ""
     private let process = Process()
     private let folder: URL
 
-    init(secret: String, failFirst: Int = 0) throws {
+    public init(secret: String, failFirst: Int = 0) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("receiver-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let portFile = folder.appendingPathComponent("port")
@@ -39,12 +40,12 @@ final class Receiver {
         url = "http://127.0.0.1:\(port)/hooks"
     }
 
-    func requests() throws -> [Request] {
+    public func requests() throws -> [Request] {
         let text = (try? String(contentsOf: folder.appendingPathComponent("log"), encoding: .utf8)) ?? ""
         return try text.split(separator: "\n").map { try JSONDecoder().decode(Request.self, from: Data($0.utf8)) }
     }
 
-    func stop() {
+    public func stop() {
         kill(process.processIdentifier, SIGKILL)  // SIGTERM may be blocked in a test process, and a child inherits that
         process.waitUntilExit()
         try? FileManager.default.removeItem(at: folder)
@@ -54,3 +55,14 @@ final class Receiver {
 struct ReceiverFailed: Error {
     let reason: String
 }
+
+/// Polls `condition` every 10 ms for up to `seconds`.
+public func waitUntil(seconds: Double = 20, _ condition: () -> Bool) throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while !condition() {
+        guard Date() < deadline else { throw WaitTimedOut() }
+        usleep(10_000)
+    }
+}
+
+public struct WaitTimedOut: Error {}
