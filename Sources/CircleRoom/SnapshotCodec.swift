@@ -2,8 +2,9 @@
 /// (no second description of the state to keep in step with it).
 ///
 /// The value is written as it is encoded (a tag byte, then varints, strings and nested values); object keys are
-/// numbers into a table of key names written once at the start, and read back as a tree. Every `Instant` is written as a wall-clock time (nanoseconds since
-/// the Unix epoch, signed) through ``InstantRebase``, and read back onto the reading process's monotonic clock.
+/// numbers into a table of key names written once at the start, and read back as a tree. Every `Instant` is written
+/// as a wall-clock time (nanoseconds since the Unix epoch, signed) through ``InstantRebase``, and read back onto the
+/// reading process's monotonic clock.
 enum SnapshotNode {
     case null
     case bool(Bool)
