@@ -169,6 +169,8 @@ export class CircleClient {
     this.room = new RoomState();
     /** The last sequence number applied; 0 before the first welcome. */
     this.seq = 0;
+    /** The room's epoch from the last welcome (a restored room that lost events has a new one); sent on resume. */
+    this.epoch = undefined;
     /** Your participant id and role, from the welcome. */
     this.participant = undefined;
     this.role = undefined;
@@ -243,6 +245,7 @@ export class CircleClient {
     const params = new URLSearchParams();
     if (this.tokenIn === 'query') params.set('access_token', this.token);
     if (this.welcomed && this.seq > 0) params.set('since', String(this.seq));
+    if (this.welcomed && this.seq > 0 && this.epoch !== undefined) params.set('epoch', String(this.epoch));
     const query = params.toString();
     return `${this.baseURL}/rooms/${encodeURIComponent(this.roomId)}${query ? '?' + query : ''}`;
   }
@@ -359,7 +362,10 @@ export class CircleClient {
       return;
     }
     const now = performance.now();
+    // A snapshot replaces the room whole: a new join, a resume whose events left the log, or a room restored
+    // after a crash (another epoch) — the server never leaves a silent gap.
     const fresh = w.snapshot !== undefined;
+    if (w.epoch !== undefined) this.epoch = w.epoch;
     if (fresh) {
       this.room = RoomState.fromSnapshot(w.snapshot, now);
     } else {

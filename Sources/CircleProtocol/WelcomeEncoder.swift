@@ -9,6 +9,7 @@ enum WelcomeEncoder {
         w.member("participant", welcome.participant)
         w.member("role", welcome.role.rawValue)
         w.member("seq", welcome.seq)
+        if welcome.epoch != 0 { w.member("epoch", welcome.epoch) }
         w.member("resumed", welcome.resumed)
         w.key("time_left")
         w.beginObject()

@@ -58,6 +58,8 @@ public struct Welcome: Hashable, Sendable {
     public var catchUp: CatchUp
     /// Silence and turn time left now.
     public var timeLeft: TimeLeft
+    /// The room's epoch (``RoomState/epoch``); 0 is not sent.
+    public var epoch: UInt64 = 0
 }
 
 /// Speaking time and turns of one participant this session.

@@ -34,7 +34,7 @@ extension Room {
         }
         let welcome = Welcome(
             participant: id, role: role, seq: state.seq, resumed: resumed, catchUp: catchUp,
-            timeLeft: timeLeft(for: id, role: role))
+            timeLeft: timeLeft(for: id, role: role), epoch: state.epoch)
         deliver(.welcome(welcome), to: connection)
     }
 
@@ -42,7 +42,7 @@ extension Room {
     func welcome(_ id: ParticipantID, role: Role, on connection: ConnectionID) {
         let welcome = Welcome(
             participant: id, role: role, seq: state.seq, resumed: false, catchUp: .snapshot(snapshot()),
-            timeLeft: timeLeft(for: id, role: role))
+            timeLeft: timeLeft(for: id, role: role), epoch: state.epoch)
         deliver(.welcome(welcome), to: connection)
     }
 

@@ -101,6 +101,9 @@ public struct RoomState: Hashable, Sendable, Codable {
     public var log: EventLog
     /// The latest instant the room has seen (time never runs backwards inside).
     public var now: Instant
+    /// Which incarnation of the room this is: set by the service (a new room, or one restored without some of its
+    /// events), sent in every welcome; a client resuming with another epoch gets a fresh snapshot.
+    public var epoch: UInt64 = 0
 
     /// A fresh room in the intro phase.
     public init(id: String, config: RoomConfig, now: Instant) {

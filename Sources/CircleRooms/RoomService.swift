@@ -20,7 +20,9 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     private let verifier: TokenVerifier
     var logger: Logger { server.logger }
     /// The open rooms by id.
-    private(set) var rooms: [String: HostedRoom] = [:]
+    var rooms: [String: HostedRoom] = [:]
+    /// The store's side of the rooms (RoomService+Store.swift); nil runs without a store.
+    var storage: RoomStorage?
     /// Open room connections by slot: a `ConnectionID` is `serial << 32 | slot`, so that a recipient (or the sender
     /// of a message, by its connection's tag) is found by indexing, not hashing.
     var slots: [RoomSlot] = []
@@ -90,6 +92,9 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
                 return .response(status: 400, headers: [], body: Array("Bad since parameter\n".utf8))
             }
             resumeFrom = value
+            if let storage, storage.needsFreshSnapshot(room: roomID, since: value, epoch: head.queryItem("epoch")) {
+                resumeFrom = nil  // a resume across a lost stretch of events: a fresh snapshot, never a silent gap
+            }
         }
         let identity = Identity(sub: claims.sub, name: claims.name, role: claims.role)
         let ended = rooms[roomID] == nil && endedRooms.refuses(roomID, issuedAt: claims.iat, now: wallClock)
@@ -275,7 +280,9 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     }
 
     public func serverWillShutDown() {
-        // Rooms are kept in memory only; connections get 1001 from the server and clients resume elsewhere.
+        // With a store every room's state is written first (clients get 1012 and resume against the next process);
+        // without one, rooms are kept in memory only and clients get 1001.
+        storage?.shutDown(rooms.values)
         for hosted in rooms.values {
             hosted.timer?.close()
             hosted.isLive = false
@@ -369,6 +376,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     private func host(_ roomID: String) -> HostedRoom {
         if let hosted = rooms[roomID] { return hosted }
         let hosted = HostedRoom(room: Room(id: roomID, config: configuration.room, now: now))
+        storage?.opened(hosted)
         rooms[roomID] = hosted
         metrics?.rooms.record(rooms.count)
         logger.info("room opened", metadata: ["room": "\(roomID)", "rooms": "\(rooms.count)"])
@@ -376,13 +384,42 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         return hosted
     }
 
-    /// Carries out the room's effects in order, then re-arms its timer or drops it.
+    /// A room restored from the store: hosted, its timer armed (a room with no seat, kept for its lock or removals,
+    /// waits for its first join).
+    func adopt(_ room: Room) {
+        let hosted = HostedRoom(room: room)
+        hosted.observedSeq = room.seq
+        rooms[room.id] = hosted
+        metrics?.rooms.record(rooms.count)
+        if room.participantCount > 0 { carryOut(hosted) }
+    }
+
+    /// The configuration new rooms get.
+    var roomConfiguration: RoomConfig { configuration.room }
+
+    /// Carries out the room's effects in order (unless the store holds them until a safety write commits), then
+    /// re-arms its timer or drops it.
     func carryOut(_ hosted: HostedRoom) {
         let room = hosted.room
         defer { takeBackEffects(from: room) }
         if room.seq != hosted.observedSeq { observeEvents(of: hosted) }
+        let ended: Bool
+        if let storage, storage.holdsEffects(of: hosted) {
+            ended = room.isEnded
+        } else {
+            ended = perform(room.effects, of: hosted)
+        }
+        if ended || room.participantCount == 0 {
+            drop(hosted, ended: ended)
+            return
+        }
+        rearm(hosted)
+    }
+
+    /// Carries out effects in order; true when one of them ended the room.
+    func perform(_ effects: [RoomEffect], of hosted: HostedRoom) -> Bool {
         var ended = false
-        for effect in room.effects {
+        for effect in effects {
             switch effect {
             case .deliver(let message, let recipients):
                 if case .privateWord(let from, _) = message { hosted.attendance?.privateWordSent(from: from) }
@@ -397,10 +434,11 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
                 ended = true
             }
         }
-        if ended || room.participantCount == 0 {
-            drop(hosted, ended: ended)
-            return
-        }
+        return ended
+    }
+
+    private func rearm(_ hosted: HostedRoom) {
+        let room = hosted.room
         if let deadline = room.nextDeadline {
             let t = now
             let wait = deadline > t ? (deadline.nanoseconds - t.nanoseconds + 999_999) / 1_000_000 : 0
@@ -417,6 +455,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     }
 
     private func drop(_ hosted: HostedRoom, ended: Bool) {
+        storage?.dropped(hosted)
         closeSession(hosted)
         hosted.timer?.close()
         hosted.isLive = false

@@ -29,7 +29,8 @@ extension Server {
     }
 
     /// Answers `/healthz`, `/readyz` and `/metrics` (public `/metrics` only without a metrics port), 404 otherwise.
-    /// `/readyz` is 200 while accepting and 503 from the start of a graceful shutdown.
+    /// `/readyz` is 200 while accepting; 503 from the start of a graceful shutdown, and while `readinessProblem`
+    /// gives a reason (the store failing).
     func routeOperations(_ head: HTTPRequestHead, connection: ServerConnection) {
         let servesMetrics = metrics?.isExported == true
             && (connection.isOperations || configuration.metricsPort == nil)
@@ -41,6 +42,8 @@ extension Server {
             guard head.method == "GET" else { return operationsMethodNotAllowed(connection) }
             if isDraining {
                 respondText(503, "draining\n", to: connection)
+            } else if let problem = readinessProblem?() {
+                respondText(503, problem + "\n", to: connection)
             } else {
                 respondText(200, "ready\n", to: connection)
             }

@@ -360,6 +360,12 @@ public final class Server {
 
     /// Graceful shutdown: stop accepting, send close 1001 to every WebSocket client, close the rest, wait for the
     /// close handshakes up to `shutdownDrainMilliseconds`, then close everything the server owns.
+    /// The close code a graceful shutdown sends: 1001 (going away) by default; 1012 (service restart) when the rooms
+    /// are kept in a store and clients should resume against the next process.
+    public var shutdownCloseCode = WebSocketCloseCode.goingAway
+    /// Asked by `/readyz`: a reason to answer 503 (the store failing), or nil.
+    public var readinessProblem: (() -> String?)?
+
     public func beginShutdown() {
         guard !isDraining, !stopped else { return }
         isDraining = true
@@ -368,7 +374,7 @@ public final class Server {
         listeners = []
         application?.serverWillShutDown()
         for connection in connections {
-            connection.close(code: WebSocketCloseCode.goingAway, reason: "server shutting down")
+            connection.close(code: shutdownCloseCode, reason: "server shutting down")
         }
         logger.info("draining", metadata: ["connections": "\(connections.count)"])
         if connections.isEmpty { finishShutdown() }

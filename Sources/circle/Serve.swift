@@ -209,6 +209,17 @@ struct Serve: ParsableCommand {
             throw ExitCode.failure
         }
         rooms?.records = records?.store
+        if let rooms, let records {
+            // Rooms survive a restart and a crash in the same store (RoomService+Store.swift).
+            do {
+                try rooms.useStore(records.store) { records.store.waitIdle() }
+            } catch {
+                logger.critical("cannot start: store", metadata: ["error": "\(error)"])
+                throw ExitCode.failure
+            }
+            server.shutdownCloseCode = 1012  // Service Restart: clients resume against the next process
+            server.readinessProblem = { [unowned rooms] in rooms.readinessProblem }
+        }
         var routes: HTTPApplications?  // the server holds its application weakly
         if let records {
             let routed: [HTTPApplication?] = [rooms, records.service]

@@ -1,0 +1,78 @@
+/// A room's whole state as bytes for the store, and the way back.
+///
+/// The bytes are the engine's own `RoomState` (seq, phase, silence, seats, queue and policy, floor, round, pacing,
+/// lock, removed list, stats, the event log that serves `since` resumes, the epoch), so a restored room is the room
+/// that was saved: no second description of the state, no replay of transitions. Instants are stored as wall-clock
+/// times and read back as "the time left less the downtime" (``InstantRebase``).
+///
+/// Layout: `C R S` and a version byte (1), a flags byte (bit 0: written at a graceful shutdown, nothing after it),
+/// then the state (``SnapshotBytes``).
+extension Room {
+    static let snapshotHeader: [UInt8] = [0x43, 0x52, 0x53, 1]
+
+    /// The room's epoch (see ``RoomState/epoch``).
+    public var epoch: UInt64 {
+        get { state.epoch }
+        set { state.epoch = newValue }
+    }
+
+    /// Whether new joins are refused, and who was removed this session: what must never be lost to a crash.
+    public var safety: (locked: Bool, removed: Set<ParticipantID>) { (state.locked, state.removed) }
+
+    /// The whole state as bytes. `final` marks the snapshot written at a graceful shutdown (the room stops there).
+    public func snapshotBytes(rebase: InstantRebase, final: Bool = false) -> [UInt8] {
+        var out = Self.snapshotHeader
+        out.append(final ? 1 : 0)
+        // Every value in the state is an integer, a string or a bool: encoding cannot fail.
+        try? SnapshotBytes.write(state, rebase: rebase, into: &out)
+        return out
+    }
+
+    /// What a restore found.
+    public struct Restoration {
+        /// The room, every seat reconnecting (no connection survives a restart).
+        public let room: Room
+        /// The seq the snapshot was at, before the restore's own events.
+        public let savedSeq: UInt64
+        /// Whether the snapshot was the room's last word (a graceful shutdown): nothing can have been lost after it.
+        public let wasFinal: Bool
+    }
+
+    /// Rebuilds a room from ``snapshotBytes(rebase:final:)``. Deadlines come back as the time that was left less the
+    /// downtime (overdue ones fire at the next input or tick). `locked` and `removed` (the store's safety record,
+    /// written durably, possibly after this snapshot) are applied on top: a removed participant's seat is given up,
+    /// a lock is set. Seats that were connected turn reconnecting with a full grace from `rebase.now`. The restore's
+    /// own events take the next seqs; its effects are discarded (no connection of the old process is live).
+    /// Without `wasFinal`, the epoch becomes `newEpoch`: events after the snapshot may have been lost.
+    public static func restore(_ bytes: [UInt8], rebase: InstantRebase, locked: Bool, removed: [ParticipantID],
+                               newEpoch: UInt64) throws -> Restoration {
+        guard bytes.count > 5, Array(bytes[0..<4]) == snapshotHeader else {
+            throw SnapshotError("not a room snapshot (or another version)")
+        }
+        let wasFinal = bytes[4] & 1 != 0
+        var offset = 5
+        let state = try SnapshotBytes.read(RoomState.self, from: bytes, at: &offset, rebase: rebase)
+        let room = Room(id: state.id, config: state.config, now: rebase.now)
+        room.state = state
+        if room.state.now < rebase.now { room.state.now = rebase.now }
+        room.recipients = state.participants.inJoinOrder.compactMap(\.connection)
+        let savedSeq = state.seq
+        if !wasFinal { room.state.epoch = newEpoch }
+        if locked && !room.state.locked {
+            room.state.locked = true
+            room.emit(.lockChanged(locked: true))
+        }
+        for id in removed where !room.state.removed.contains(id) {
+            if room.state.participants[id] != nil {
+                room.removeParticipant(id, reason: .removed)
+            } else {
+                room.state.removed.insert(id)
+            }
+        }
+        for connection in room.recipients {
+            room.disconnected(connection: connection, now: rebase.now)
+        }
+        room.effects.removeAll()
+        return Restoration(room: room, savedSeq: savedSeq, wasFinal: wasFinal)
+    }
+}

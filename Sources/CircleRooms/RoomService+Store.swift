@@ -1,0 +1,305 @@
+import CircleLoop
+import CircleRoom
+import CircleStore
+import Glibc
+import Logging
+import Metrics
+
+/// The rooms' side of the store: each changed room's snapshot at most every ``RoomStorage/saveInterval``, safety
+/// writes (lock, removal) durable before the room's effects go out, rooms restored at startup, every room saved at a
+/// graceful shutdown. See Docs/STORAGE.md, "Integration".
+final class RoomStorage {
+    /// Crash-loss bound: a changed room's snapshot leaves at most this long after the change.
+    static let saveInterval: UInt64 = 100
+    let store: any GroupStore
+    unowned let service: RoomService
+    let timer: LoopTimer
+    private var timerArmed = false
+    /// Rooms changed since their last snapshot, by id.
+    private var dirty: [String: HostedRoom] = [:]
+    /// The seq of each room's last snapshot.
+    private var savedSeq: [String: UInt64] = [:]
+    /// The safety state last written per room: locked, and how many were removed.
+    private var safetyWritten: [String: (locked: Bool, removed: Int)] = [:]
+    /// Effects held until a durable safety write commits, per room, with the writes still in flight.
+    private var held: [ObjectIdentifier: (hosted: HostedRoom, effects: [RoomEffect], pending: Int)] = [:]
+    /// Rooms restored without the guarantee that nothing came after their snapshot: the snapshot's seq. A resume
+    /// past it (with no epoch to compare) gets a fresh snapshot.
+    private var restoredSeq: [String: UInt64] = [:]
+    private var isShutDown = false
+    private let healthGauge = Gauge(label: "circle_store_healthy")
+    private let queuedGauge = Gauge(label: "circle_store_queued_writes")
+    private let committedGauge = Gauge(label: "circle_store_writes_committed")
+    private let refusedGauge = Gauge(label: "circle_store_writes_refused")
+    private let failedGauge = Gauge(label: "circle_store_failed_batches")
+    private let snapshotsGauge = Gauge(label: "circle_store_snapshots_written")
+    private var snapshotsWritten = 0
+    private var loggedFailure = false
+
+    init(store: any GroupStore, service: RoomService, timer: LoopTimer) {
+        self.store = store
+        self.service = service
+        self.timer = timer
+    }
+
+    private var logger: Logger { service.server.logger }
+
+    static var wallNanoseconds: Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    static var rebase: InstantRebase {
+        InstantRebase(now: Instant(nanoseconds: EventLoop.hrtime), wallNanoseconds: wallNanoseconds)
+    }
+
+    /// A new room's epoch: the wall clock in milliseconds, so each incarnation of a room id has its own.
+    static var newEpoch: UInt64 { UInt64(max(1, wallNanoseconds / 1_000_000)) }
+
+    // MARK: Running
+
+    /// A room was opened: it gets its epoch.
+    func opened(_ hosted: HostedRoom) {
+        hosted.room.epoch = Self.newEpoch
+    }
+
+    /// After every input's effects: remembers the room for the next save, and writes a change of its safety state.
+    /// Returns true when the room's effects are held (a durable safety write is in flight); they go out, in order,
+    /// when it commits.
+    func holdsEffects(of hosted: HostedRoom) -> Bool {
+        let room = hosted.room
+        let key = ObjectIdentifier(hosted)
+        let safety = room.safety
+        let written = safetyWritten[room.id] ?? (false, 0)
+        if safety.locked != written.locked || safety.removed.count != written.removed {
+            safetyWritten[room.id] = (safety.locked, safety.removed.count)
+            let tighter = (safety.locked && !written.locked) || safety.removed.count > written.removed
+            let state = SafetyState(locked: safety.locked, removed: safety.removed.sorted())
+            if tighter {
+                // The room's snapshot rides in the same durable batch, so a room made moments ago comes back whole.
+                dirty[room.id] = hosted
+                save()
+                held[key, default: (hosted, [], 0)].pending += 1
+                store.putSafety(group: room.id, state, durable: true) { [weak self] error in
+                    self?.committed(key, error: error)
+                }
+            } else {
+                store.putSafety(group: room.id, state, durable: false, completion: nil)
+                armTimer()
+            }
+        }
+        if room.seq != savedSeq[room.id] ?? 0 {
+            dirty[room.id] = hosted
+            armTimer()
+        }
+        guard held[key] != nil else { return false }
+        held[key]!.effects.append(contentsOf: room.effects)
+        return true
+    }
+
+    /// A durable safety write committed (or failed): the room's held effects go out once none is in flight.
+    private func committed(_ key: ObjectIdentifier, error: StoreError?) {
+        guard var entry = held[key] else { return }
+        if let error {
+            // The store retries the write; the room goes on rather than freeze. /readyz says the store is failing.
+            logger.error("safety write failed", metadata: ["room": "\(entry.hosted.room.id)", "error": "\(error)"])
+        }
+        entry.pending -= 1
+        if entry.pending > 0 {
+            held[key] = entry
+            return
+        }
+        held[key] = nil
+        _ = service.perform(entry.effects, of: entry.hosted)
+    }
+
+    /// A room was dropped (its session ended, or its last seat is gone): its state leaves the store.
+    func dropped(_ hosted: HostedRoom) {
+        let id = hosted.room.id
+        dirty[id] = nil
+        savedSeq[id] = nil
+        safetyWritten[id] = nil
+        restoredSeq[id] = nil
+        guard !isShutDown else { return }
+        store.dropRoom(group: id)
+        armTimer()
+    }
+
+    /// Whether a resume must get a fresh snapshot instead of a replay: its epoch is not the room's, or (without an
+    /// epoch) its `since` is past what a room restored after a crash had on disk.
+    func needsFreshSnapshot(room id: String, since: UInt64, epoch: String?) -> Bool {
+        guard let hosted = service.rooms[id] else { return false }
+        if let epoch {
+            return UInt64(epoch) != hosted.room.epoch
+        }
+        if let saved = restoredSeq[id] { return since > saved }
+        return false
+    }
+
+    /// Loop time one save may take; the rooms left wait for the next turn, so saving never holds the loop long.
+    static let saveBudgetNanoseconds: UInt64 = 2_000_000
+
+    private func armTimer(afterMilliseconds wait: UInt64 = saveInterval) {
+        guard !timerArmed, !isShutDown else { return }
+        timerArmed = true
+        timer.start(afterMilliseconds: wait) { [unowned self] in
+            self.timerArmed = false
+            self.save()
+        }
+    }
+
+    /// Writes the snapshot of every changed room, then hands the batch to the writer.
+    private func save(final: Bool = false) {
+        let rebase = Self.rebase
+        var refused = 0
+        var overBudget = false
+        for (id, hosted) in dirty where hosted.isLive {
+            if !final && EventLoop.hrtime &- rebase.now.nanoseconds > Self.saveBudgetNanoseconds {
+                overBudget = true
+                break
+            }
+            let room = hosted.room
+            let snapshot = RoomSnapshot(group: id, seq: room.seq, epoch: room.epoch,
+                                        bytes: room.snapshotBytes(rebase: rebase, final: final))
+            if store.putSnapshot(snapshot) {
+                savedSeq[id] = room.seq
+                snapshotsWritten += 1
+                dirty[id] = nil
+            } else {
+                refused += 1
+            }
+        }
+        if refused > 0 {
+            logger.warning("store queue full: snapshots wait", metadata: ["rooms": "\(refused)"])
+            armTimer()
+        } else if overBudget {
+            armTimer(afterMilliseconds: 1)
+        }
+        if !final { dirty = dirty.filter { $0.value.isLive } }
+        store.flush()
+        recordMetrics()
+    }
+
+    func recordMetrics() {
+        let stats = store.stats
+        queuedGauge.record(stats.queuedWrites)
+        committedGauge.record(Int64(clamping: stats.writesCommitted))
+        refusedGauge.record(Int64(clamping: stats.writesRefused))
+        failedGauge.record(Int64(clamping: stats.failedBatches))
+        snapshotsGauge.record(snapshotsWritten)
+        switch store.health {
+        case .ok:
+            healthGauge.record(1)
+            if loggedFailure {
+                loggedFailure = false
+                logger.notice("store writing again")
+            }
+        case .failing(let error):
+            healthGauge.record(0)
+            if !loggedFailure {
+                loggedFailure = true
+                logger.error("store failing: /readyz answers 503", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// What makes /readyz answer 503, if anything.
+    var readinessProblem: String? {
+        if case .failing(let error) = store.health {
+            if !loggedFailure { recordMetrics() }
+            return "store failing: \(error)"
+        }
+        return nil
+    }
+
+    /// Graceful shutdown: every room's final snapshot (nothing comes after it), then the save timer closes; the
+    /// caller closes the store, which commits everything queued.
+    func shutDown(_ rooms: some Sequence<HostedRoom>) {
+        guard !isShutDown else { return }
+        for hosted in rooms { dirty[hosted.room.id] = hosted }
+        save(final: true)
+        isShutDown = true
+        // Held effects are for connections the server is closing anyway; the safety writes commit at close().
+        held.removeAll()
+        timer.close()
+    }
+
+    // MARK: Restore
+
+    /// Startup, before the loop runs: every room the store holds comes back (see ``Room/restore``). `wait` blocks
+    /// until the store has answered what was asked (``SQLiteStore/waitIdle()``). Returns the rooms restored.
+    func restore(wait: () -> Void) throws(StoreError) -> Int {
+        var ids: Result<[String], StoreError> = .success([])
+        store.listRooms { ids = $0 }
+        wait()
+        var loaded: [RestoredRoom] = []
+        var failure: StoreError?
+        for id in try ids.get() {
+            store.loadRoom(group: id) { result in
+                switch result {
+                case .success(let room): if let room { loaded.append(room) }
+                case .failure(let error): failure = error
+                }
+            }
+        }
+        wait()
+        if let failure { throw failure }
+        let rebase = Self.rebase
+        let epoch = Self.newEpoch
+        var restored = 0
+        for stored in loaded {
+            guard let snapshot = stored.snapshot else {
+                // Only a safety record (its snapshot was lost): an empty room that keeps the lock and the removals.
+                let room = Room(id: stored.group, config: service.roomConfiguration, now: rebase.now)
+                room.epoch = epoch
+                let empty = try? Room.restore(room.snapshotBytes(rebase: rebase), rebase: rebase,
+                                              locked: stored.safety.locked, removed: stored.safety.removed,
+                                              newEpoch: epoch)
+                if let empty, empty.room.safety.locked || !empty.room.safety.removed.isEmpty {
+                    restoredSeq[stored.group] = 0
+                    safetyWritten[stored.group] = (empty.room.safety.locked, empty.room.safety.removed.count)
+                    service.adopt(empty.room)
+                    restored += 1
+                } else {
+                    store.dropRoom(group: stored.group)
+                }
+                continue
+            }
+            do {
+                let result = try Room.restore(snapshot.bytes, rebase: rebase, locked: stored.safety.locked,
+                                              removed: stored.safety.removed, newEpoch: epoch)
+                let keepsSafety = result.room.safety.locked || !result.room.safety.removed.isEmpty
+                guard result.room.participantCount > 0 || keepsSafety else {
+                    store.dropRoom(group: stored.group)
+                    continue
+                }
+                if !result.wasFinal { restoredSeq[stored.group] = result.savedSeq }
+                safetyWritten[stored.group] = (result.room.safety.locked, result.room.safety.removed.count)
+                savedSeq[stored.group] = snapshot.seq
+                service.adopt(result.room)
+                restored += 1
+            } catch {
+                // One unreadable room must not keep the others down: it is logged and left on disk.
+                logger.error("room not restored", metadata: ["room": "\(stored.group)", "error": "\(error)"])
+            }
+        }
+        store.flush()
+        return restored
+    }
+}
+
+extension RoomService {
+    /// Keeps the rooms in `store` (opened by the caller, who drains its completions and closes it after the loop):
+    /// restores the rooms it holds (`wait` blocks until the store has answered, as the loop is not running yet),
+    /// then saves each room as it changes.
+    public func useStore(_ store: any GroupStore, wait: () -> Void) throws(StoreError) {
+        let storage = RoomStorage(store: store, service: self, timer: LoopTimer(loop: server.loop))
+        self.storage = storage
+        let count = try storage.restore(wait: wait)
+        server.logger.info("rooms restored", metadata: ["rooms": "\(count)"])
+    }
+
+    /// What makes /readyz answer 503 (the store failing), if anything.
+    public var readinessProblem: String? { storage?.readinessProblem }
+}
