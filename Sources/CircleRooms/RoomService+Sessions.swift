@@ -112,6 +112,25 @@ extension RoomService {
         }
     }
 
+    /// A room restored after a restart goes on with its group's open session: its number and its attendance so
+    /// far, read back from the store.
+    func resumeSession(_ hosted: HostedRoom) {
+        guard let records else { return }
+        let group = hosted.room.id
+        let attendance = SessionAttendance(group: group)
+        hosted.attendance = attendance
+        records.sessions(group: group) { [weak self] result in
+            guard let self, case .success(let sessions) = result, let open = sessions.last, open.closedAt == nil
+            else { return }
+            records.attendance(group: group, sub: nil) { result in
+                guard case .success(let rows) = result else { return }
+                attendance.resume(session: open.number, openedAt: open.openedAt,
+                                  rows: rows.filter { $0.session == open.number })
+                self.logger.info("session resumed", metadata: ["room": "\(group)", "session": "\(open.number)"])
+            }
+        }
+    }
+
     private func sessionOpened(_ hosted: HostedRoom, number: Int, at openedAt: Int64) {
         hosted.attendance?.session = number
         logger.info("session opened", metadata: ["room": "\(hosted.room.id)", "session": "\(number)"])

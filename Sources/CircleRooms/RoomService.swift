@@ -390,6 +390,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         let hosted = HostedRoom(room: room)
         hosted.observedSeq = room.seq
         rooms[room.id] = hosted
+        resumeSession(hosted)
         metrics?.rooms.record(rooms.count)
         if room.participantCount > 0 { carryOut(hosted) }
     }

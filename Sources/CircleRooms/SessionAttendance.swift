@@ -83,6 +83,32 @@ final class SessionAttendance {
         }
     }
 
+    /// Goes on with a session the store kept (after a restart): its number and the rows written so far, for the
+    /// people not seen since; everyone is counted as not connected until they come back.
+    func resume(session number: Int, openedAt: Int64, rows stored: [AttendanceRecord]) {
+        session = number
+        let shift = (base ?? openedAt) - openedAt
+        base = openedAt
+        for i in rows.indices {  // rows made since the restart: their offsets move to the session's base
+            rows[i].firstJoin = UInt32(clamping: Int64(rows[i].firstJoin) + shift)
+            if rows[i].lastLeave != .max { rows[i].lastLeave = UInt32(clamping: Int64(rows[i].lastLeave) + shift) }
+            if rows[i].connectedSince != .max {
+                rows[i].connectedSince = UInt32(clamping: Int64(rows[i].connectedSince) + shift)
+            }
+        }
+        if let s = speaker { speaker = (s.index, UInt32(clamping: Int64(s.since) + shift)) }
+        for r in stored where index(of: r.sub) == nil {
+            rows.append(Row(
+                id: r.sub, name: r.name, firstJoin: UInt32(clamping: r.firstJoin - openedAt),
+                lastLeave: r.lastLeave.map { UInt32(clamping: $0 - openedAt) } ?? .max,
+                connectedMs: UInt32(clamping: r.connectedMs), spokenMs: UInt32(clamping: r.spokenMs),
+                drops: UInt16(clamping: r.drops), resumes: UInt16(clamping: r.resumes),
+                turns: UInt16(clamping: r.turns), passes: UInt16(clamping: r.passes),
+                handsRaised: UInt16(clamping: r.handsRaised), privateSent: UInt16(clamping: r.privateSent),
+                role: Role(rawValue: r.role) ?? .member, changed: false))
+        }
+    }
+
     /// A private word `from` was delivered (its text is never seen here).
     func privateWordSent(from id: ParticipantID) {
         if let i = index(of: id) { bump(i) { $0.privateSent &+= 1 } }

@@ -151,8 +151,33 @@ import Testing
         let stranger = Member(server, sub: "s")
         #expect(server.run { stranger.client.tcpClosed })
         #expect(stranger.client.serverClose?.code == 4002)
+        // The session went on across the deploy: one session, with the attendance kept from before it.
+        #expect(f.request(server, "end_session"))
+        #expect(server.run { f.client.tcpClosed })
+        let report = try #require(attendance(server, group: "g"))
+        let sessions = report["sessions"]?.arrayValue ?? []
+        #expect(sessions.count == 1)
+        #expect(sessions.first?["number"]?.intValue == 1 && sessions.first?["closed_at"]?.stringValue != nil)
+        let rows = sessions.first?["participants"]?.arrayValue ?? []
+        func row(_ sub: String) -> JSON? { rows.first { $0["participant"]?.stringValue == sub } }
+        #expect(Set(rows.compactMap { $0["participant"]?.stringValue }) == ["f", "a", "b", "d", "x"])
+        #expect(row("a")?["hands_raised"]?.intValue == 1 && row("b")?["hands_raised"]?.intValue == 1)
+        #expect(row("x")?["last_leave"]?.stringValue != nil)
         kill(server.process.processIdentifier, SIGTERM)
         #expect(server.waitForExit(seconds: 10) == 0)
+    }
+
+    /// `GET /groups/{group}/attendance` with a facilitator's token: the report, parsed.
+    private func attendance(_ server: CircleProcess, group: String) -> JSON? {
+        let now = Int64(time(nil))
+        let token = TokenMinter.mint(TokenClaims(sub: "f", name: "Name f", room: group, role: .facilitator,
+                                                 exp: now + 600, iat: now), secret: testSecret)
+        let request = "GET /groups/\(group)/attendance HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n\r\n"
+        let probe = TestClient.raw(server, Array(request.utf8))
+        _ = server.run { probe.tcpClosed }
+        let text = probe.rawResponseText
+        guard probe.status == 200, let split = text.range(of: "\r\n\r\n") else { return nil }
+        return try? JSON.parse(String(text[split.upperBound...]))
     }
 
     @Test func aSigkillCrashRestoresWhatWasOnDiskWithANewEpochAndFreshSnapshots() throws {
