@@ -633,7 +633,8 @@ class Session:
             self.extra.append(d)
             p = Page('team', 'team', d)
             for base, port in ((BASE, PORT), (f'http://127.0.0.1:{OPEN_PORT}', OPEN_PORT)):
-                good = self.server.token('t-1', 'Team', 'member', room='team-room')
+                # A facilitator's page: it opens the room's session, so the page joins at once.
+                good = self.server.token('t-1', 'Team', 'facilitator', room='team-room')
                 d.get('about:blank')
                 d.get(f'{OTHER}/#base={base}&room=team-room&token={good}')
                 wait(lambda: p.js('return window.seen && window.seen.welcome && window.client.state') == 'open',

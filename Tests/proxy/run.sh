@@ -84,7 +84,7 @@ for port in "$circle_port" "$nginx_port" "$haproxy_port"; do
     wait_port "$port" || { echo "nothing listening on $port"; cat "$work"/*.log "$work"/nginx/*.log 2>/dev/null; exit 1; }
 done
 
-token=$("$circle" token --room r --sub p1 --name "Proxy Test" --role member)
+token=$("$circle" token --room r --sub p1 --name "Proxy Test" --role facilitator)  # opens the session
 for proxy in nginx haproxy; do
     port_var="${proxy}_port"
     port=${!port_var}
