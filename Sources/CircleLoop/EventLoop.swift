@@ -89,6 +89,13 @@ public final class EventLoop {
     /// High-resolution monotonic time in nanoseconds.
     public static var hrtime: UInt64 { uv_hrtime() }
 
+    /// Wall-clock time in nanoseconds since the Unix epoch: for what outlives the process (records, snapshots).
+    public static var wallNanoseconds: Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
     /// Number of handles still open that keep the loop alive (active and referenced).
     public var aliveHandles: Int {
         var count = 0

@@ -58,11 +58,7 @@ public final class RecordsService: HTTPApplication {
         }
     }
 
-    public static func wallClockMilliseconds() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
-    }
+    public static func wallClockMilliseconds() -> Int64 { EventLoop.wallNanoseconds / 1_000_000 }
 
     // MARK: Retention
 

@@ -1,10 +1,10 @@
 import CircleJSON
+import CircleLoop
 import CircleProtocol
 import CircleRoom
 import CircleServer
 import CircleStore
 import CircleWebhooks
-import Glibc
 
 /// Groups between sessions: who is waiting for a facilitator, and session numbers when no store keeps them.
 struct GroupSessions {
@@ -36,11 +36,7 @@ struct GroupSessions {
 
 extension RoomService {
     /// Wall-clock milliseconds since the Unix epoch, for records and webhooks.
-    static var wallMilliseconds: Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec / 1_000_000)
-    }
+    static var wallMilliseconds: Int64 { EventLoop.wallNanoseconds / 1_000_000 }
 
     // MARK: Waiting for the session to open
 
@@ -101,8 +97,9 @@ extension RoomService {
             sessionOpened(hosted, number: groups.nextNumber(for: group), at: openedAt)
             return
         }
-        records.openSession(group: group, openedAt: openedAt) { [weak self, weak hosted] result in
-            guard let self, let hosted else { return }
+        // The room is held until the number comes: a session that ended before it did still gets closed.
+        records.openSession(group: group, openedAt: openedAt) { [weak self] result in
+            guard let self else { return }
             switch result {
             case .success(let number):
                 self.sessionOpened(hosted, number: number, at: openedAt)
@@ -137,7 +134,7 @@ extension RoomService {
         webhooks?.send(WebhookEvent(.sessionOpened, group: hosted.room.id, session: number,
                                     atUnixMilliseconds: openedAt))
         writeAttendance(hosted)
-        if !hosted.isLive { finishSession(hosted, at: openedAt) }
+        if !hosted.isLive { finishSession(hosted, at: hosted.attendance?.closedAt ?? Self.wallMilliseconds) }
     }
 
     /// Attendance and webhooks from the room's events since the last look. Without a store or webhooks nothing

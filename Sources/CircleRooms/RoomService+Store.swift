@@ -44,11 +44,7 @@ final class RoomStorage {
 
     private var logger: Logger { service.server.logger }
 
-    static var wallNanoseconds: Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-    }
+    static var wallNanoseconds: Int64 { EventLoop.wallNanoseconds }
 
     static var rebase: InstantRebase {
         InstantRebase(now: Instant(nanoseconds: EventLoop.hrtime), wallNanoseconds: wallNanoseconds)

@@ -114,8 +114,12 @@ final class SessionAttendance {
         if let i = index(of: id) { bump(i) { $0.privateSent &+= 1 } }
     }
 
+    /// When the session closed, once it has.
+    private(set) var closedAt: Int64?
+
     /// Ends every open interval at `now`: the session is over.
     func close(at now: Int64) {
+        closedAt = closedAt ?? now
         let t = offset(now)
         if let s = speaker { endTurn(of: s.index, at: t, passed: false) }
         for i in rows.indices where rows[i].connectedSince != .max {
