@@ -89,8 +89,10 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: strict),
 
-        // What several test targets share: a seeded random generator, running a child process.
-        .target(name: "CircleTestSupport", path: "Tests/CircleTestSupport", swiftSettings: strict),
+        // What several test targets share: a seeded random generator, child processes, driving a loop, counting
+        // write calls, the webhook receiver.
+        .target(name: "CircleTestSupport", dependencies: ["CircleLoop"], path: "Tests/CircleTestSupport",
+                swiftSettings: strict),
         // The tree-parser reference the JSON scanner and the protocol decoder are held to.
         .target(name: "CircleJSONTestSupport", dependencies: ["CircleJSON"], path: "Tests/CircleJSONTestSupport",
                 swiftSettings: strict),

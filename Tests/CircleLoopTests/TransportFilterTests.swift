@@ -1,4 +1,5 @@
 import CircleLoop
+import CircleTestSupport
 import Testing
 
 /// `TCPConnection` with a transport filter, on a real socket pair, through a toy filter: XOR 0x5A both ways; a

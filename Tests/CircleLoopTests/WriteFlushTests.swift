@@ -1,5 +1,6 @@
 @testable import CircleLoop
 import Foundation
+import CircleTestSupport
 import Testing
 
 /// When queued writes leave: a turn's writes to one connection go out together in one write call, and a busy turn

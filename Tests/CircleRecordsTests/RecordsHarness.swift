@@ -36,7 +36,7 @@ struct Answer {
 
 /// A real server on a real port with the records service over a real SQLite store in a temporary directory, all on
 /// one loop driven by the test thread.
-final class RecordsHarness {
+final class RecordsHarness: LoopDriver {
     static let secret = Array("records-test-secret-0123456789abcdef".utf8)
     static let operatorSecret = String(repeating: "op", count: 20)
 
@@ -85,20 +85,6 @@ final class RecordsHarness {
         let now = Int64(Date().timeIntervalSince1970)
         return TokenMinter.mint(TokenClaims(sub: sub, name: name, room: group, role: role, exp: now + 3600),
                                 secret: secret)
-    }
-
-    /// Runs the loop until `condition` holds or 10 s (scaled) pass.
-    @discardableResult
-    func run(until condition: () -> Bool) -> Bool {
-        let deadline = EventLoop.hrtime + TestTime.milliseconds(10_000) * 1_000_000
-        let tick = LoopTimer(loop: loop)
-        tick.start(afterMilliseconds: 5, repeatMilliseconds: 5) {}
-        defer { tick.close() }
-        while !condition() {
-            if EventLoop.hrtime >= deadline { return false }
-            loop.runOnce(wait: true)
-        }
-        return true
     }
 
     /// Sends `method path` with `headers` on a new connection and reads the answer until the server closes.

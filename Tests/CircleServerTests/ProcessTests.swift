@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// The real `circle` binary as a process: signals and file-descriptor exhaustion.
-final class CircleProcess: LoopDriver {
+final class CircleProcess: ServerDriver {
     let loop: EventLoop
     let process = Process()
     private(set) var port = 0

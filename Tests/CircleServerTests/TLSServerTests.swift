@@ -4,6 +4,7 @@ import CircleServer
 import CircleTLS
 import CircleWebSocket
 import Foundation
+import CircleTestSupport
 import Testing
 
 /// wss:// and https:// against the server on a real loop: a TLS client (the same TLS engine in the client role,

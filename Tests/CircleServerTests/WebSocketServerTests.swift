@@ -2,6 +2,7 @@ import CircleHTTP
 import CircleLoop
 import CircleServer
 import CircleWebSocket
+import CircleTestSupport
 import Testing
 
 /// The WebSocket server on a real loop with real sockets (port 0), driven by a client on the same codec.

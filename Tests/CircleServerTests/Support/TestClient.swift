@@ -44,7 +44,7 @@ final class TestClient: WebSocketClientDelegate {
     var texts: [String] { messages.compactMap(\.string) }
 
     /// Opens a WebSocket to `path` and waits for the server's response head.
-    static func webSocket(_ env: LoopDriver, path: String = "/echo", headers: [HTTPHeader] = []) -> TestClient {
+    static func webSocket(_ env: ServerDriver, path: String = "/echo", headers: [HTTPHeader] = []) -> TestClient {
         let client = TestClient()
         client.connectWebSocket(env, path: path, headers: headers)
         env.run { client.status != nil || client.tcpClosed }
@@ -52,7 +52,7 @@ final class TestClient: WebSocketClientDelegate {
     }
 
     /// Opens a TCP connection, sends `request` raw, and collects the raw response.
-    static func raw(_ env: LoopDriver, _ request: [UInt8]) -> TestClient {
+    static func raw(_ env: ServerDriver, _ request: [UInt8]) -> TestClient {
         let client = TestClient()
         client.connect(env, sending: request)
         env.run { client.tcp != nil || client.tcpClosed }
@@ -60,7 +60,7 @@ final class TestClient: WebSocketClientDelegate {
     }
 
     /// Opens a WebSocket to `path` on `port` (default: the driver's), through `filter` (TLS) if given.
-    func connectWebSocket(_ env: LoopDriver, port: Int? = nil, path: String, headers: [HTTPHeader] = [],
+    func connectWebSocket(_ env: ServerDriver, port: Int? = nil, path: String, headers: [HTTPHeader] = [],
                           filter: TransportFilter? = nil) {
         client.connect(loop: env.loop, host: "127.0.0.1", port: port ?? env.port, path: path, extraHeaders: headers,
                        filter: filter)
@@ -68,7 +68,7 @@ final class TestClient: WebSocketClientDelegate {
 
     /// Connects to `port` (default: the driver's), with `filter` (TLS) between the socket and this client, and
     /// sends `bytes` as they are.
-    func connect(_ env: LoopDriver, port: Int? = nil, filter: TransportFilter? = nil, sending bytes: [UInt8]) {
+    func connect(_ env: ServerDriver, port: Int? = nil, filter: TransportFilter? = nil, sending bytes: [UInt8]) {
         client.connect(loop: env.loop, host: "127.0.0.1", port: port ?? env.port, sending: bytes, filter: filter)
     }
 

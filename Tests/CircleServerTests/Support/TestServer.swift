@@ -5,40 +5,12 @@ import Logging
 import Testing
 
 /// A loop that test clients run on, and the port of the server they talk to.
-protocol LoopDriver: AnyObject {
-    var loop: EventLoop { get }
+protocol ServerDriver: LoopDriver {
     var port: Int { get }
 }
 
-extension LoopDriver {
-    /// Runs the loop until `condition` holds or `timeoutMilliseconds` (times `TestTime.scale`) pass. Returns whether
-    /// it held.
-    @discardableResult
-    func run(timeoutMilliseconds: UInt64 = 5000, until condition: () -> Bool) -> Bool {
-        runLoop(milliseconds: TestTime.milliseconds(timeoutMilliseconds), until: condition)
-    }
-
-    /// Runs the loop for a while regardless (to show that something does NOT happen). Not scaled: some tests measure
-    /// what the server does in this window.
-    func run(milliseconds: UInt64) {
-        _ = runLoop(milliseconds: milliseconds) { false }
-    }
-
-    private func runLoop(milliseconds: UInt64, until condition: () -> Bool) -> Bool {
-        let deadline = EventLoop.hrtime + milliseconds * 1_000_000
-        let tick = LoopTimer(loop: loop)
-        tick.start(afterMilliseconds: 5, repeatMilliseconds: 5) {}
-        defer { tick.close() }
-        while !condition() {
-            if EventLoop.hrtime >= deadline { return false }
-            loop.runOnce(wait: true)
-        }
-        return true
-    }
-}
-
 /// A server on its own loop and a free port, for one test. Clients run on the same loop and thread.
-final class TestServer: LoopDriver {
+final class TestServer: ServerDriver {
     let loop: EventLoop
     let server: Server
     let port: Int

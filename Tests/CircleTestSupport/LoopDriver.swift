@@ -1,8 +1,7 @@
 import CircleLoop
-import CircleTestSupport
 
 /// A loop that a test's connections run on.
-protocol LoopDriver: AnyObject {
+public protocol LoopDriver: AnyObject {
     var loop: EventLoop { get }
 }
 
@@ -10,12 +9,13 @@ extension LoopDriver {
     /// Runs the loop until `condition` holds or `timeoutMilliseconds` (times `TestTime.scale`) pass. Returns whether
     /// it held.
     @discardableResult
-    func run(timeoutMilliseconds: UInt64 = 5000, until condition: () -> Bool) -> Bool {
+    public func run(timeoutMilliseconds: UInt64 = 5000, until condition: () -> Bool) -> Bool {
         runLoop(milliseconds: TestTime.milliseconds(timeoutMilliseconds), until: condition)
     }
 
-    /// Runs the loop for a while regardless (to show that something does NOT happen).
-    func run(milliseconds: UInt64) {
+    /// Runs the loop for a while regardless (to show that something does NOT happen). Not scaled: some tests
+    /// measure what happens in this window.
+    public func run(milliseconds: UInt64) {
         _ = runLoop(milliseconds: milliseconds) { false }
     }
 
