@@ -53,7 +53,8 @@ let package = Package(
         .target(name: "CircleServer", dependencies: [
             "CircleLoop", "CircleBytes", "CircleHTTP", "CircleWebSocket", "CircleJSON", "CircleCrypto", "CircleTLS",
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: strict),
         // The rooms application: authenticates joins, routes each connection to its room, carries out the effects.
         .target(name: "CircleRooms", dependencies: [
@@ -66,7 +67,7 @@ let package = Package(
         // A WebSocket client on the loop (and the client side of TLS): for the load generator and the tests.
         .target(name: "CircleClient", dependencies: ["CircleLoop", "CircleHTTP", "CircleWebSocket", "CircleTLS"],
                 swiftSettings: strict),
-        // The load generator behind `circle load`: real group sessions from one process, on Circle's own loop and codec.
+        // The load generator behind `circle load`: group sessions from one process, on Circle's own loop and codec.
         .target(name: "CircleLoad", dependencies: [
             "CircleClient", "CircleLoop", "CircleWebSocket", "CircleJSON", "CircleAuth", "CircleProtocol", "CircleRoom",
             "CircleTLS",
@@ -77,6 +78,7 @@ let package = Package(
         // Attendance records over HTTP: the report (JSON, CSV), who may read it, the operator's credential.
         .target(name: "CircleRecords", dependencies: [
             "CircleStore", "CircleJSON", "CircleCrypto", "CircleAuth", "CircleHTTP", "CircleLoop", "CircleServer",
+            "CircleRoom",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .executableTarget(name: "circle-store", dependencies: ["CircleStore"], swiftSettings: strict),

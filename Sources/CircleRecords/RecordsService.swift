@@ -2,6 +2,7 @@ import CircleAuth
 import CircleCrypto
 import CircleHTTP
 import CircleLoop
+import CircleRoom
 import CircleServer
 import CircleStore
 import Glibc
@@ -117,7 +118,7 @@ public final class RecordsService: HTTPApplication {
     static func parse(_ path: String) -> Route? {
         guard path.hasPrefix("/groups/") else { return nil }
         let parts = path.dropFirst("/groups/".count).split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count >= 2, isValidGroupID(parts[0]) else { return .unknown }
+        guard parts.count >= 2, Room.isValidID(parts[0]) else { return .unknown }
         let group = String(parts[0])
         switch (parts.count, parts[1]) {
         case (2, "attendance"): return .attendance(group: group)
@@ -125,16 +126,6 @@ public final class RecordsService: HTTPApplication {
             guard let sub = decodeSegment(parts[2]) else { return .unknown }
             return .participant(group: group, sub: sub)
         default: return .unknown
-        }
-    }
-
-    /// Group ids are room ids: 1–64 characters of `A-Z a-z 0-9 - _ .`.
-    static func isValidGroupID(_ id: Substring) -> Bool {
-        let utf8 = id.utf8
-        guard (1...64).contains(utf8.count) else { return false }
-        return utf8.allSatisfy { c in
-            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
-                || c == 0x2D || c == 0x5F || c == 0x2E
         }
     }
 
@@ -186,7 +177,7 @@ public final class RecordsService: HTTPApplication {
 
     private func attendance(_ head: HTTPRequestHead, group: String) -> RouteResult {
         guard let verifier else { return Self.text(404, "Attendance is not served: no token secret") }
-        guard let token = Self.bearer(head) else { return Self.unauthorized(error: nil) }
+        guard let token = head.bearerToken else { return Self.unauthorized(error: nil) }
         let claims: TokenClaims
         switch verifier.verify(token, room: group, now: clock() / 1000) {
         case .success(let c): claims = c
@@ -249,7 +240,7 @@ public final class RecordsService: HTTPApplication {
         guard let credential = configuration.operatorCredential else {
             return Self.text(404, "Erasure is not served: no operator secret")
         }
-        guard let presented = Self.bearer(head) else { return Self.unauthorized(error: nil) }
+        guard let presented = head.bearerToken else { return Self.unauthorized(error: nil) }
         guard credential.accepts(presented) else {
             logRefusedErasure(group: group)
             return Self.unauthorized(error: "wrong operator credential")
@@ -292,14 +283,6 @@ public final class RecordsService: HTTPApplication {
 
     // MARK: Answers
 
-    /// The token after `Bearer ` in `Authorization` (any case, spaces allowed after the scheme).
-    static func bearer(_ head: HTTPRequestHead) -> String? {
-        guard let value = head.header("Authorization") else { return nil }
-        let prefix = "bearer "
-        guard value.utf8.count > prefix.utf8.count, value.lowercased().hasPrefix(prefix) else { return nil }
-        let token = String(value.dropFirst(prefix.count).drop { $0 == " " || $0 == "\t" })
-        return token.isEmpty ? nil : token
-    }
 
     static func unauthorized(error: String?) -> RouteResult {
         let challenge = error == nil ? "Bearer" : "Bearer error=\"invalid_token\""

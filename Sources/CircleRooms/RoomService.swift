@@ -61,14 +61,14 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     public func route(_ head: HTTPRequestHead, connection: ServerConnection) -> RouteResult? {
         guard head.path.hasPrefix("/rooms/") else { return nil }
         let roomID = String(head.path.dropFirst("/rooms/".count))
-        guard Self.isValidRoomID(roomID) else {
+        guard Room.isValidID(roomID) else {
             return .response(status: 404, headers: [], body: Array("Unknown room path\n".utf8))
         }
         guard head.method == "GET" else {
             return .response(status: 405, headers: [HTTPHeader(name: "Allow", value: "GET")],
                              body: Array("Method Not Allowed\n".utf8))
         }
-        let token = head.queryItem("access_token") ?? Self.bearerToken(head) ?? Self.subprotocolToken(head)
+        let token = head.queryItem("access_token") ?? head.bearerToken ?? Self.subprotocolToken(head)
         let claims: TokenClaims
         let wallClock = Int64(time(nil))
         switch verifier.verify(token ?? "", room: roomID, now: wallClock) {
@@ -101,16 +101,6 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         let join = RoomJoin(roomID: roomID, identity: identity, resumeFrom: resumeFrom, sessionEnded: ended)
         return .webSocket(endpoint: self, context: join, limits: nil, maxQueuedBytes: nil,
                           subprotocol: Self.subprotocol)
-    }
-
-    /// Room ids: 1–64 characters of `A-Z a-z 0-9 - _ .`.
-    static func isValidRoomID(_ id: String) -> Bool {
-        let utf8 = id.utf8
-        guard (1...64).contains(utf8.count) else { return false }
-        return utf8.allSatisfy { c in
-            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
-                || c == 0x2D || c == 0x5F || c == 0x2E
-        }
     }
 
     /// The subprotocol Circle's clients offer (with their token beside it), and the one the server answers with.
@@ -150,13 +140,6 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         logger.info("join refused", metadata: ["room": "\(room)", "reason": "\(reason)"])
     }
 
-    static func bearerToken(_ head: HTTPRequestHead) -> String? {
-        guard let value = head.header("Authorization") else { return nil }
-        let prefix = "bearer "
-        guard value.count > prefix.count, value.lowercased().hasPrefix(prefix) else { return nil }
-        // The parser has already trimmed trailing whitespace; RFC 6750 allows several spaces after the scheme.
-        return String(value.dropFirst(prefix.count).drop { $0 == " " || $0 == "\t" })
-    }
 
     // MARK: WebSocket events
 
