@@ -3,7 +3,7 @@
 against a real Circle server, inside a network namespace that holds only loopback.
 
 Robin facilitates and Sam joins at 1280×800; Alexandra joins from a phone (390×844, touch). Steps (each one a test;
-a failed step stops the ones after it, which depend on it): link, prejoin, join, keyboard, webrtc, round, mute,
+a failed step stops the ones after it, which depend on it): link, early, prejoin, join, keyboard, webrtc, round, mute,
 privateword, hands, silence, resume, crossorigin, end. After every step each page is screenshotted at 1280×800 and
 390×844 into .build-browser/screens/ (gitignored) and checked with axe-core: a serious or critical violation fails
 the step (the whole list: .build-browser/axe.json). Prints `N passed, M failed` last; exits non-zero on a failure.
@@ -355,6 +355,24 @@ class Session:
                   f'no token in the browser console: {logs[:400]}')
         a.js('sessionStorage.clear()')
 
+    def step_early(self):
+        """A member who comes before the facilitator is told so calmly, with no room, and is let in when she comes."""
+        a, f = self.a, self.f
+        for p, role in ((a, 'member'), (f, 'facilitator')):
+            p.d.get(f'{BASE}/#room=early-room&token={self.server.token(p.sub, p.name, role, room="early-room")}')
+            wait(lambda: p.visible('#prejoin') and p.js('return !document.getElementById("join").disabled'),
+                 f'{p.who}: the pre-join step shows, ready')
+            if p is a:
+                a.click('#join')
+                wait(lambda: 'early' in (a.text('#connection') or ''), 'Sam is told the session has not started')
+                check(not a.visible('#session'), 'and sees no room controls')
+                check(a.js('return window.circleApp.client.state') == 'waiting', 'the client is waiting')
+                a.shot('00b-early')
+        f.click('#join')
+        wait(lambda: a.visible('#session') and a.js('return window.circleApp.client.state') == 'open',
+             'Sam is let in when Robin opens the session')
+        wait(lambda: a.room()['ids'] == [f.sub, a.sub], 'and sees Robin and herself')
+
     def step_prejoin(self):
         """Each person sees their camera and mic level before joining; Alexandra will join with the camera off."""
         for p in self.pages:
@@ -692,7 +710,7 @@ def cors_head(url, headers, method='GET'):
     return out
 
 
-STEPS = ['link', 'prejoin', 'join', 'keyboard', 'webrtc', 'round', 'mute', 'privateword', 'hands', 'silence',
+STEPS = ['link', 'early', 'prejoin', 'join', 'keyboard', 'webrtc', 'round', 'mute', 'privateword', 'hands', 'silence',
          'resume', 'crossorigin', 'end']
 
 
