@@ -22,7 +22,7 @@ public struct RecordsConfiguration: Sendable {
     public init() {}
 }
 
-/// The records routes, over a ``RecordStore`` (the protocol: SQLite today, PostgreSQL later):
+/// The records routes, over a ``RecordStore`` (the protocol, so any store can stand behind them):
 ///
 /// - `GET|HEAD /groups/{id}/attendance[?format=json|csv]` with `Authorization: Bearer <join token for {id}>`: a
 ///   facilitator's (or co-facilitator's) token reads the whole report, a member's or observer's their own rows.

@@ -1,6 +1,6 @@
 /// The store as the loop sees it. Every method is called on the loop thread and returns at once: writes are queued
 /// and leave in batches (`flush`), and every completion runs later on the loop thread, from `drainCompletions()`.
-/// An implementation may be SQLite on a writer thread (`SQLiteStore`) or, across nodes, Redis and PostgreSQL.
+/// `SQLiteStore` implements it with one writer thread; any implementation keeps the same rules.
 ///
 /// Writes for one group are applied in the order they were made; a read sees every write queued before it.
 public protocol RoomStateStore: AnyObject {
