@@ -23,7 +23,9 @@ public final class SpawnedServer {
     public init(binary: String, arguments: [String], secret: [UInt8], logPath: String) throws(SpawnError) {
         let port = try Self.freePort()
         self.port = port
-        let argv = [binary, "serve", "--host", "127.0.0.1", "--port", "\(port)"] + arguments
+        // No store unless asked: the default (./circle-data) is shared by every server started in one folder.
+        let store = arguments.contains { $0.hasPrefix("--data-dir") } ? [] : ["--data-dir", "none"]
+        let argv = [binary, "serve", "--host", "127.0.0.1", "--port", "\(port)"] + store + arguments
         var env: [String] = []
         var e = environ
         while let entry = e.pointee {

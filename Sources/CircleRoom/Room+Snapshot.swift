@@ -1,7 +1,8 @@
 /// A room's whole state as bytes for the store, and the way back.
 ///
 /// The bytes are the engine's own `RoomState` (seq, phase, silence, seats, queue and policy, floor, round, pacing,
-/// lock, removed list, stats, the event log that serves `since` resumes, the epoch), so a restored room is the room
+/// lock, removed list, stats, the epoch, and in the final snapshot of a graceful shutdown the event log that serves
+/// `since` resumes), so a restored room is the room
 /// that was saved: no second description of the state, no replay of transitions. Instants are stored as wall-clock
 /// times and read back as "the time left less the downtime" (``InstantRebase``).
 ///
@@ -24,7 +25,16 @@ extension Room {
         var out = Self.snapshotHeader
         out.append(final ? 1 : 0)
         // Every value in the state is an integer, a string or a bool: encoding cannot fail.
-        try? SnapshotBytes.write(state, rebase: rebase, into: &out)
+        if final {
+            try? SnapshotBytes.write(state, rebase: rebase, into: &out)
+        } else {
+            // The log serves `since` resumes, which only a graceful shutdown keeps: after a crash the room comes back
+            // with a new epoch and every client gets a fresh snapshot. Leaving it out keeps the 10-per-second saves
+            // of a busy room to its state alone (a full log is most of a snapshot's bytes and encoding time).
+            var withoutLog = state
+            withoutLog.log = EventLog(capacity: state.log.capacity)
+            try? SnapshotBytes.write(withoutLog, rebase: rebase, into: &out)
+        }
         return out
     }
 

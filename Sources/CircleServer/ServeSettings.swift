@@ -48,8 +48,8 @@ public struct ServeSettings: Sendable, Equatable {
     public var metricsHosts = ["127.0.0.1"]
     /// Folder of the web client served at `/`.
     public var webRoot: String?
-    /// The store's directory (SQLite); nil: no store, so no records are kept or served.
-    public var dataDir: String?
+    /// The store's directory (SQLite); nil (`none`): no store, so rooms live in memory only and no records are kept.
+    public var dataDir: String? = "circle-data"
     /// Days attendance records are kept (older ones are deleted daily).
     public var recordsDays = 365
     /// File holding the operator secret that may erase one person's records; nil: erasure is not served.

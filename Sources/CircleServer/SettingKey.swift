@@ -68,7 +68,10 @@ struct SettingKey: Sendable {
         }, describe: { [String($0.drainSeconds)] }),
         optionalInt("metrics_port", \.metricsPort, 0...65535),
         list("metrics_host", \.metricsHosts),
-        path("data_dir", \.dataDir),
+        SettingKey(name: "data_dir", repeats: false, apply: { s, v throws(SettingValueError) in
+            guard !v[0].isEmpty else { throw SettingValueError("must be a path, or none") }
+            s.dataDir = v[0] == "none" ? nil : v[0]
+        }, describe: { [$0.dataDir ?? "none"] }),
         int("records_days", \.recordsDays, 1...36_500),
         path("operator_secret_file", \.operatorSecretFile),
     ]

@@ -98,7 +98,8 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Folder of the web client served at / (default: ./Web when it exists).")
     var webRoot: String?
 
-    @Option(name: .long, help: "Directory of the store (SQLite: attendance records). Default: none (no records).")
+    @Option(name: .long,
+            help: "Directory of the store (SQLite: rooms and records), or none. Default: circle-data (here).")
     var dataDir: String?
 
     @Option(name: .long, help: "Days records are kept (1…36500). Default: 365.")

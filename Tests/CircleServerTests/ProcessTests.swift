@@ -31,11 +31,14 @@ final class CircleProcess: ServerDriver {
         var description: String { "no circle binary at \(path): build it with the tests (swift build --build-tests)" }
     }
 
-    /// Starts `circle serve --port 0 …` (through `sh -c` so that a `ulimit` can come first).
+    /// Starts `circle serve --port 0 …` (through `sh -c` so that a `ulimit` can come first), with no store unless
+    /// the arguments name a `--data-dir` (the default, ./circle-data, would be shared by every test).
     init(arguments: [String], shellPrefix: String = "") throws {
         let binary = try Self.binary
         loop = try EventLoop()
-        let command = "\(shellPrefix) exec '\(binary.path)' serve --port 0 " + arguments.joined(separator: " ")
+        let store = arguments.contains { $0.hasPrefix("--data-dir") } ? [] : ["--data-dir", "none"]
+        let command = "\(shellPrefix) exec '\(binary.path)' serve --port 0 "
+            + (store + arguments).joined(separator: " ")
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", command]
         process.standardError = stderr

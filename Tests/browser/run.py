@@ -81,7 +81,8 @@ class Server:
         allow = [a for o in origins for a in ('--allow-origin', o)]
         self.proc = subprocess.Popen(
             [CIRCLE, 'serve', '--host', '127.0.0.1', '--port', str(port), '--secret-file', self.secret,
-             '--web-root', os.path.join(ROOT, 'Web'), '--grace-seconds', '30', '--log-level', 'info'] + allow,
+             '--web-root', os.path.join(ROOT, 'Web'), '--grace-seconds', '30', '--log-level', 'info',
+             '--data-dir', 'none'] + allow,
             stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT)
         deadline = time.monotonic() + 10
         while True:

@@ -47,7 +47,7 @@ circle_port=$(free_port)
 nginx_port=$(free_port)
 haproxy_port=$(free_port)
 export CIRCLE_SECRET="proxy test secret, at least sixteen bytes"
-"$circle" serve --port "$circle_port" --log-level warning 2>"$work/circle.log" &
+"$circle" serve --port "$circle_port" --log-level warning --data-dir none 2>"$work/circle.log" &
 pids+=($!)
 
 # nginx: the documented site inside a minimal main config of our own (pid, logs and temp files in $work).

@@ -127,7 +127,7 @@ class Soak:
             f.write(base64.b64encode(os.urandom(32)).decode() + "\n")
         self.server_log = open(os.path.join(self.out, "server.log"), "w")
         cmd = [self.a.circle, "serve", "--host", "127.0.0.1", "--port", "0", "--secret-file", self.secret,
-               "--log-level", self.a.log_level]
+               "--log-level", self.a.log_level, "--data-dir", "none"]
         self.server = subprocess.Popen(cmd, stdout=self.server_log, stderr=subprocess.STDOUT)
         self.pid = self.server.pid
         deadline = time.time() + 30
