@@ -986,7 +986,7 @@ class AttendanceView {
     if (!data) return;
     if (!sessions.length) return this.status('No sessions are recorded for this group yet.');
     const n = sessions.length;
-    this.status(shown ? `${members.length} ${members.length === 1 ? 'member' : 'members'} over ${n} `
+    this.status(shown ? `Who came: ${members.length} ${members.length === 1 ? 'member' : 'members'} over ${n} `
       + `${n === 1 ? 'session' : 'sessions'}${n > 1 ? ', oldest first' : ''}.`
       : `No members have joined yet (${n} ${n === 1 ? 'session' : 'sessions'}).`);
     if (!shown) return;
