@@ -894,6 +894,230 @@ class SessionApp {
   }
 }
 
+// ── attendance (facilitators) ────────────────────────────────────────────────────────────────────
+
+/**
+ * The facilitator's Attendance view: `GET /groups/{room}/attendance` from the server the app's WebSocket uses, with
+ * the token in the `Authorization` header (never in a URL). Sessions are columns, members rows; a modal dialog with
+ * its own scroll, so the live console stays as it is underneath. The server gives a member only their own rows.
+ */
+class AttendanceView {
+  constructor(app) {
+    this.app = app;
+    this.dialog = $('attendance');
+    this.opener = null;
+    this.loading = null;
+    $('attendance-open').addEventListener('click', (e) => this.open(e.currentTarget));
+    $('attendance-after-open').addEventListener('click', (e) => this.open(e.currentTarget));
+    $('attendance-close').addEventListener('click', () => this.dialog.close());
+    $('attendance-reload').addEventListener('click', () => this.load());
+    $('attendance-csv').addEventListener('click', () => this.downloadCSV());
+    this.dialog.addEventListener('close', () => this.opener?.focus());
+    // After the end, a facilitator can still look back at who came.
+    app.client.on('room', () => {
+      $('attendance-after').hidden = !(app.client.room.ended && app.isFacilitator);
+    });
+  }
+
+  /** `http(s)://host[:port]/groups/{room}/attendance`, from the same base as the WebSocket. */
+  url(csv) {
+    const c = this.app.client;
+    const base = c.baseURL.replace(/^ws/, 'http');
+    return `${base}/groups/${encodeURIComponent(c.roomId)}/attendance${csv ? '?format=csv' : ''}`;
+  }
+
+  async request(csv) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 10000);
+    try {
+      return await fetch(this.url(csv), {
+        cache: 'no-store', signal: controller.signal, credentials: 'omit', referrerPolicy: 'no-referrer',
+        headers: { Authorization: `Bearer ${this.app.client.token}` },
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  open(opener) {
+    this.opener = opener;
+    if (!this.dialog.open) this.dialog.showModal();
+    $('attendance-title').focus();  // a steady place to start: the buttons below change while it loads
+    this.load();
+  }
+
+  async load() {
+    this.status('Reading the records…');
+    $('attendance-csv').disabled = true;
+    const loading = (this.loading = Symbol('load'));
+    let data;
+    try {
+      const response = await this.request(false);
+      if (!response.ok) throw new AttendanceRefusal(response.status);
+      data = await response.json();
+      if (!data || !Array.isArray(data.sessions)) throw new AttendanceRefusal(0);
+    } catch (e) {
+      if (loading !== this.loading) return;
+      this.show(null);
+      return this.status(attendanceTrouble(e));
+    }
+    if (loading !== this.loading) return;
+    this.show(data);
+  }
+
+  status(text) {
+    const el = $('attendance-status');
+    el.textContent = text;
+    el.hidden = !text;
+  }
+
+  /** Builds the table from the report (null: hides it). */
+  show(data) {
+    const columns = $('attendance-columns');
+    const rows = $('attendance-rows');
+    columns.replaceChildren();
+    rows.replaceChildren();
+    const sessions = data ? data.sessions : [];
+    const members = data ? attendanceMembers(sessions) : [];
+    const shown = members.length > 0;
+    $('attendance-scroll').hidden = !shown;
+    $('attendance-note').hidden = !shown;
+    $('attendance-csv').disabled = !data || sessions.length === 0;
+    if (!data) return;
+    if (!sessions.length) return this.status('No sessions are recorded for this group yet.');
+    const n = sessions.length;
+    this.status(shown ? `Who came: ${members.length} ${members.length === 1 ? 'member' : 'members'} over ${n} `
+      + `${n === 1 ? 'session' : 'sessions'}${n > 1 ? ', oldest first' : ''}.`
+      : `No members have joined yet (${n} ${n === 1 ? 'session' : 'sessions'}).`);
+    if (!shown) return;
+
+    const head = (text, className) => {
+      const th = el('th', className, text);
+      th.scope = 'col';
+      return th;
+    };
+    columns.append(head('Member', 'who'), head('Sessions attended', 'sum'), head('Speaking share', 'sum'));
+    for (const s of sessions) {
+      const th = head('', 'meeting');
+      th.dataset.session = String(s.number);
+      th.append(el('span', 'number', `Session ${s.number}`), el('span', 'date', sessionDate(s)));
+      if (s.closed_at === null) th.append(el('span', 'date', 'open now'));
+      columns.append(th);
+    }
+
+    const total = members.reduce((sum, m) => sum + m.spokenMs, 0);
+    for (const m of members) {
+      const tr = document.createElement('tr');
+      tr.dataset.participant = m.id;
+      const who = el('th', 'who', m.name);
+      who.scope = 'row';
+      if (m.role !== 'member' && ROLE_LABEL[m.role]) who.append(el('span', 'role', ` ${ROLE_LABEL[m.role]}`));
+      const share = el('td', 'sum', '');
+      if (total > 0) {
+        share.append(`${Math.round((m.spokenMs / total) * 100)}%`,
+          el('span', 'detail', m.spokenMs > 0 ? formatMinutes(m.spokenMs) : 'no turns'));
+      } else {
+        share.append(el('span', 'quiet', 'no turns yet'));
+      }
+      tr.append(who, el('td', 'sum', `${m.came} of ${n}`), share);
+      for (const s of sessions) {
+        const row = m.bySession.get(s.number);
+        const td = el('td', row ? 'came' : 'missed', '');
+        td.dataset.session = String(s.number);
+        if (row) {
+          td.append(el('span', 'mark', 'Came'));
+          const here = row.last_leave === null && s.closed_at === null;
+          td.append(el('span', 'detail', here ? 'here now' : formatMinutes(row.connected_ms)));
+        } else {
+          const dash = el('span', 'dash', '—');
+          dash.setAttribute('aria-hidden', 'true');
+          td.append(dash, el('span', 'visually-hidden', 'Not here'));
+        }
+        tr.append(td);
+      }
+      rows.append(tr);
+    }
+    // The newest sessions sit at the right end: show them first.
+    const scroll = $('attendance-scroll');
+    scroll.scrollLeft = scroll.scrollWidth;
+  }
+
+  /** The CSV, fetched with the token in a header and saved from a blob: the token never goes in a URL. */
+  async downloadCSV() {
+    if (this.downloading) return;
+    this.downloading = true;  // the button stays enabled, so that keyboard focus stays on it
+    try {
+      const response = await this.request(true);
+      if (!response.ok) throw new AttendanceRefusal(response.status);
+      const blob = await response.blob();
+      const named = /filename="([^"]+)"/.exec(response.headers.get('Content-Disposition') || '');
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(blob);
+      a.download = named ? named[1] : `attendance-${this.app.client.roomId}.csv`;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+    } catch (e) {
+      this.status(`The file could not be made. ${attendanceTrouble(e)}`);
+    } finally {
+      this.downloading = false;
+    }
+  }
+}
+
+class AttendanceRefusal extends Error {
+  constructor(status) {
+    super(`attendance: HTTP ${status}`);
+    this.status = status;
+  }
+}
+
+/** A calm line for a records request that did not work. */
+function attendanceTrouble(e) {
+  switch (e instanceof AttendanceRefusal ? e.status : -1) {
+    case 404: return 'This server does not keep attendance records.';
+    case 401: return 'Your link no longer opens the records (it may have expired). A new link will.';
+    case 403: return 'This link opens another group’s records, not this one’s.';
+    default: return 'The records could not be read just now. Please try again in a moment.';
+  }
+}
+
+/**
+ * One entry per person who joined any session as a member or observer (facilitators are not listed): their name
+ * and role as last seen, the sessions they came to, and their time holding the floor over all sessions.
+ */
+function attendanceMembers(sessions) {
+  const people = new Map();
+  for (const s of sessions) {
+    for (const p of Array.isArray(s.participants) ? s.participants : []) {
+      let m = people.get(p.participant);
+      if (!m) people.set(p.participant, (m = { id: p.participant, listed: false, bySession: new Map(), spokenMs: 0 }));
+      m.name = p.name;
+      m.role = p.role;
+      m.listed ||= p.role === 'member' || p.role === 'observer';
+      m.bySession.set(s.number, p);
+      m.spokenMs += Number(p.spoken_ms) || 0;
+    }
+  }
+  return [...people.values()].filter((m) => m.listed).map((m) => ({ ...m, came: m.bySession.size }))
+    .sort((a, b) => a.name.localeCompare(b.name) || (a.id < b.id ? -1 : 1));
+}
+
+function sessionDate(s) {
+  const d = new Date(s.opened_at);
+  if (Number.isNaN(d.getTime())) return '';
+  return `${d.toLocaleDateString([], { weekday: 'short', day: 'numeric', month: 'short' })}, `
+    + d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+/** A stretch of time for the records: "under a minute", "12 min", "1 h 05 min". */
+function formatMinutes(ms) {
+  const m = Math.round((Number(ms) || 0) / 60000);
+  if (m < 1) return 'under a minute';
+  return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
+}
+
 // ── small helpers ────────────────────────────────────────────────────────────────────────────────
 
 function el(tag, className, text) {
@@ -1023,5 +1247,6 @@ if (!link) {
 } else {
   const app = new SessionApp(link);
   window.circleApp = app;
+  app.attendance = new AttendanceView(app);
   app.start();
 }

@@ -4,9 +4,10 @@ against a real Circle server, inside a network namespace that holds only loopbac
 
 Robin facilitates and Sam joins at 1280×800; Alexandra joins from a phone (390×844, touch). Steps (each one a test;
 a failed step stops the ones after it, which depend on it): link, early, prejoin, join, keyboard, webrtc, round, mute,
-privateword, hands, silence, resume, crossorigin, end. After every step each page is screenshotted at 1280×800 and
-390×844 into .build-browser/screens/ (gitignored) and checked with axe-core: a serious or critical violation fails
-the step (the whole list: .build-browser/axe.json). Prints `N passed, M failed` last; exits non-zero on a failure.
+privateword, hands, silence, resume, crossorigin, attendance, end, records. After every step each page is
+screenshotted at 1280×800 and 390×844 into .build-browser/screens/ (gitignored) and checked with axe-core: a serious or
+critical violation fails the step (the whole list: .build-browser/axe.json). Prints `N passed, M failed` last; exits
+non-zero on a failure. The main server keeps attendance records (--data-dir on a temporary directory).
 
 Run: python3 Tests/browser/run.py [STEP]  (needs chromium, chromium-driver, selenium, axe-selenium-python and a
 `circle` build: the newer of .build/release and .build/debug, or CIRCLE=path; with STEP, stops after that step)
@@ -18,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -66,10 +68,12 @@ def interfaces():
 # ── the servers ──────────────────────────────────────────────────────────────────────────────────
 
 class Server:
-    """A Circle server; `origins` become its --allow-origin list (none: any origin)."""
+    """A Circle server; `origins` become its --allow-origin list (none: any origin). With `records`, it keeps
+    attendance records (`--data-dir` on a fresh temporary directory, removed by `stop()`)."""
 
-    def __init__(self, port=PORT, origins=(), name='server'):
+    def __init__(self, port=PORT, origins=(), name='server', records=False):
         os.makedirs(OUT, exist_ok=True)
+        self.data_dir = tempfile.mkdtemp(prefix='circle-browser-') if records else None
         self.port = port
         self.base = f'http://127.0.0.1:{port}'
         self.secret = os.path.join(OUT, 'secret')
@@ -79,6 +83,7 @@ class Server:
             os.chmod(self.secret, 0o600)
         self.log = open(os.path.join(OUT, f'{name}.log'), 'wb')
         allow = [a for o in origins for a in ('--allow-origin', o)]
+        allow += ['--data-dir', self.data_dir] if self.data_dir else []
         self.proc = subprocess.Popen(
             [CIRCLE, 'serve', '--host', '127.0.0.1', '--port', str(port), '--secret-file', self.secret,
              '--web-root', os.path.join(ROOT, 'Web'), '--grace-seconds', '30', '--log-level', 'info',
@@ -108,6 +113,8 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self.log.close()
+        if self.data_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 # The page a web team writes on another origin: it imports the library from the Circle server and joins.
@@ -684,6 +691,137 @@ class Session:
         finally:
             site.stop()
 
+    # ── attendance records (the server keeps them: --data-dir) ──
+
+    def attendance_table(self, p):
+        """The Attendance view's table as the page shows it: session columns, and per row the name, the sessions
+        attended, the speaking share and each session's cell."""
+        return p.js("""
+            const text = (e) => e.innerText.replace(/\\s+/g, ' ').trim();
+            return {
+              open: document.getElementById('attendance').open,
+              status: text(document.getElementById('attendance-status')),
+              sessions: [...document.querySelectorAll('#attendance-columns th[data-session]')]
+                .map((th) => ({number: th.dataset.session, scope: th.scope, text: text(th)})),
+              rows: [...document.querySelectorAll('#attendance-rows tr')].map((tr) => ({
+                id: tr.dataset.participant, scope: tr.querySelector('th').scope, name: text(tr.querySelector('th')),
+                attended: text(tr.children[1]), share: text(tr.children[2]),
+                cells: [...tr.querySelectorAll('td[data-session]')].map((td) => td.className + ': ' + text(td))})),
+            };""")
+
+    def open_attendance(self, opener):
+        f = self.f
+        f.click(opener)
+        wait(lambda: self.attendance_table(f)['rows'], 'the Attendance view shows its table')
+        return self.attendance_table(f)
+
+    def check_attendance_layout(self):
+        """The dialog fits the viewport and scrolls on its own; the page behind it does not scroll."""
+        f = self.f
+        size = f.js('const d = document.getElementById("attendance").getBoundingClientRect();'
+                    'const e = document.scrollingElement;'
+                    'return [d.top, d.bottom, d.left, d.right, innerHeight, innerWidth,'
+                    ' e.scrollHeight, e.scrollWidth];')
+        check(size[0] >= 0 and size[1] <= size[4] and size[2] >= 0 and size[3] <= size[5],
+              f'the Attendance dialog fits the {size[5]}x{size[4]} viewport ({size[:4]})')
+        check(size[6] <= size[4] and size[7] <= size[5], f'the page behind it does not scroll ({size[6:]})')
+
+    def step_attendance(self):
+        """Robin opens the Attendance view during the session: the members as rows, the open session as a column,
+        both marked as here; the CSV downloads from a blob (the token never in a URL); a member reads only herself."""
+        from selenium.webdriver.common.keys import Keys
+        f, a, b = self.f, self.a, self.b
+        check(not a.visible('#attendance-open') and not b.visible('#attendance-open'), 'members have no Attendance')
+        t = self.open_attendance('#attendance-open')
+        check(t['open'], 'the view opens as a dialog')
+        check([r['id'] for r in t['rows']] == [b.sub, a.sub],
+              f'the members are the rows, by name, the facilitator is not: {t["rows"]}')
+        check([r['name'] for r in t['rows']] == [b.name, a.name], 'each under the name last seen')
+        columns = [(s['number'], s['scope']) for s in t['sessions']]
+        check(columns == [('1', 'col')] and 'open now' in t['sessions'][0]['text'],
+              f'the session is a column, open now: {t["sessions"]}')
+        check(all(r['scope'] == 'row' for r in t['rows']), 'names are row headers')
+        check([r['cells'] for r in t['rows']] == [['came: Came here now']] * 2, f'both came and are here: {t["rows"]}')
+        check([r['attended'] for r in t['rows']] == ['1 of 1'] * 2, 'each attended 1 of 1 sessions')
+        shares = {r['id']: r['share'] for r in t['rows']}
+        check(shares[a.sub].startswith('100%') and shares[b.sub].startswith('0%'),
+              f'Sam took the turns, Alexandra passed: speaking shares {shares}')
+        check(f.js('return document.getElementById("attendance").contains(document.activeElement)'),
+              'keyboard focus moved into the dialog')
+        self.check_attendance_layout()
+        f.shot('14a-attendance-open-session')
+        check(not f.audit('attendance'), f'axe with the Attendance view: {AUDITS[-1]["violations"]}')
+        # Download CSV: fetched with the token in a header, saved from a blob: URL.
+        f.js('window.saved = []; window.blobs = new Map(); const click = HTMLAnchorElement.prototype.click;'
+             'const make = URL.createObjectURL;'
+             'URL.createObjectURL = (blob) => { const url = make(blob); window.blobs.set(url, blob); return url; };'
+             'HTMLAnchorElement.prototype.click = function () {'
+             '  if (this.download) { window.saved.push({href: this.href, download: this.download}); return; }'
+             '  return click.call(this); };')
+        f.click('#attendance-csv')
+        saved = wait(lambda: f.js('return window.saved[0]'), 'the CSV is saved')
+        check(saved['href'].startswith('blob:') and saved['download'] == f'attendance-{ROOM}.csv',
+              f'from a blob, named for the group: {saved}')
+        csv = f.d.execute_async_script('const done = arguments[arguments.length - 1];'
+                                       'window.blobs.get(arguments[0]).text().then(done, (e) => done(String(e)));',
+                                       saved['href'])
+        lines = csv.split('\r\n')
+        check(lines[0].startswith('session,opened_at,closed_at,participant,name,role'), f'the CSV header: {lines[0]}')
+        check(sorted(line.split(',')[3] for line in lines[1:] if line) == sorted([f.sub, a.sub, b.sub]),
+              f'a row per participant: {lines[1:]}')
+        # A member's token reads only her own rows (the server's rule, through the same request the view makes).
+        mine = a.d.execute_async_script(
+            'const done = arguments[arguments.length - 1];'
+            'fetch(`/groups/${arguments[0]}/attendance`,'
+            ' {headers: {Authorization: `Bearer ${window.circleApp.client.token}`}}).then((r) => r.json())'
+            '.then((j) => done(j.sessions.map((s) => s.participants.map((p) => p.participant))),'
+            ' (e) => done(String(e)));', ROOM)
+        check(mine == [[a.sub]], f"Sam's token reads only Sam's rows: {mine}")
+        # Escape closes it and hands focus back; the keyboard opens it again.
+        f.d.switch_to.active_element.send_keys(Keys.ESCAPE)
+        wait(lambda: not f.js('return document.getElementById("attendance").open'), 'Escape closes the view')
+        check(f.js('return document.activeElement.id') == 'attendance-open', 'focus is back on the Attendance button')
+        f.d.switch_to.active_element.send_keys(Keys.ENTER)
+        wait(lambda: f.js('return document.getElementById("attendance").open'), 'Enter opens it again')
+        wait(lambda: self.attendance_table(f)['rows'], 'with its table')
+        f.click('#attendance-close')
+        wait(lambda: not f.js('return document.getElementById("attendance").open'), 'Close closes it')
+        f.js('document.querySelector(".side").scrollTop = 0')  # the button sits low in the console
+        self.facilitator_layout()
+
+    def step_records(self):
+        """After the end, Robin looks back: the closed session, each member's time connected; a server that keeps no
+        records is told calmly."""
+        f, a, b = self.f, self.a, self.b
+        wait(lambda: f.visible('#attendance-after-open'), 'the facilitator can see who came after the end')
+        check(not a.visible('#attendance-after-open'), 'a member cannot')
+        t = self.open_attendance('#attendance-after-open')
+        check([r['id'] for r in t['rows']] == [b.sub, a.sub], f'the same members: {t["rows"]}')
+        check(len(t['sessions']) == 1 and 'open now' not in t['sessions'][0]['text'],
+              f'the session is closed now: {t["sessions"]}')
+        for r in t['rows']:
+            check(len(r['cells']) == 1 and r['cells'][0].startswith('came: Came')
+                  and r['cells'][0].endswith(('min', 'under a minute')),
+                  f'{r["name"]} came, with the time connected: {r["cells"]}')
+        self.check_attendance_layout()
+        f.shot('16a-attendance-closed-session')
+        check(not f.audit('records'), f'axe with the Attendance view: {AUDITS[-1]["violations"]}')
+        # On the server that keeps no records (no --data-dir), the view says so in a calm line, with no table.
+        token = self.server.token(f.sub, f.name, 'facilitator', room='no-records')
+        f.d.get('about:blank')
+        f.d.get(f'http://127.0.0.1:{OPEN_PORT}/#room=no-records&token={token}')
+        wait(lambda: f.visible('#prejoin') and f.js('return !document.getElementById("join").disabled'),
+             'Robin gets ready on the server with no records')
+        f.click('#join')
+        wait(lambda: f.visible('#attendance-open'), 'and joins')
+        f.click('#attendance-open')
+        wait(lambda: self.attendance_table(f)['status'] == 'This server does not keep attendance records.',
+             'the view says the server keeps no records')
+        check(not f.visible('#attendance-scroll') and not self.attendance_table(f)['rows'], 'with no table')
+        check(f.js('return document.getElementById("attendance-csv").disabled'), 'and nothing to download')
+        f.shot('16b-attendance-no-records')
+        check(not f.audit('records-off'), f'axe with the calm line: {AUDITS[-1]["violations"]}')
+
     def step_end(self):
         f = self.f
         f.click('#end-session')
@@ -712,7 +850,7 @@ def cors_head(url, headers, method='GET'):
 
 
 STEPS = ['link', 'early', 'prejoin', 'join', 'keyboard', 'webrtc', 'round', 'mute', 'privateword', 'hands', 'silence',
-         'resume', 'crossorigin', 'end']
+         'resume', 'crossorigin', 'attendance', 'end', 'records']
 
 
 def main():
@@ -731,7 +869,7 @@ def main():
     only = sys.argv[1:]  # step names to stop after, for a quicker look: run.py privateword
     shutil.rmtree(SCREENS, ignore_errors=True)
     os.makedirs(SCREENS)
-    server = Server(origins=[BASE, OTHER])
+    server = Server(origins=[BASE, OTHER], records=True)
     open_server = Server(port=OPEN_PORT, name='open-server')
     drivers = []
     session = None
