@@ -83,11 +83,10 @@ class Server:
             os.chmod(self.secret, 0o600)
         self.log = open(os.path.join(OUT, f'{name}.log'), 'wb')
         allow = [a for o in origins for a in ('--allow-origin', o)]
-        allow += ['--data-dir', self.data_dir] if self.data_dir else []
         self.proc = subprocess.Popen(
             [CIRCLE, 'serve', '--host', '127.0.0.1', '--port', str(port), '--secret-file', self.secret,
              '--web-root', os.path.join(ROOT, 'Web'), '--grace-seconds', '30', '--log-level', 'info',
-             '--data-dir', 'none'] + allow,
+             '--data-dir', self.data_dir or 'none'] + allow,
             stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT)
         deadline = time.monotonic() + 10
         while True:
