@@ -40,6 +40,8 @@ import Testing
         #"{"type":"set_pacing","turn_length_ms":null,"nudge_before_ms":1000,"auto_advance":true}"#,
         #"{"type":"set_pacing","turn_length_ms":5,"nudge_before_ms":1000,"auto_advance":1}"#,
         #"{"type":"set_queue_policy","policy":"fifo"}"#, #"{"type":"set_queue_policy","policy":"nope"}"#,
+        #"{"type":"set_queue_policy","queue_policy":"fifo"}"#, #"{"type":"set_phase","phase":"ended","id":"e"}"#,
+        #"{"type":"set_queue_policy","queue_policy":"fifo","policy":"fifo"}"#, #"{"type":"set_phase","phase":"\u0065nded"}"#,
         #"{"type":"reaction","kind":"nod"}"#, #"{"type":"reaction","kind":"\u006eod"}"#, #"{"type":"reaction"}"#,
         #"{"type":"set_phase","phase":"sharing","id":"p"}"#, #"{"type":"give_floor"}"#, #"{"type":"give_floor","participant":"m1"}"#,
         #"{"type":"mute","participant":"m1"}"#, #"{"type":"promote"}"#,

@@ -188,6 +188,8 @@ import Testing
         // set_queue_policy
         #"{"type":"set_queue_policy","id":"r1"}"#,
         #"{"type":"set_queue_policy","id":"r1","policy":"lifo"}"#,
+        #"{"type":"set_queue_policy","id":"r1","queue_policy":"lifo"}"#,
+        #"{"type":"set_queue_policy","id":"r1","queue_policy":"fifo","policy":"fifo"}"#,
         // set_pacing
         #"{"type":"set_pacing","id":"r1","auto_advance":true}"#,
         #"{"type":"set_pacing","id":"r1","nudge_before_ms":0}"#,

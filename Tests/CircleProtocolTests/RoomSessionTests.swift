@@ -89,7 +89,7 @@ final class SessionDriver {
         // Sharing: the queue, mutes, relay, reactions, a private word, refusals.
         s.send("f", #"{"type":"set_phase","id":"b1","phase":"sharing"}"#)
         for member in ["m2", "m3", "m1"] { s.send(member, #"{"type":"raise_hand"}"#) }
-        s.send("f", #"{"type":"set_queue_policy","id":"b2","policy":"least_spoken"}"#)
+        s.send("f", #"{"type":"set_queue_policy","id":"b2","queue_policy":"least_spoken"}"#)
         s.send("f", #"{"type":"move_in_queue","id":"b3","participant":"m1","position":0}"#)
         s.send("f", #"{"type":"remove_from_queue","id":"b4","participant":"m3"}"#)
         s.send("f", #"{"type":"give_floor","id":"b5"}"#)
