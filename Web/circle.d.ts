@@ -155,9 +155,12 @@ export interface CircleEvents {
   role_changed: RoomEvent & { participant: string; role: Role };
   queue_changed: RoomEvent & { queue: string[]; queue_policy: QueuePolicy };
   floor_given: RoomEvent & { speaker: string; turn_length_ms?: number };
-  turn_ended: RoomEvent & { speaker: string; reason: 'finished' | 'passed' | 'facilitator' | 'time_up' | 'phase' | 'left' };
+  turn_ended: RoomEvent & {
+    speaker: string; reason: 'finished' | 'passed' | 'facilitator' | 'time_up' | 'phase' | 'left';
+  };
   round_changed: RoomEvent & { round: RoundEntry[] };
-  phase_changed: RoomEvent & { phase: Phase; silence_ms?: number; silence_returns_to?: Exclude<Phase, 'silence' | 'ended'> };
+  /** Entering silence: its length and the phase it returns to. */
+  phase_changed: RoomEvent & { phase: Phase; silence_ms?: number; silence_returns_to?: 'intro' | 'sharing' | 'close' };
   pacing_changed: RoomEvent & { pacing: { turn_length_ms?: number; nudge_before_ms: number; auto_advance: boolean } };
   lock_changed: RoomEvent & { locked: boolean };
   session_ended: RoomEvent;
