@@ -17,6 +17,8 @@ const REFUSALS = {
   4003: 'The room is full right now. Please try again in a little while.',
   4004: 'This session has already ended.',
 };
+const REMOVED_TEXT = 'The facilitator has closed your place in this session. If this feels unexpected, you are '
+  + 'welcome to reach out to them after the session.';
 const GENTLE_ERRORS = {
   muted: 'Your microphone is held muted by the facilitator for now.',
   rate_limited: 'Let’s slow down a little — try again in a moment.',
@@ -264,7 +266,7 @@ class SessionApp {
     c.on('participant_left', (e) => this.dropPeer(e.participant));
     c.on('mute_request', (m) => this.muteRequested(m.reason));
     c.on('mute_changed', (e) => { if (e.participants.includes(c.participant) && !e.muted) this.say('Your microphone is yours again.'); });
-    c.on('floor_given', (e) => { if (e.participant === c.participant) this.say('You have the floor. Take your time.'); });
+    c.on('floor_given', (e) => { if (e.speaker === c.participant) this.say('You have the floor. Take your time.'); });
     c.on('turn_nudge', (m) => this.nudged(m));
     c.on('signal', (m) => this.signaled(m.from, m.payload));
     c.on('reaction', (m) => this.reacted(m.from, m.kind));
@@ -275,6 +277,7 @@ class SessionApp {
       if (e.code === 'unauthorized' || e.code === 'not_found') return this.refused(e);
       this.say(GENTLE_ERRORS[e.code] || 'Something did not work.');
     });
+    c.on('removed', () => this.showGate('You are no longer in this session', REMOVED_TEXT));
     c.on('closed', (e) => this.closed(e));
     c.connect();
     setInterval(() => this.tick(), 1000);
@@ -647,11 +650,11 @@ class SessionApp {
     const place = room.queuePosition(id);
     const hand = $('hand');
     hand.textContent = place >= 0 ? `Lower hand (${ordinal(place + 1)} in line)` : 'Raise hand';
-    hand.disabled = room.floor === id;
+    hand.disabled = room.speaker === id;
     this.renderOrder();
     const waiting = room.round.some((r) => r.participant === id && r.status === 'waiting');
     $('pass').hidden = !(waiting && (room.phase === 'intro' || room.phase === 'close'));
-    $('end-turn').hidden = room.floor !== id;
+    $('end-turn').hidden = room.speaker !== id;
 
     $('console').hidden = !this.isFacilitator;
     if (this.isFacilitator) this.renderConsole();
@@ -670,7 +673,7 @@ class SessionApp {
     let ahead = 0;
     let mine;
     for (const r of round) {
-      const speaking = room.floor === r.participant;
+      const speaking = room.speaker === r.participant;
       const status = speaking ? 'speaking' : r.status === 'done' ? 'done' : r.status === 'passed' ? 'passed' : '';
       const li = el('li', r.participant === id ? 'me' : '', r.participant === id ? 'You' : this.name(r.participant));
       if (status) li.append(el('span', 'st', ` (${status})`));
@@ -690,13 +693,13 @@ class SessionApp {
   renderFloor() {
     const room = this.room;
     const el = $('floor');
-    if (room.floor === undefined) {
+    if (room.speaker === undefined) {
       el.textContent = room.phase === 'sharing' && room.queue.length ? `${room.queue.length} waiting to speak`
         : room.phase === 'silence' ? '' : 'The floor is open';
       return;
     }
-    const mine = room.floor === this.client.participant;
-    let text = mine ? 'You have the floor' : `${this.name(room.floor)} has the floor`;
+    const mine = room.speaker === this.client.participant;
+    let text = mine ? 'You have the floor' : `${this.name(room.speaker)} has the floor`;
     const left = room.turnLeftMs();
     if (left !== undefined && (mine || this.isFacilitator)) text += ` · about ${formatDuration(left)} left`;
     el.textContent = text;
@@ -728,7 +731,7 @@ class SessionApp {
       if (!self && peer && peer.state !== 'connected') bits.push('video connecting…');
       tile.name.textContent = self ? `${p.name} (you)` : p.name;
       tile.status.textContent = bits.join(' · ');
-      tile.li.classList.toggle('speaking', room.floor === p.id);
+      tile.li.classList.toggle('speaking', room.speaker === p.id);
       tile.li.classList.toggle('away', p.connection === 'reconnecting');
       tile.li.classList.toggle('no-video', self ? !this.cameraOn : !p.camera || !peer);
       tile.li.dataset.peer = self ? 'self' : peer ? peer.state : 'none';
@@ -800,7 +803,7 @@ class SessionApp {
     $('silence-start').disabled = room.phase === 'silence' || room.ended;
     $('silence-end').disabled = room.phase !== 'silence';
     $('floor-next').disabled = room.queue.length === 0 || room.phase === 'silence';
-    $('floor-end').disabled = room.floor === undefined;
+    $('floor-end').disabled = room.speaker === undefined;
     $('queue-clear').disabled = room.queue.length === 0;
     $('policy').value = room.queuePolicy;
     const lock = $('lock');
@@ -830,7 +833,7 @@ class SessionApp {
     const myRank = RANK[c.role] ?? 0;
     const rows = [...room.participants.values()].map((p) => {
       const canMute = p.id !== c.participant && RANK[p.role] < myRank && p.role !== 'observer';
-      const canFloor = p.role !== 'observer' && room.floor !== p.id && p.connection === 'connected';
+      const canFloor = p.role !== 'observer' && room.speaker !== p.id && p.connection === 'connected';
       const canRemove = p.id !== c.participant && RANK[p.role] < myRank;
       return {
         key: p.id, sig: [p.name, p.role, canMute && p.muted, canMute, canFloor, canRemove].join('|'),

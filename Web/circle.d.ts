@@ -12,7 +12,8 @@ export type ErrorCode =
   | 'forbidden' | 'invalid' | 'not_found' | 'reconnecting' | 'conflict' | 'wrong_phase' | 'muted' | 'too_large'
   | 'rate_limited'
   | 'room_locked' | 'room_full' | 'removed' | 'session_ended'
-  | 'not_connected' | 'disconnected' | 'timeout' | 'unauthorized';
+  | 'session_not_open'
+  | 'not_connected' | 'disconnected' | 'timeout' | 'unauthorized' | 'unsupported_protocol';
 
 /** A participant as the room knows them. */
 export interface Participant {
@@ -48,8 +49,10 @@ export class RoomState {
   /** Participant ids, head first; a raised hand is a place in it. */
   queue: string[];
   queuePolicy: QueuePolicy;
-  /** The speaker, if any. */
-  floor?: string;
+  /** Who holds the floor, if anyone. */
+  speaker?: string;
+  /** @deprecated The version 1 name of `speaker`. */
+  readonly floor?: string;
   /** The current turn's length, when paced. */
   turnLengthMs?: number;
   round: RoundEntry[];
@@ -102,6 +105,8 @@ export interface CircleClientOptions {
 
 /** The WebSocket subprotocol Circle speaks (`circle`). */
 export const SUBPROTOCOL: string;
+/** The wire protocol version this library speaks (2); a welcome with another `protocol` stops the client. */
+export const PROTOCOL_VERSION: 2;
 
 /** Why the server would refuse this client's token or room. */
 export interface Refusal {
@@ -131,6 +136,8 @@ export interface CircleEvents {
   room: { room: RoomState; event?: RoomEvent };
   event: { event: RoomEvent };
   error: { code: ErrorCode; message: string };
+  /** A facilitator removed you from this session (or a rejoin was refused for it); the close 4001 follows. */
+  removed: { message: string };
   closed: { code: number; reason: string; willReconnect: boolean; delayMs?: number };
   signal: { type: 'signal'; from: string; payload: unknown };
   reaction: { type: 'reaction'; from: string; kind: ReactionKind };
@@ -146,11 +153,14 @@ export interface CircleEvents {
   media_changed: RoomEvent & { participant: string; mic: boolean; camera: boolean };
   mute_changed: RoomEvent & { participants: string[]; muted: boolean };
   role_changed: RoomEvent & { participant: string; role: Role };
-  queue_changed: RoomEvent & { queue: string[]; policy: QueuePolicy };
-  floor_given: RoomEvent & { participant: string; turn_length_ms?: number };
-  turn_ended: RoomEvent & { participant: string; reason: 'finished' | 'passed' | 'facilitator' | 'time_up' | 'phase' | 'left' };
+  queue_changed: RoomEvent & { queue: string[]; queue_policy: QueuePolicy };
+  floor_given: RoomEvent & { speaker: string; turn_length_ms?: number };
+  turn_ended: RoomEvent & {
+    speaker: string; reason: 'finished' | 'passed' | 'facilitator' | 'time_up' | 'phase' | 'left';
+  };
   round_changed: RoomEvent & { round: RoundEntry[] };
-  phase_changed: RoomEvent & { phase: Phase; silence_ms?: number };
+  /** Entering silence: its length and the phase it returns to. */
+  phase_changed: RoomEvent & { phase: Phase; silence_ms?: number; silence_returns_to?: 'intro' | 'sharing' | 'close' };
   pacing_changed: RoomEvent & { pacing: { turn_length_ms?: number; nudge_before_ms: number; auto_advance: boolean } };
   lock_changed: RoomEvent & { locked: boolean };
   session_ended: RoomEvent;
@@ -191,7 +201,8 @@ export class CircleClient {
   signal(to: string, payload: unknown): Promise<void>;
   signalAll(payload: unknown): Promise<void>;
 
-  setPhase(phase: Exclude<Phase, 'silence'>): Promise<void>;
+  /** Intro, sharing or close; a session ends with `endSession()`. */
+  setPhase(phase: 'intro' | 'sharing' | 'close'): Promise<void>;
   advanceRound(): Promise<void>;
   startSilence(silenceMs: number): Promise<void>;
   endSilence(): Promise<void>;
@@ -199,7 +210,7 @@ export class CircleClient {
   moveInQueue(participant: string, position: number): Promise<void>;
   removeFromQueue(participant: string): Promise<void>;
   clearQueue(): Promise<void>;
-  setQueuePolicy(policy: QueuePolicy): Promise<void>;
+  setQueuePolicy(queuePolicy: QueuePolicy): Promise<void>;
   setPacing(pacing: Pacing): Promise<void>;
   mute(participant: string): Promise<void>;
   unmute(participant: string): Promise<void>;

@@ -5,11 +5,14 @@
 /** The WebSocket subprotocol Circle speaks; the token rides beside it as `bearer.<token>`. */
 export const SUBPROTOCOL = 'circle';
 
+/** The wire protocol version this library speaks (PROTOCOL.md §14); the welcome's `protocol` must match it. */
+export const PROTOCOL_VERSION = 2;
+
 /** Close codes after which the client does not reconnect by itself (PROTOCOL.md §10). */
 const FINAL_CLOSE_CODES = new Set([1007, 1009, 4000, 4001, 4002, 4003, 4004]);
 
 /** A command that failed: `code` is the protocol's error code, or one of the client's own
- * (`not_connected`, `disconnected`, `timeout`). */
+ * (`not_connected`, `disconnected`, `timeout`, `unsupported_protocol`). */
 export class CircleError extends Error {
   constructor(code, message) {
     super(message || code);
@@ -27,7 +30,8 @@ export class RoomState {
     this.participants = new Map();
     this.queue = [];
     this.queuePolicy = 'fifo';
-    this.floor = undefined;
+    /** Who holds the floor, if anyone. */
+    this.speaker = undefined;
     this.turnLengthMs = undefined;
     this.round = [];
     this.pacing = { turnLengthMs: undefined, nudgeBeforeMs: 0, autoAdvance: false };
@@ -46,15 +50,18 @@ export class RoomState {
     for (const p of s.participants) room.participants.set(p.participant, participantFromWire(p));
     room.queue = s.queue.slice();
     room.queuePolicy = s.queue_policy;
-    room.floor = s.floor;
+    room.speaker = s.speaker;
     room.turnLengthMs = s.turn_length_ms;
     room.round = s.round.map((r) => ({ participant: r.participant, status: r.status }));
     room.pacing = pacingFromWire(s.pacing);
     room.locked = s.locked;
     room.ended = s.phase === 'ended';
-    if (s.floor !== undefined) room.turnStartedAt = now;
+    if (s.speaker !== undefined) room.turnStartedAt = now;
     return room;
   }
+
+  /** The speaker under its version 1 name; use `speaker`. */
+  get floor() { return this.speaker; }
 
   /** Applies one sequenced event (already checked to be the next one). */
   apply(e, now) {
@@ -65,21 +72,22 @@ export class RoomState {
       case 'media_changed': this.update(e.participant, { mic: e.mic, camera: e.camera }); break;
       case 'mute_changed': for (const id of e.participants) this.update(id, { muted: e.muted }); break;
       case 'role_changed': this.update(e.participant, { role: e.role }); break;
-      case 'queue_changed': this.queue = e.queue.slice(); this.queuePolicy = e.policy; break;
+      case 'queue_changed': this.queue = e.queue.slice(); this.queuePolicy = e.queue_policy; break;
       case 'floor_given':
-        this.floor = e.participant;
+        this.speaker = e.speaker;
         this.turnLengthMs = e.turn_length_ms;
         this.turnStartedAt = now;
         break;
       case 'turn_ended':
-        this.floor = undefined;
+        this.speaker = undefined;
         this.turnLengthMs = undefined;
         this.turnStartedAt = undefined;
         break;
       case 'round_changed': this.round = e.round.map((r) => ({ participant: r.participant, status: r.status })); break;
       case 'phase_changed':
         if (e.phase === 'silence') {
-          if (this.phase !== 'silence') this.silenceReturnsTo = this.phase;
+          // The event says where the silence returns (absent only in a log a version 1 server wrote).
+          this.silenceReturnsTo = e.silence_returns_to ?? this.phase;
           this.silenceEndsAt = now + e.silence_ms;
         } else {
           this.silenceReturnsTo = undefined;
@@ -137,7 +145,10 @@ function pacingFromWire(p) {
  * - `event` `{event}` and the event's own `type` (`participant_joined`, `queue_changed`, …) with the raw event
  * - direct messages by type: `signal`, `reaction`, `private_word`, `private_word_seen`, `turn_nudge`, `turn_time_up`,
  *   `mute_request`, `stats`
- * - `error` `{code, message}` — an error with no pending request (a refused join, a command sent without waiting)
+ * - `removed` `{message}` — a facilitator removed you from this session (or a rejoin was refused because of it);
+ *   the close 4001 follows and the client does not reconnect
+ * - `error` `{code, message}` — an error with no pending request (a refused join, a command sent without waiting,
+ *   a server that speaks another protocol version: `unsupported_protocol`)
  * - `closed` `{code, reason, willReconnect, delayMs?}` — every socket close
  */
 export class CircleClient {
@@ -345,6 +356,7 @@ export class CircleClient {
     if (m.type === 'ack') return this.settle(m.id, null);
     if (m.type === 'error') {
       if (m.id !== undefined && this.pending.has(m.id)) return this.settle(m.id, new CircleError(m.code, m.message));
+      if (m.code === 'removed') return this.emit('removed', { message: m.message });
       return this.emit('error', { code: m.code, message: m.message });
     }
     if (typeof m.seq === 'number') return this.event(m);
@@ -352,6 +364,15 @@ export class CircleClient {
   }
 
   welcome(w) {
+    if (w.protocol !== PROTOCOL_VERSION) {
+      // Another version's names would be misread: stop, and say why (a welcome without `protocol` is version 1).
+      this.emit('error', { code: 'unsupported_protocol',
+        message: `the server speaks protocol ${w.protocol ?? 1}; this client speaks ${PROTOCOL_VERSION}` });
+      const socket = this.socket;
+      this.finish();
+      if (socket) socket.close(1000, 'unsupported protocol');
+      return;
+    }
     if (w.state === 'waiting_for_facilitator') {
       // Early: the group's session has not opened. The full welcome follows on this socket when it does.
       this.participant = w.participant;
@@ -469,7 +490,7 @@ export class CircleClient {
   moveInQueue(participant, position) { return this.send({ type: 'move_in_queue', participant, position }); }
   removeFromQueue(participant) { return this.send({ type: 'remove_from_queue', participant }); }
   clearQueue() { return this.send({ type: 'clear_queue' }); }
-  setQueuePolicy(policy) { return this.send({ type: 'set_queue_policy', policy }); }
+  setQueuePolicy(queuePolicy) { return this.send({ type: 'set_queue_policy', queue_policy: queuePolicy }); }
   setPacing({ turnLengthMs, nudgeBeforeMs, autoAdvance }) {
     const c = { type: 'set_pacing', nudge_before_ms: nudgeBeforeMs, auto_advance: autoAdvance };
     if (turnLengthMs !== undefined) c.turn_length_ms = turnLengthMs;

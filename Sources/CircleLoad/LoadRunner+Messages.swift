@@ -164,7 +164,7 @@ struct EventFields {
 
     /// The fields of an event inside a welcome's `replay`.
     init(_ event: JSON) {
-        participant = event["participant"]?.stringValue
+        participant = (event["participant"] ?? event["speaker"])?.stringValue
         connection = event["connection"]?.stringValue
         phase = event["phase"]?.stringValue
         queue = event["queue"]?.arrayValue?.compactMap(\.stringValue)

@@ -83,7 +83,7 @@ extension LoadRunner {
 
     private func load(_ snapshot: JSONObject, into client: LoadClient) {
         client.phase = snapshot["phase"]?.stringValue ?? "intro"
-        client.floor = snapshot["floor"]?.stringValue
+        client.floor = snapshot["speaker"]?.stringValue
         client.queue = snapshot["queue"]?.arrayValue?.compactMap(\.stringValue) ?? []
         client.connectedPeers = []
         for record in snapshot["participants"]?.arrayValue ?? [] {

@@ -56,10 +56,12 @@ struct ServerMessage {
         }
     }
 
-    /// The members an event's handling reads.
+    /// The members an event's handling reads; `participant` is the event's person: `speaker` in `floor_given` and
+    /// `turn_ended` (protocol 2), `participant` elsewhere.
     var event: EventFields {
         EventFields(
-            participant: string(spans.participant), connection: string(spans.connection), phase: string(spans.phase),
+            participant: string(spans.participant ?? spans.speaker), connection: string(spans.connection),
+            phase: string(spans.phase),
             queue: spans.queue.flatMap { span in
                 text.withUnsafeBytes { span.json(in: $0)?.arrayValue?.compactMap(\.stringValue) }
             })
@@ -93,7 +95,7 @@ struct ServerMessage {
     }
 
     private struct Spans {
-        var type, seq, from, id, payload, participant, connection, phase, queue, code: JSONSpan?
+        var type, seq, from, id, payload, participant, speaker, connection, phase, queue, code: JSONSpan?
 
         mutating func note(_ member: JSONMemberSpan, in raw: UnsafeRawBufferPointer) {
             let key = member.key
@@ -103,6 +105,7 @@ struct ServerMessage {
             else if key.equals("id", in: raw) { id = member.value }
             else if key.equals("payload", in: raw) { payload = member.value }
             else if key.equals("participant", in: raw) { participant = member.value }
+            else if key.equals("speaker", in: raw) { speaker = member.value }
             else if key.equals("connection", in: raw) { connection = member.value }
             else if key.equals("phase", in: raw) { phase = member.value }
             else if key.equals("queue", in: raw) { queue = member.value }

@@ -47,7 +47,7 @@ enum CommandKind: String, CaseIterable {
         case .startSilence: Field.silenceMs.bit
         case .giveFloor, .removeFromQueue, .mute, .unmute, .remove, .promote, .privateWordSeen: Field.participant.bit
         case .moveInQueue: Field.participant.bit | Field.position.bit
-        case .setQueuePolicy: Field.policy.bit
+        case .setQueuePolicy: Field.queuePolicy.bit | Field.policy.bit  // `policy`: the v1 alias
         case .setPacing: Field.turnLengthMs.bit | Field.nudgeBeforeMs.bit | Field.autoAdvance.bit
         }
     }

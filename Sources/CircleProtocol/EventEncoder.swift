@@ -30,19 +30,20 @@ enum EventEncoder {
             w.member("role", role.rawValue)
         case .queueChanged(let queue, let policy):
             w.member("queue", strings: queue)
-            w.member("policy", policy.wireName)
+            w.member("queue_policy", policy.wireName)
         case .floorGiven(let id, let turnLength):
-            w.member("participant", id)
+            w.member("speaker", id)
             w.member("turn_length_ms", milliseconds: turnLength)
         case .turnEnded(let id, let reason):
-            w.member("participant", id)
+            w.member("speaker", id)
             w.member("reason", reason.wireName)
         case .roundChanged(let round):
             w.key("round")
             write(round, into: &w)
-        case .phaseChanged(let phase, let silence):
+        case .phaseChanged(let phase, let silence, let returnsTo):
             w.member("phase", phase.wireName)
             w.member("silence_ms", milliseconds: silence)
+            w.member("silence_returns_to", returnsTo?.wireName)
         case .pacingChanged(let pacing):
             w.key("pacing")
             write(pacing, into: &w)

@@ -8,7 +8,7 @@ struct FieldError: Error {
 /// Every member name a client message may carry (`type`, `id` and each command's own fields).
 enum Field: Int, CaseIterable {
     case type, id, to, toAll, payload, mic, camera, kind, text, phase, silenceMs, participant, position, policy
-    case turnLengthMs, nudgeBeforeMs, autoAdvance
+    case turnLengthMs, nudgeBeforeMs, autoAdvance, queuePolicy
 
     /// The member's name on the wire.
     var name: StaticString {
@@ -30,6 +30,7 @@ enum Field: Int, CaseIterable {
         case .turnLengthMs: "turn_length_ms"
         case .nudgeBeforeMs: "nudge_before_ms"
         case .autoAdvance: "auto_advance"
+        case .queuePolicy: "queue_policy"
         }
     }
 
@@ -57,6 +58,7 @@ enum Field: Int, CaseIterable {
         case (8, _): candidate = .position
         case (14, _): candidate = .turnLengthMs
         case (15, _): candidate = .nudgeBeforeMs
+        case (12, UInt8(ascii: "q")): candidate = .queuePolicy
         case (12, _): candidate = .autoAdvance
         default: return nil
         }
@@ -87,7 +89,7 @@ struct MessageFields {
     /// Whether a member with a name no command defines was present.
     private(set) var hasForeignMember = false
     /// Where each present field's value lies; meaningful only for present fields.
-    private var spans = InlineArray<17, JSONSpan>(repeating: JSONSpan(range: 0..<0, isPlain: false))
+    private var spans = InlineArray<18, JSONSpan>(repeating: JSONSpan(range: 0..<0, isPlain: false))
 
     init(text: UnsafeRawBufferPointer) {
         self.text = text
@@ -114,6 +116,18 @@ struct MessageFields {
     /// The value of `field`, if present.
     func span(_ field: Field) -> JSONSpan? {
         present & field.bit != 0 ? spans[field.rawValue] : nil
+    }
+
+    /// Reads a present `old` as `new` from now on (a version 1 alias; `new` must be absent).
+    mutating func rename(_ old: Field, to new: Field) {
+        guard let value = span(old) else { return }
+        present = present & ~old.bit | new.bit
+        spans[new.rawValue] = value
+    }
+
+    /// Forgets `field` (a member an alias has consumed).
+    mutating func remove(_ field: Field) {
+        present &= ~field.bit
     }
 
     /// A required string.

@@ -83,6 +83,7 @@ enum OutboundEncoder {
         case .waitingForFacilitator(let participant, let role):
             w.beginObject()
             w.member("type", literal: "welcome")
+            w.member("protocol", WireProtocol.version)
             w.member("state", literal: "waiting_for_facilitator")
             w.member("participant", participant)
             w.member("role", role.rawValue)

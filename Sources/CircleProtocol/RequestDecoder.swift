@@ -53,7 +53,9 @@ enum RequestDecoder {
         guard !fields.hasForeignMember && fields.present & ~allowed == 0 else {
             throw FieldError(message: "unknown field")
         }
-        return try command(kind, fields)
+        var resolved = fields
+        let v2 = try ProtocolAlias.resolve(kind, &resolved)
+        return try command(v2, resolved)
     }
 
     /// The command of `kind` from its fields.
@@ -80,7 +82,7 @@ enum RequestDecoder {
             return .moveInQueue(try fields.string(.participant), to: try fields.nonNegativeInteger(.position))
         case .removeFromQueue: return .removeFromQueue(try fields.string(.participant))
         case .clearQueue: return .clearQueue
-        case .setQueuePolicy: return .setQueuePolicy(try fields.wireEnum(.policy, as: QueuePolicy.self))
+        case .setQueuePolicy: return .setQueuePolicy(try fields.wireEnum(.queuePolicy, as: QueuePolicy.self))
         case .setPacing:
             return .setPacing(
                 Pacing(

@@ -39,7 +39,7 @@ enum RequestEncoder {
             .privateWordSeen(let id):
             w.member("participant", id)
         case .setQueuePolicy(let policy):
-            w.member("policy", policy.wireName)
+            w.member("queue_policy", policy.wireName)
         case .setPacing(let pacing):
             w.member("turn_length_ms", milliseconds: pacing.turnLength)
             w.member("nudge_before_ms", milliseconds: pacing.nudgeBefore)

@@ -6,6 +6,7 @@ enum WelcomeEncoder {
     static func write(_ welcome: Welcome, into w: inout JSONWriter) {
         w.beginObject()
         w.member("type", literal: "welcome")
+        w.member("protocol", WireProtocol.version)
         w.member("participant", welcome.participant)
         w.member("role", welcome.role.rawValue)
         w.member("seq", welcome.seq)
@@ -43,7 +44,7 @@ enum WelcomeEncoder {
         w.endArray()
         w.member("queue", strings: snapshot.queue)
         w.member("queue_policy", snapshot.queuePolicy.wireName)
-        w.member("floor", snapshot.floor)
+        w.member("speaker", snapshot.floor)
         w.member("turn_length_ms", milliseconds: snapshot.turnLength)
         w.key("round")
         EventEncoder.write(snapshot.round, into: &w)

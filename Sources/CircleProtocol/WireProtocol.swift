@@ -11,6 +11,10 @@ import CircleRoom
 /// durations are whole milliseconds in `*_ms` integer fields. Encoding writes compact JSON straight into a
 /// ``JSONWriter``, once per broadcast; a signal's payload is copied byte for byte, never re-serialized.
 public enum WireProtocol {
+    /// The protocol version this server speaks, sent as the welcome's `protocol`. Version 2 settled one vocabulary
+    /// (PROTOCOL.md "Vocabulary"); the version 1 names clients may still send are aliases (``ProtocolAliases``).
+    public static let version = 2
+
     /// The longest duration a `*_ms` field may carry: the whole milliseconds the engine's clock (nanoseconds in a
     /// `UInt64`) can hold, about 584 years. A longer one is refused as `invalid`, since it could not be sent back as
     /// it came (the engine checks each command's own, much narrower range afterwards).

@@ -52,7 +52,7 @@ public enum Command: Hashable, Sendable {
 
     // MARK: facilitators
 
-    /// Move the room to another phase (see `Phase.allowsSetPhase`).
+    /// Move the room to intro, sharing or close (see `Phase.allowsSetPhase`); silence and ended are `invalid`.
     case setPhase(Phase)
     /// In a round: end the current turn, if any, and give the floor to the next in the round.
     case advanceRound

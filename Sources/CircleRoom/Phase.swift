@@ -22,10 +22,10 @@ public enum Phase: String, Sendable, Codable, CaseIterable {
     ///
     /// Silence is entered only with `start_silence` (it needs a length) and left with `end_silence`, its timer, or a
     /// `set_phase` to sharing or close. `silenceOrigin` is the phase a silence came from (it may always go back).
+    /// The session ends only by `end_session`, never by `set_phase`.
     public func allowsSetPhase(to target: Phase, silenceOrigin: Phase?) -> Bool {
         switch (self, target) {
-        case (.ended, _): false
-        case (_, .ended): true
+        case (.ended, _), (_, .ended): false
         case (.intro, .sharing): true
         case (.sharing, .close): true
         case (.close, .sharing): true

@@ -110,13 +110,12 @@ extension Room {
     }
 
     private func setPhase(_ target: Phase) throws(CommandError) -> Completion {
+        // Protocol 2: a silence needs its length, and only `end_session` ends the session (a v1 `set_phase ended`
+        // arrives here already turned into `end_session` by the decoder's alias table).
         if target == .silence { throw CommandError(.invalid, "use start_silence") }
+        if target == .ended { throw CommandError(.invalid, "use end_session") }
         guard state.phase.allowsSetPhase(to: target, silenceOrigin: state.silence?.returnsTo) else {
             throw CommandError(.wrongPhase)
-        }
-        if target == .ended {
-            endSession()
-            return .endRoom
         }
         changePhase(to: target)
         return .done

@@ -96,7 +96,8 @@ extension Room {
         } else {
             state.silence = nil
         }
-        emit(.phaseChanged(target, silence: target == .silence ? silenceLength : nil))
+        let entering = target == .silence
+        emit(.phaseChanged(target, silence: entering ? silenceLength : nil, returnsTo: entering ? origin : nil))
         switch target {
         case .intro, .close:
             if !returning {

@@ -113,8 +113,9 @@ public enum RoomEvent: Hashable, Sendable, Codable {
     case turnEnded(ParticipantID, reason: TurnEndReason)
     /// The round (intro or close) changed; empty outside those phases.
     case roundChanged([RoundEntry])
-    /// The phase changed; `silence` is the silence's length when entering silence.
-    indirect case phaseChanged(Phase, silence: Duration?)
+    /// The phase changed; entering silence, `silence` is its length and `returnsTo` the phase it returns to.
+    /// (`returnsTo` is optional in the stored log: a silence event saved before it existed reads back without it.)
+    indirect case phaseChanged(Phase, silence: Duration?, returnsTo: Phase? = nil)
     /// Pacing changed (applies to the next turn).
     indirect case pacingChanged(Pacing)
     /// The room was locked or unlocked.

@@ -167,7 +167,7 @@ import Testing
 
 @Suite struct ServerMessageTests {
     @Test func readsTheMembersAnEventNeeds() {
-        let text = Array(#"{"type":"queue_changed","seq":42,"queue":["m1","m\u0032"],"policy":"fifo"}"#.utf8)
+        let text = Array(#"{"type":"queue_changed","seq":42,"queue":["m1","m\u0032"],"queue_policy":"fifo"}"#.utf8)
         let message = ServerMessage(text)
         #expect(message?.type == "queue_changed")
         #expect(message?.seq == 42)

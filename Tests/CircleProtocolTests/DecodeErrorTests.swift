@@ -39,6 +39,36 @@ import Testing
         else { Issue.record("a payload string under the cap decodes"); return }
     }
 
+    /// Exactly at the cap a string decodes; one byte more is `too_large`, however the string is written: plain,
+    /// with escapes, in multi-byte UTF-8, nested inside the payload, or as a key.
+    @Test func oneByteOverTheStringCapIsTooLarge() {
+        let cap = ProtocolLimits().maxStringBytes
+        func payload(_ json: String) -> String { #"{"type":"signal","id":"s","to":"b","payload":\#(json)}"# }
+        let plain = String(repeating: "a", count: cap)
+        guard case .success = Wire.decode(payload("\"\(plain)\"")) else {
+            Issue.record("a string of exactly the cap decodes")
+            return
+        }
+        expectFailure(payload("\"\(plain)a\""), code: .tooLarge, id: "s")
+        // `\n` is one byte unescaped: cap - 1 plain bytes and two escapes is cap + 1.
+        expectFailure(payload("\"\(plain.dropLast())\\n\\n\""), code: .tooLarge, id: "s")
+        guard case .success = Wire.decode(payload("\"\(plain.dropLast())\\n\"")) else {
+            Issue.record("an escaped string of exactly the cap decodes")
+            return
+        }
+        // Two-byte characters: the cap falls on a boundary (cap is even), one more byte is over it.
+        let wide = String(repeating: "é", count: cap / 2)
+        guard case .success = Wire.decode(payload("\"\(wide)\"")) else {
+            Issue.record("a multi-byte string of exactly the cap decodes")
+            return
+        }
+        expectFailure(payload("\"\(wide)a\""), code: .tooLarge, id: "s")
+        expectFailure(payload("\"a\(wide)\""), code: .tooLarge, id: "s")
+        expectFailure(payload(#"{"sdp":"\#(plain)a"}"#), code: .tooLarge, id: "s")
+        expectFailure(payload(#"{"\#(plain)a":1}"#), code: .tooLarge, id: "s")
+        expectFailure(#"{"type":"private_word","id":"p","text":"\#(plain)a"}"#, code: .tooLarge, id: "p")
+    }
+
     @Test func duplicateKeysAreMalformed() {
         expectFailure(#"{"type":"lock","type":"unlock","id":"r1"}"#, id: "r1")
         // Two ids: neither can be trusted.
@@ -188,6 +218,8 @@ import Testing
         // set_queue_policy
         #"{"type":"set_queue_policy","id":"r1"}"#,
         #"{"type":"set_queue_policy","id":"r1","policy":"lifo"}"#,
+        #"{"type":"set_queue_policy","id":"r1","queue_policy":"lifo"}"#,
+        #"{"type":"set_queue_policy","id":"r1","queue_policy":"fifo","policy":"fifo"}"#,
         // set_pacing
         #"{"type":"set_pacing","id":"r1","auto_advance":true}"#,
         #"{"type":"set_pacing","id":"r1","nudge_before_ms":0}"#,

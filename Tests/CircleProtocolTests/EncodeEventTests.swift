@@ -54,22 +54,22 @@ import Testing
 
     @Test func queueChanged() throws {
         #expect(try encoded(.queueChanged(["m2", "m1"], policy: .leastSpoken))
-            == ["type": "queue_changed", "seq": 7, "queue": ["m2", "m1"], "policy": "least_spoken"])
+            == ["type": "queue_changed", "seq": 7, "queue": ["m2", "m1"], "queue_policy": "least_spoken"])
         #expect(try encoded(.queueChanged([], policy: .fifo))
-            == ["type": "queue_changed", "seq": 7, "queue": [], "policy": "fifo"])
+            == ["type": "queue_changed", "seq": 7, "queue": [], "queue_policy": "fifo"])
     }
 
     @Test func floorGiven() throws {
         #expect(try encoded(.floorGiven("m2", turnLength: .seconds(180)))
-            == ["type": "floor_given", "seq": 7, "participant": "m2", "turn_length_ms": 180_000])
+            == ["type": "floor_given", "seq": 7, "speaker": "m2", "turn_length_ms": 180_000])
         #expect(try encoded(.floorGiven("m2", turnLength: nil))
-            == ["type": "floor_given", "seq": 7, "participant": "m2"])
+            == ["type": "floor_given", "seq": 7, "speaker": "m2"])
     }
 
     @Test(arguments: [TurnEndReason.finished, .passed, .facilitator, .timeUp, .phase, .left])
     func turnEnded(_ reason: TurnEndReason) throws {
         #expect(try encoded(.turnEnded("m2", reason: reason))
-            == ["type": "turn_ended", "seq": 7, "participant": "m2", "reason": .string(reason.wireName)])
+            == ["type": "turn_ended", "seq": 7, "speaker": "m2", "reason": .string(reason.wireName)])
     }
 
     @Test func roundChanged() throws {
@@ -86,9 +86,12 @@ import Testing
         #expect(try encoded(.phaseChanged(phase, silence: nil)) == ["type": "phase_changed", "seq": 7, "phase": .string(phase.wireName)])
     }
 
-    @Test func phaseChangedIntoSilenceCarriesItsLength() throws {
-        #expect(try encoded(.phaseChanged(.silence, silence: .milliseconds(90_500)))
-            == ["type": "phase_changed", "seq": 7, "phase": "silence", "silence_ms": 90_500])
+    /// Into silence: its length and where it returns, so a client need not remember the phase before.
+    @Test(arguments: [Phase.intro, .sharing, .close])
+    func phaseChangedIntoSilenceCarriesItsLengthAndReturn(_ origin: Phase) throws {
+        #expect(try encoded(.phaseChanged(.silence, silence: .milliseconds(90_500), returnsTo: origin))
+            == ["type": "phase_changed", "seq": 7, "phase": "silence", "silence_ms": 90_500,
+                "silence_returns_to": .string(origin.wireName)])
     }
 
     @Test func pacingChanged() throws {

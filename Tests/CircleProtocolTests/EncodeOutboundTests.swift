@@ -105,7 +105,7 @@ import Testing
             ],
             "queue": ["m1"],
             "queue_policy": "fifo",
-            "floor": "f1",
+            "speaker": "f1",
             "turn_length_ms": 120_000,
             "round": [["participant": "m1", "status": "done"], ["participant": "m2", "status": "passed"],
                       ["participant": "m3", "status": "waiting"]],

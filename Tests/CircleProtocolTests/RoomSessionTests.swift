@@ -89,7 +89,7 @@ final class SessionDriver {
         // Sharing: the queue, mutes, relay, reactions, a private word, refusals.
         s.send("f", #"{"type":"set_phase","id":"b1","phase":"sharing"}"#)
         for member in ["m2", "m3", "m1"] { s.send(member, #"{"type":"raise_hand"}"#) }
-        s.send("f", #"{"type":"set_queue_policy","id":"b2","policy":"least_spoken"}"#)
+        s.send("f", #"{"type":"set_queue_policy","id":"b2","queue_policy":"least_spoken"}"#)
         s.send("f", #"{"type":"move_in_queue","id":"b3","participant":"m1","position":0}"#)
         s.send("f", #"{"type":"remove_from_queue","id":"b4","participant":"m3"}"#)
         s.send("f", #"{"type":"give_floor","id":"b5"}"#)
@@ -166,5 +166,29 @@ final class SessionDriver {
         #expect(s.closes.contains { $0.1 == CloseCode.removed })
         #expect(s.closes.contains { $0.1 == CloseCode.roomLocked })
         #expect(s.closes.contains { $0.1 == CloseCode.sessionEnded })
+    }
+
+    /// A client written for version 1 still drives a room: its command names are aliases the room acts on normally,
+    /// and what comes back is version 2 (and matches the schemas).
+    @Test func aVersion1ClientIsServedInVersion2Names() throws {
+        let s = SessionDriver(config: RoomConfig())
+        s.join("f", .facilitator)
+        s.join("m1", .member)
+        s.send("f", #"{"type":"set_phase","id":"v1","phase":"sharing"}"#)
+        s.send("m1", #"{"type":"raise_hand","id":"v2"}"#)
+        s.send("f", #"{"type":"set_queue_policy","id":"v3","policy":"least_spoken"}"#)
+        s.send("f", #"{"type":"set_phase","id":"v4","phase":"ended"}"#)
+
+        #expect(s.room.isEnded, "set_phase ended is end_session")
+        let messages = s.sentText.compactMap { try? JSON.parse($0).objectValue }
+        let queue = try #require(messages.last { $0["type"] == "queue_changed" })
+        #expect(queue["queue_policy"] == "least_spoken")
+        #expect(queue["policy"] == nil)
+        #expect(messages.contains { $0["type"] == "session_ended" })
+        #expect(messages.filter { $0["type"] == "ack" }.map { $0["id"] } == ["v1", "v2", "v3", "v4"])
+        #expect(messages.allSatisfy { $0["type"] != "welcome" || $0["protocol"] == 2 })
+        #expect(s.closes.contains { $0.1 == CloseCode.normal })
+        let server = try SchemaValidator.run(direction: "server", lines: s.sentText)
+        SchemaTests.expectAllPass(server, count: s.sentText.count)
     }
 }

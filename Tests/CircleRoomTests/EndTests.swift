@@ -27,11 +27,16 @@ struct EndTests {
         #expect(h.room.connections.isEmpty)
     }
 
-    @Test func setPhaseEndedEndsTheSessionFromAnyPhase() {
+    /// Protocol 2: only `end_session` ends the session (a v1 `set_phase ended` is decoded as `end_session`).
+    @Test func setPhaseEndedIsInvalidAndEndSessionEndsFromAnyPhase() {
         let h = Harness()
         h.join("f", .facilitator)
         h.send("f", .startSilence(.seconds(30)))
         h.send("f", .setPhase(.ended))
+        #expect(h.errors("f") == [.invalid])
+        #expect(!h.ended)
+        #expect(h.room.phase == .silence)
+        h.send("f", .endSession)
         #expect(h.ended)
         #expect(h.room.phase == .ended)
     }

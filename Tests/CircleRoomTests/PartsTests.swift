@@ -66,7 +66,7 @@ struct PartsTests {
                 RoundEntry(participant: "c", status: .waiting),
             ]),
             .roundChanged([]),
-            .phaseChanged(.silence, silence: .seconds(60)),
+            .phaseChanged(.silence, silence: .seconds(60), returnsTo: .close),
             .phaseChanged(.sharing, silence: nil),
             .pacingChanged(Pacing(turnLength: .seconds(90), nudgeBefore: .seconds(10), autoAdvance: true)),
             .lockChanged(locked: true),

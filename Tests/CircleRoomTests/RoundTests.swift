@@ -50,6 +50,30 @@ struct RoundTests {
         #expect(h.snapshot.queue == ["b", "a"])
     }
 
+    /// However long a passer held the floor first, none of it is speaking time: not in the stats, not when switching
+    /// to `least_spoken` re-sorts a queue already raised.
+    @Test func aLongHeldFloorThenPassedIsNoTimeSpokenWhenLeastSpokenReSorts() {
+        let h = Self.introWithThreeMembers()
+        h.send("f", .advanceRound)
+        h.advance(.seconds(5))
+        h.send("a", .endTurn)
+        h.advance(.seconds(90))
+        h.send("b", .pass)
+        #expect(h.stats("b")?.spoken == .zero)
+        #expect(h.stats("b")?.passes == 1)
+        #expect(h.room.speakingStats().first { $0.participant == "b" }?.spoken == .zero)
+        #expect(h.snapshot.floor == "c")
+        h.advance(.seconds(30))
+        h.send("c", .endTurn)
+        h.send("f", .setPhase(.sharing))
+        h.send("a", .raiseHand)
+        h.send("c", .raiseHand)
+        h.send("b", .raiseHand)
+        #expect(h.snapshot.queue == ["a", "c", "b"])
+        h.send("f", .setQueuePolicy(.leastSpoken))
+        #expect(h.snapshot.queue == ["b", "a", "c"], "b spoke not at all, a for 5 s, c for 30 s")
+    }
+
     @Test func introRoundWithAPassAndALateJoinerAppended() {
         let h = Self.introWithThreeMembers()
         h.send("f", .advanceRound)

@@ -161,3 +161,33 @@ struct SnapshotCostTests {
         #expect(bytes.count * 2 < final.count)
     }
 }
+
+/// A `phase_changed` as a version 1 server stored it (no `returnsTo`): the same case name, so the same stored shape.
+private enum StoredBeforeVersion2: Codable, Equatable {
+    case phaseChanged(Phase, silence: Duration?)
+}
+
+@Suite("Stored events across protocol 2")
+struct StoredEventVersionTests {
+    private let rebase = InstantRebase(now: .zero, wallNanoseconds: 1_700_000_000_000_000_000)
+
+    private func roundTrip<From: Encodable, To: Decodable>(_ value: From, as _: To.Type) throws -> To {
+        var bytes: [UInt8] = []
+        try SnapshotBytes.write(value, rebase: rebase, into: &bytes)
+        var offset = 0
+        return try SnapshotBytes.read(To.self, from: bytes, at: &offset, rebase: rebase)
+    }
+
+    /// A log saved before protocol 2 reads back: the silence event just lacks where it returns.
+    @Test func aSilenceEventStoredBeforeVersion2ReadsBackWithoutItsReturn() throws {
+        let old = StoredBeforeVersion2.phaseChanged(.silence, silence: .seconds(60))
+        #expect(try roundTrip(old, as: RoomEvent.self) == .phaseChanged(.silence, silence: .seconds(60)))
+    }
+
+    /// A log saved by protocol 2 still reads in a version 1 binary (a rollback): the extra member is ignored.
+    @Test func aSilenceEventStoredByVersion2ReadsInAVersion1Binary() throws {
+        let new = RoomEvent.phaseChanged(.silence, silence: .seconds(60), returnsTo: .close)
+        #expect(try roundTrip(new, as: StoredBeforeVersion2.self) == .phaseChanged(.silence, silence: .seconds(60)))
+        #expect(try roundTrip(new, as: RoomEvent.self) == new)
+    }
+}

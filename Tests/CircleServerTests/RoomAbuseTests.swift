@@ -135,7 +135,7 @@ import Testing
         env.shutDown()
     }
 
-    @Test func removedMemberCannotRejoin() throws {
+    @Test func removedMemberIsToldSoThenClosedAndCannotRejoin() throws {
         let env = try roomServer()
         let f = Participant(env, room: "r", sub: "f", name: "F", role: .facilitator)
         let m = Participant(env, room: "r", sub: "m", name: "M", role: .member)
@@ -143,6 +143,12 @@ import Testing
         #expect(type(f.request("remove", [("participant", "m")])) == "ack")
         #expect(env.run { m.client.tcpClosed })
         #expect(m.client.serverClose?.code == 4001)
+        // Before the close, in words: the last message on the socket is an `error` `removed` with no request id.
+        let last = m.messages.last
+        #expect(last?["type"] == "error")
+        #expect(code(last) == "removed")
+        #expect(last?["id"] == nil)
+        #expect(last?["message"]?.stringValue?.isEmpty == false)
         let again = Participant(env, room: "r", sub: "m", name: "M", role: .member)
         #expect(code(again.waitFor(type: "error")) == "removed")
         #expect(env.run { again.client.tcpClosed })

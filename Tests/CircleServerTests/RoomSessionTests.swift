@@ -29,7 +29,7 @@ import Testing
         #expect(m1.request("advance_round")?["code"]?.stringValue == "forbidden")
         #expect(f.request("advance_round").map(type) == "ack")
         func floor(_ who: String) -> Bool {
-            f.waitFor { self.type($0) == "floor_given" && $0["participant"]?.stringValue == who } != nil
+            f.waitFor { self.type($0) == "floor_given" && $0["speaker"]?.stringValue == who } != nil
         }
         #expect(floor("m1"))
         #expect(m1.request("end_turn").map(type) == "ack")
@@ -51,7 +51,7 @@ import Testing
         #expect(floor("m2"))
         #expect(m2.waitFor(type: "turn_nudge")?["speaker"]?.stringValue == "m2")
         #expect(m2.waitFor(type: "turn_time_up") != nil)
-        #expect(f.waitFor { self.type($0) == "turn_ended" && $0["participant"]?.stringValue == "m2" }?["reason"]?
+        #expect(f.waitFor { self.type($0) == "turn_ended" && $0["speaker"]?.stringValue == "m2" }?["reason"]?
             .stringValue == "time_up")
         #expect(floor("m3"))  // auto-advance
         // Others see who speaks, not a countdown.

@@ -240,7 +240,7 @@ class Page:
 
     def room(self):
         return self.js('const c = window.circleApp.client; return {state: c.state, seq: c.seq,'
-                       ' phase: c.room.phase, queue: c.room.queue, floor: c.room.floor ?? null,'
+                       ' phase: c.room.phase, queue: c.room.queue, speaker: c.room.speaker ?? null,'
                        ' ids: [...c.room.participants.keys()],'
                        ' conn: Object.fromEntries([...c.room.participants.values()].map(p => [p.id, p.connection])),'
                        ' muted: Object.fromEntries([...c.room.participants.values()].map(p => [p.id, p.muted]))};')
@@ -487,7 +487,7 @@ class Session:
         wait(lambda: b.text('#my-place').startswith('It is your turn'), "then it is Alexandra's turn")
         wait(lambda: a.text('#my-place') == 'You have had your turn in this round.', 'Sam has had his')
         b.click('#pass')
-        wait(lambda: f.room()['floor'] is None, 'Alexandra passed')
+        wait(lambda: f.room()['speaker'] is None, 'Alexandra passed')
         wait(lambda: '(passed)' in a.text('#order-list'), 'the order shows the pass')
 
     def step_mute(self):
@@ -575,7 +575,7 @@ class Session:
         self.facilitator_layout()
         f.shot('09a-hands-raised')
         f.click(f'#queue li[data-participant="{a.sub}"] button[data-act="floor"]')
-        wait(lambda: all(p.room()['floor'] == a.sub for p in self.pages), 'Sam has the floor everywhere')
+        wait(lambda: all(p.room()['speaker'] == a.sub for p in self.pages), 'Sam has the floor everywhere')
         wait(lambda: a.text('#floor').startswith('You have the floor'), 'Sam is told')
         wait(lambda: b.text('#floor') == 'Sam has the floor', 'Alexandra sees who speaks')
         check(f.room()['queue'] == [b.sub], 'Sam left the queue by taking the floor')
@@ -587,7 +587,7 @@ class Session:
              'Sam turned the mic on')
         check(a.js('return document.getElementById("mic").getAttribute("aria-pressed")') == 'true', 'mic pressed')
         a.click('#end-turn')
-        wait(lambda: f.room()['floor'] is None, "Sam ended the turn")
+        wait(lambda: f.room()['speaker'] is None, "Sam ended the turn")
         a.click('#hand')
         wait(lambda: f.room()['queue'] == [b.sub, a.sub], 'Sam raised a hand again, behind Alexandra')
 

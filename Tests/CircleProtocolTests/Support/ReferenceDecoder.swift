@@ -84,7 +84,10 @@ enum ReferenceDecoder {
         case .endTurn: return .endTurn
         case .reaction: return .reaction(try fields.wireEnum("kind", as: ReactionKind.self))
         case .privateWord: return .privateWord(text: try fields.optionalString("text"))
-        case .setPhase: return .setPhase(try fields.wireEnum("phase", as: Phase.self))
+        case .setPhase:
+            // Version 1's `set_phase ended` is `end_session` (PROTOCOL.md "Versions").
+            if fields.object["phase"]?.stringValue == "ended" { return .endSession }
+            return .setPhase(try fields.wireEnum("phase", as: Phase.self))
         case .advanceRound: return .advanceRound
         case .startSilence: return .startSilence(try fields.milliseconds("silence_ms"))
         case .endSilence: return .endSilence
@@ -92,7 +95,20 @@ enum ReferenceDecoder {
         case .moveInQueue: return .moveInQueue(try fields.string("participant"), to: try fields.nonNegativeInteger("position"))
         case .removeFromQueue: return .removeFromQueue(try fields.string("participant"))
         case .clearQueue: return .clearQueue
-        case .setQueuePolicy: return .setQueuePolicy(try fields.wireEnum("policy", as: QueuePolicy.self))
+        case .setQueuePolicy:
+            // Version 1 named the field `policy`; read as `queue_policy`, errors name the version 2 field.
+            let v1 = fields.object["policy"]
+            if v1 != nil, fields.object["queue_policy"] != nil {
+                throw TreeFieldError(message: "`policy` is the version 1 name of `queue_policy`: send one")
+            }
+            guard let value = v1 ?? fields.object["queue_policy"] else {
+                throw TreeFieldError(message: "missing field `queue_policy`")
+            }
+            guard let name = value.stringValue else { throw TreeFieldError(message: "`queue_policy` must be a string") }
+            guard let policy = QueuePolicy(rawValue: name) else {
+                throw TreeFieldError(message: "unknown value for `queue_policy`")
+            }
+            return .setQueuePolicy(policy)
         case .setPacing:
             return .setPacing(
                 Pacing(
@@ -278,6 +294,6 @@ enum TreeCommandKind: String, CaseIterable {
     private static let startSilenceFields = ["silence_ms"]
     private static let participantFields = ["participant"]
     private static let moveInQueueFields = ["participant", "position"]
-    private static let setQueuePolicyFields = ["policy"]
+    private static let setQueuePolicyFields = ["queue_policy", "policy"]
     private static let setPacingFields = ["turn_length_ms", "nudge_before_ms", "auto_advance"]
 }

@@ -31,7 +31,7 @@ enum Samples {
         .turnEnded("m2", reason: .timeUp),
         .roundChanged(round),
         .roundChanged([]),
-        .phaseChanged(.silence, silence: .milliseconds(90_500)),
+        .phaseChanged(.silence, silence: .milliseconds(90_500), returnsTo: .sharing),
         .phaseChanged(.sharing, silence: nil),
         .pacingChanged(pacing),
         .pacingChanged(.unpaced),

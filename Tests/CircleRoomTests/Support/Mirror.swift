@@ -59,8 +59,9 @@ struct Mirror {
             view.turnLength = nil
         case .roundChanged(let round):
             view.round = round
-        case .phaseChanged(let phase, _):
-            view.silenceReturnsTo = phase == .silence ? view.phase : nil
+        case .phaseChanged(let phase, _, let returnsTo):
+            // Protocol 2: the event says where a silence returns; the mirror need not remember the phase before.
+            view.silenceReturnsTo = returnsTo
             view.phase = phase
         case .pacingChanged(let pacing):
             view.pacing = pacing
