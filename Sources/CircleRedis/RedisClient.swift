@@ -9,6 +9,9 @@ public struct RedisClientConfiguration: Sendable {
     public var reconnectMaximumMilliseconds: UInt64 = 2_000
     /// A connect that has not completed by then is dropped and retried.
     public var connectTimeoutMilliseconds: UInt64 = 2_000
+    /// A command unanswered for this long drops the connection (a hung or paused Redis): health fails, retryable
+    /// commands are sent again after the reconnect.
+    public var replyTimeoutMilliseconds: UInt64 = 5_000
 
     public init() {}
 }
@@ -36,8 +39,16 @@ public final class RedisClient {
     private var attempts = 0
     private var reconnectTimer: LoopTimer?
     private var connectTimer: LoopTimer?
+    private let watchdog: LoopTimer
+    /// The oldest command id that may still be in flight (replies come in order).
+    private var oldestInFlight: UInt64 = 1
+    private var timedOut = false
+    /// Between the first command that got no reply and the disconnect callback, hiredis is failing the rest of
+    /// the commands in flight: retryable commands sent meanwhile wait here, behind those, to keep the order.
+    private var cascading = false
+    private var sentDuringCascade: [Command] = []
 
-    /// `ok` while connected; `failing` before the first connect and while reconnecting.
+    /// `ok` while connected and answered; `failing` before the first connect and while reconnecting.
     public private(set) var health: StoreHealth
     /// Called on the loop thread after each (re)connect, once the backlog has been sent.
     public var onConnect: (() -> Void)?
@@ -49,6 +60,7 @@ public final class RedisClient {
     private struct Command {
         var args: [[UInt8]]
         var retry: Bool
+        var sentAt: UInt64 = 0
         var completion: (Result<RedisValue, RedisError>) -> Void
     }
 
@@ -59,6 +71,10 @@ public final class RedisClient {
         self.loop = loop
         self.configuration = configuration
         health = .failing(.io(path: endpoint.description, code: 0, message: "connecting"))
+        watchdog = LoopTimer(loop: loop)
+        watchdog.unref()
+        let period = max(configuration.replyTimeoutMilliseconds / 4, 1)
+        watchdog.start(afterMilliseconds: period, repeatMilliseconds: period) { [weak self] in self?.checkReplies() }
         connect()
     }
 
@@ -74,10 +90,10 @@ public final class RedisClient {
                      completion: @escaping (Result<RedisValue, RedisError>) -> Void) {
         let command = Command(args: args, retry: retry, completion: completion)
         if closing { return completion(.failure(.closed)) }
-        if connected {
+        if connected && !cascading {
             issue(command)
         } else if retry {
-            backlog.append(command)
+            if cascading { sentDuringCascade.append(command) } else { backlog.append(command) }
         } else {
             completion(.failure(.disconnected(lastError)))
         }
@@ -116,10 +132,12 @@ public final class RedisClient {
         closing = true
         reconnectTimer?.close()
         connectTimer?.close()
+        watchdog.close()
         reconnectTimer = nil
         connectTimer = nil
-        let waiting = backlog
+        let waiting = backlog + sentDuringCascade
         backlog = []
+        sentDuringCascade = []
         for command in waiting { command.completion(.failure(.closed)) }
         guard let context else { return }
         if connected {
@@ -198,8 +216,13 @@ public final class RedisClient {
         }
         connected = true
         connects += 1
-        attempts = 0
-        health = .ok
+        // Healthy once Redis answers on this connection (a paused Redis accepts connections but answers nothing).
+        let connection = connects
+        issue(Command(args: [Array("PING".utf8)], retry: false) { [weak self] result in
+            guard let self, self.connects == connection, self.connected, case .success(.status) = result else { return }
+            self.attempts = 0
+            self.health = .ok
+        })
         if endpoint.database != 0 { issue(Command(args: [Array("SELECT".utf8), Array(String(endpoint.database).utf8)],
                                                   retry: false) { _ in }) }
         for script in scripts { load(script) }
@@ -211,9 +234,14 @@ public final class RedisClient {
 
     private func didDisconnect(status: Int32, ac: UnsafePointer<redisAsyncContext>?) {
         // hiredis has already run every pending callback with no reply; it frees the context after this.
-        let message = ac?.pointee.errstr.map { String(cString: $0) } ?? "connection closed"
+        var message = ac?.pointee.errstr.map { String(cString: $0) } ?? ""
+        if timedOut { message = "no reply in \(configuration.replyTimeoutMilliseconds) ms" }
+        timedOut = false
         context = nil
         connected = false
+        cascading = false
+        backlog += sentDuringCascade
+        sentDuringCascade = []
         let retained = selfRetain
         selfRetain = nil
         defer { retained?.release() }
@@ -222,6 +250,16 @@ public final class RedisClient {
         health = .failing(.io(path: endpoint.description, code: 0, message: lastError))
         onDisconnect?(.disconnected(lastError))
         scheduleReconnect()
+    }
+
+    /// Drops a connection whose oldest command has waited past the reply timeout.
+    private func checkReplies() {
+        while oldestInFlight < nextID && inFlight[oldestInFlight] == nil { oldestInFlight += 1 }
+        guard connected, let context, let oldest = inFlight[oldestInFlight],
+              EventLoop.hrtime - oldest.sentAt >= configuration.replyTimeoutMilliseconds * 1_000_000 else { return }
+        timedOut = true
+        lastError = "no reply in \(configuration.replyTimeoutMilliseconds) ms"
+        redisAsyncFree(context)  // runs the pending callbacks with no reply, then didDisconnect
     }
 
     private func failConnect(_ message: String) {
@@ -250,6 +288,8 @@ public final class RedisClient {
         guard let context else { return lost(command) }
         let id = nextID
         nextID += 1
+        var command = command
+        command.sentAt = EventLoop.hrtime
         inFlight[id] = command
         let rc = RedisClient.withArgv(command.args) { argc, argv, lengths in
             redisAsyncCommandArgv(context, { ac, reply, privdata in
@@ -262,7 +302,10 @@ public final class RedisClient {
 
     private func didReply(id: UInt64, reply: UnsafeMutableRawPointer?) {
         guard let command = inFlight.removeValue(forKey: id) else { return }
-        guard let reply else { return lost(command) }
+        guard let reply else {
+            cascading = true
+            return lost(command)
+        }
         command.completion(.success(RedisValue(reply.assumingMemoryBound(to: redisReply.self))))
     }
 

@@ -53,16 +53,17 @@ import Testing
 
     @Test func claimRenewAndRelease() throws {
         let server = try RedisServer()
-        let a = try Node(server, id: "a", leaseMilliseconds: 300)
-        let b = try Node(server, id: "b", leaseMilliseconds: 300, on: a)
+        let lease = TestTime.milliseconds(300)
+        let a = try Node(server, id: "a", leaseMilliseconds: lease)
+        let b = try Node(server, id: "b", leaseMilliseconds: lease, on: a)
         defer {
             b.shutdown()
             #expect(a.shutdown() == 0)
         }
         #expect(try a.claim("g") == .owned(fence: 1, taken: true))
         #expect(try a.claim("g") == .owned(fence: 1, taken: false))
-        // Renewals every 100 ms keep the lease well past its 300 ms.
-        a.run(milliseconds: 1_000)
+        // Renewals every third of the lease keep it well past its length.
+        a.run(milliseconds: 3 * lease)
         #expect(a.store.holdsLease(group: "g"))
         #expect(a.lost.isEmpty)
         #expect(try b.claim("g") == .ownedBy(a.store.node))
@@ -80,7 +81,7 @@ import Testing
         #expect(error != nil)
         #expect(a.store.fencedWritesRefused == 2)
         #expect(try a.claim("g") == .ownedBy(b.store.node))
-        b.run(milliseconds: 500)
+        b.run(milliseconds: 2 * lease)
         #expect(b.store.holdsLease(group: "g"))
         #expect(b.lost.isEmpty)
     }
@@ -88,9 +89,10 @@ import Testing
     @Test func aPausedOwnerIsFencedOutAfterATakeover() throws {
         let server = try RedisServer()
         // Two processes: two loops. A's loop is not driven while it is "paused" (like SIGSTOP).
-        let a = try Node(server, id: "a", leaseMilliseconds: 300)
-        let b = try Node(server, id: "b", leaseMilliseconds: 300)
-        let c = try Node(server, id: "c", leaseMilliseconds: 300, on: b)
+        let lease = TestTime.milliseconds(300)
+        let a = try Node(server, id: "a", leaseMilliseconds: lease)
+        let b = try Node(server, id: "b", leaseMilliseconds: 20 * lease)
+        let c = try Node(server, id: "c", leaseMilliseconds: 20 * lease, on: b)
         defer {
             c.shutdown()
             #expect(b.shutdown() == 0)
@@ -102,7 +104,7 @@ import Testing
         #expect(try b.claim("g") == .ownedBy(a.store.node), "the lease is live")
 
         // A pauses. Its own clock says the lease is gone before any reply from Redis.
-        b.run(milliseconds: 450)
+        b.run(milliseconds: lease * 3 / 2)
         #expect(!a.store.holdsLease(group: "g"))
         #expect(try b.claim("g") == .owned(fence: 2, taken: true))
         #expect(b.store.putSnapshot(RoomSnapshot(group: "g", seq: 9, epoch: 2, bytes: [0xb])))
@@ -151,6 +153,27 @@ import Testing
         #expect(a.store.fencedWritesRefused == 0)
         #expect(a.lost.isEmpty)
         #expect(try a.claim("g") == .owned(fence: 1, taken: false))
+    }
+
+    @Test func aHungRedisDropsTheConnectionAndWritesResume() throws {
+        let server = try RedisServer()
+        let a = try Node(server, id: "a", replyTimeoutMilliseconds: TestTime.milliseconds(300))
+        defer {
+            server.resume()
+            #expect(a.shutdown() == 0)
+        }
+        #expect(try a.claim("g") == .owned(fence: 1, taken: true))
+        server.pause()  // SIGSTOP: connections stay open, nothing is answered
+        #expect(a.store.putSnapshot(RoomSnapshot(group: "g", seq: 1, epoch: 1, bytes: [1])))
+        #expect(a.run { a.store.health != .ok }, "an unanswered write fails health")
+        a.run(milliseconds: 3 * TestTime.milliseconds(300))
+        #expect(a.store.health != .ok, "reconnects to a paused Redis are not healthy")
+        #expect(a.store.stats.queuedWrites == 1)
+        server.resume()
+        #expect(a.run { a.store.health == .ok && a.store.stats.queuedWrites == 0 })
+        #expect(try a.load("g")?.snapshot?.seq == 1)
+        #expect(a.store.stats.failedBatches == 0)
+        #expect(a.lost.isEmpty)
     }
 
     @Test func evalFallsBackWhenRedisForgotTheScripts() throws {

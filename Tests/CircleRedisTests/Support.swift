@@ -12,7 +12,8 @@ final class Node: LoopDriver {
     /// The groups `onLost` was called for, in order.
     var lost: [String] = []
 
-    init(_ server: RedisServer, id: String, leaseMilliseconds: UInt64 = 10_000, on shared: Node? = nil) throws {
+    init(_ server: RedisServer, id: String, leaseMilliseconds: UInt64 = 10_000,
+         replyTimeoutMilliseconds: UInt64 = 5_000, on shared: Node? = nil) throws {
         if let shared {
             loop = shared.loop
             ownsLoop = false
@@ -24,6 +25,7 @@ final class Node: LoopDriver {
         configuration.leaseMilliseconds = leaseMilliseconds
         configuration.client.reconnectMinimumMilliseconds = 20
         configuration.client.reconnectMaximumMilliseconds = 200
+        configuration.client.replyTimeoutMilliseconds = replyTimeoutMilliseconds
         let endpoint = try #require(RedisEndpoint(url: server.url))
         store = RedisRoomStore(endpoint: endpoint, node: NodeIdentity(id: id, address: "127.0.0.1:\(id.count)"),
                                loop: loop, configuration: configuration)

@@ -70,7 +70,18 @@ public final class RedisServer {
         process = nil
     }
 
+    /// SIGSTOP: the server holds its connections open and answers nothing (a hung Redis).
+    public func pause() {
+        if let p = process, p.isRunning { Foundation.kill(p.processIdentifier, SIGSTOP) }
+    }
+
+    /// SIGCONT after `pause()`.
+    public func resume() {
+        if let p = process, p.isRunning { Foundation.kill(p.processIdentifier, SIGCONT) }
+    }
+
     deinit {
+        resume()
         kill()
         try? FileManager.default.removeItem(atPath: directory)
     }
