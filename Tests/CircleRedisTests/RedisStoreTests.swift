@@ -69,6 +69,8 @@ import Testing
         #expect(try b.claim("g") == .ownedBy(a.store.node))
         a.store.release(group: "g", fence: 1)
         #expect(!a.store.holdsLease(group: "g"))
+        // The release leaves on A's connection: a PING's reply on it says Redis has run it.
+        #expect(try a.wait { a.store.client.send("PING", completion: $0) } == .status("PONG"))
         #expect(try b.claim("g") == .owned(fence: 2, taken: true))
         // A stale release is a no-op; A's writes are refused here, without asking Redis.
         a.store.release(group: "g", fence: 1)
