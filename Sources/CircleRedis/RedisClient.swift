@@ -219,7 +219,9 @@ public final class RedisClient {
         // Healthy once Redis answers on this connection (a paused Redis accepts connections but answers nothing).
         let connection = connects
         issue(Command(args: [Array("PING".utf8)], retry: false) { [weak self] result in
-            guard let self, self.connects == connection, self.connected, case .success(.status) = result else { return }
+            guard let self, self.connects == connection, self.connected, case .success(.status) = result else {
+                return
+            }
             self.attempts = 0
             self.health = .ok
         })
@@ -272,14 +274,16 @@ public final class RedisClient {
         guard !closing else { return }
         let shift = min(attempts, 16)
         attempts += 1
-        let delay = min(configuration.reconnectMaximumMilliseconds, configuration.reconnectMinimumMilliseconds << shift)
+        let delay = min(configuration.reconnectMaximumMilliseconds,
+                        configuration.reconnectMinimumMilliseconds << shift)
         let timer = reconnectTimer ?? LoopTimer(loop: loop)
         reconnectTimer = timer
         timer.start(afterMilliseconds: delay) { [weak self] in self?.connect() }
     }
 
     private func load(_ script: RedisScript) {
-        issue(Command(args: [Array("SCRIPT".utf8), Array("LOAD".utf8), Array(script.source.utf8)], retry: false) { _ in })
+        let args = [Array("SCRIPT".utf8), Array("LOAD".utf8), Array(script.source.utf8)]
+        issue(Command(args: args, retry: false) { _ in })
     }
 
     // MARK: Commands

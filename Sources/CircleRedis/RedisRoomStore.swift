@@ -32,7 +32,6 @@ public final class RedisRoomStore: RoomStateStore, RoomOwnership {
     public private(set) var fencedWritesRefused: UInt64 = 0
 
     private let configuration: RedisStoreConfiguration
-    private let loop: EventLoop
     private var leases: [String: Lease] = [:]
     private let renewTimer: LoopTimer
     private let deferTimer: LoopTimer
@@ -58,7 +57,6 @@ public final class RedisRoomStore: RoomStateStore, RoomOwnership {
     public init(endpoint: RedisEndpoint, node: NodeIdentity, loop: EventLoop,
                 configuration: RedisStoreConfiguration = RedisStoreConfiguration()) {
         self.node = node
-        self.loop = loop
         self.configuration = configuration
         keys = configuration.keys
         client = RedisClient(endpoint: endpoint, loop: loop, configuration: configuration.client)
@@ -77,13 +75,16 @@ public final class RedisRoomStore: RoomStateStore, RoomOwnership {
     public func claim(group: String, completion: @escaping (Result<RoomClaim, StoreError>) -> Void) {
         let sentAt = EventLoop.hrtime
         let args = [node.id, node.address, String(leaseMilliseconds)].map { Array($0.utf8) }
-        client.evaluate(RedisScripts.claim, keys: [keys.lease(group), keys.fence(group)], args: args) { [weak self] r in
+        let k = [keys.lease(group), keys.fence(group)]
+        client.evaluate(RedisScripts.claim, keys: k, args: args) { [weak self] r in
             guard let self else { return }
             switch r {
             case let .success(.array(reply)) where reply.count == 2 && reply[0] != .integer(2):
                 guard let fence = reply[1].integerValue, fence > 0 else { return completion(.failure(self.bad(r))) }
                 let taken = reply[0] == .integer(1)
-                if taken, let old = self.leases[group], old.fence != UInt64(fence) { self.lose(group, fence: old.fence) }
+                if taken, let old = self.leases[group], old.fence != UInt64(fence) {
+                    self.lose(group, fence: old.fence)
+                }
                 self.leases[group] = Lease(fence: UInt64(fence), validUntil: sentAt + self.leaseNanoseconds)
                 completion(.success(.owned(fence: UInt64(fence), taken: taken)))
             case let .success(.array(reply)) where reply.count == 3:
@@ -95,9 +96,18 @@ public final class RedisRoomStore: RoomStateStore, RoomOwnership {
         }
     }
 
-    public func release(group: String, fence: UInt64) {
+    public func release(group: String, fence: UInt64) { release(group: group, fence: fence, completion: nil) }
+
+    /// `release`, with a completion once Redis has run it: `true` when the lease was deleted, `false` when it no
+    /// longer carried `fence` (or had lapsed). For a draining node that hands a room over.
+    public func release(group: String, fence: UInt64, completion: ((Result<Bool, StoreError>) -> Void)?) {
         if leases[group]?.fence == fence { leases[group] = nil }
-        client.evaluate(RedisScripts.release, keys: [keys.lease(group)], args: [Array(String(fence).utf8)]) { _ in }
+        client.evaluate(RedisScripts.release, keys: [keys.lease(group)], args: [Array(String(fence).utf8)]) {
+            [weak self] r in
+            guard let self, let completion else { return }
+            guard case let .success(.integer(deleted)) = r else { return completion(.failure(self.bad(r))) }
+            completion(.success(deleted == 1))
+        }
     }
 
     /// Whether this node surely holds the room's lease now, by its own monotonic clock: false once a lease's length
@@ -192,7 +202,9 @@ public final class RedisRoomStore: RoomStateStore, RoomOwnership {
         let k = [keys.snapshot(group), keys.events(group), keys.safety(group), keys.removed(group)]
         client.evaluate(RedisScripts.load, keys: k, args: [], retry: true) { [weak self] r in
             guard let self else { return }
-            guard case let .success(.array(parts)) = r, parts.count == 4 else { return completion(.failure(self.bad(r))) }
+            guard case let .success(.array(parts)) = r, parts.count == 4 else {
+                return completion(.failure(self.bad(r)))
+            }
             completion(.success(RedisRoomStore.room(group, parts)))
         }
     }
