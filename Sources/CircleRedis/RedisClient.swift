@@ -30,6 +30,9 @@ public final class RedisClient {
     /// Keeps the client alive while hiredis holds a pointer to it (from connect to the disconnect callback).
     private var selfRetain: Unmanaged<RedisClient>?
     private var connected = false
+    /// Connected and answered a PING (not `-LOADING`): commands go out only then.
+    private var ready = false
+    private var probeTimer: LoopTimer?
     private var closing = false
     private var inFlight: [UInt64: Command] = [:]
     /// Retryable commands waiting for a connection, in order.
@@ -79,7 +82,7 @@ public final class RedisClient {
     }
 
     /// Whether the connection is up.
-    public var isConnected: Bool { connected }
+    public var isConnected: Bool { ready }
 
     /// Commands sent and not answered yet, plus those waiting for a connection.
     public var outstanding: Int { inFlight.count + backlog.count }
@@ -90,7 +93,7 @@ public final class RedisClient {
                      completion: @escaping (Result<RedisValue, RedisError>) -> Void) {
         let command = Command(args: args, retry: retry, completion: completion)
         if closing { return completion(.failure(.closed)) }
-        if connected && !cascading {
+        if ready && !cascading {
             issue(command)
         } else if retry {
             if cascading { sentDuringCascade.append(command) } else { backlog.append(command) }
@@ -109,7 +112,7 @@ public final class RedisClient {
     public func preload(_ script: RedisScript) {
         guard !scripts.contains(script) else { return }
         scripts.append(script)
-        if connected { load(script) }
+        if ready { load(script) }
     }
 
     /// Runs `script` with EVALSHA, falling back to EVAL once when Redis no longer has it (SCRIPT FLUSH).
@@ -132,6 +135,8 @@ public final class RedisClient {
         closing = true
         reconnectTimer?.close()
         connectTimer?.close()
+        probeTimer?.close()
+        probeTimer = nil
         watchdog.close()
         reconnectTimer = nil
         connectTimer = nil
@@ -216,17 +221,34 @@ public final class RedisClient {
         }
         connected = true
         connects += 1
-        // Healthy once Redis answers on this connection (a paused Redis accepts connections but answers nothing).
-        let connection = connects
+        probe(connection: connects)
+    }
+
+    /// PINGs the new connection until Redis answers PONG: a paused Redis accepts connections but answers nothing (the
+    /// reply timeout drops it), and one loading its AOF answers `-LOADING` (probed again every 100 ms).
+    private func probe(connection: UInt64) {
         issue(Command(args: [Array("PING".utf8)], retry: false) { [weak self] result in
-            guard let self, self.connects == connection, self.connected, case .success(.status) = result else {
+            guard let self, self.connects == connection, self.connected, !self.closing else { return }
+            guard case .success(.status) = result else {
+                let timer = self.probeTimer ?? LoopTimer(loop: self.loop)
+                self.probeTimer = timer
+                timer.start(afterMilliseconds: 100) { [weak self] in
+                    guard let self, self.connects == connection, self.connected else { return }
+                    self.probe(connection: connection)
+                }
                 return
             }
-            self.attempts = 0
-            self.health = .ok
+            self.becomeReady()
         })
-        if endpoint.database != 0 { issue(Command(args: [Array("SELECT".utf8), Array(String(endpoint.database).utf8)],
-                                                  retry: false) { _ in }) }
+    }
+
+    private func becomeReady() {
+        ready = true
+        attempts = 0
+        health = .ok
+        if endpoint.database != 0 {
+            issue(Command(args: [Array("SELECT".utf8), Array(String(endpoint.database).utf8)], retry: false) { _ in })
+        }
         for script in scripts { load(script) }
         let waiting = backlog
         backlog = []
@@ -241,6 +263,7 @@ public final class RedisClient {
         timedOut = false
         context = nil
         connected = false
+        ready = false
         cascading = false
         backlog += sentDuringCascade
         sentDuringCascade = []
