@@ -156,6 +156,34 @@ import Testing
         #expect(try a.claim("g") == .owned(fence: 1, taken: false))
     }
 
+    @Test func writesWaitWhileRedisLoadsItsAOF() throws {
+        let server = try RedisServer()
+        let a = try Node(server, id: "a")
+        defer { #expect(a.shutdown() == 0) }
+        #expect(try a.claim("g") == .owned(fence: 1, taken: true))
+        // 2,000 keys in the AOF's RDB base, loaded at 500 µs each after the restart: about a second of -LOADING.
+        let fill = "for i = 1, 2000 do redis.call('SET', 'fill:' .. i, i) end return 1"
+        #expect(try a.wait { a.store.client.send("EVAL", fill, "0", completion: $0) } == .integer(1))
+        _ = try a.wait { a.store.client.send("BGREWRITEAOF", completion: $0) }
+        var rewritten = false
+        for _ in 0..<250 where !rewritten {
+            let info = try a.wait { a.store.client.send("INFO", "persistence", completion: $0) }.text ?? ""
+            rewritten = info.contains("aof_rewrite_in_progress:0") && info.contains("aof_rewrite_scheduled:0")
+                && info.contains("aof_last_bgrewrite_status:ok")
+            if !rewritten { a.run(milliseconds: 20) }
+        }
+        #expect(rewritten)
+        server.kill()
+        #expect(a.run { a.store.health != .ok })
+        #expect(a.store.putSnapshot(RoomSnapshot(group: "g", seq: 1, epoch: 1, bytes: [1])))
+        try server.start(["--key-load-delay", "500", "--loading-process-events-interval-bytes", "1024"], wait: false)
+        #expect(!RedisServer.ping(port: server.port), "Redis is loading")
+        #expect(a.run { a.store.health == .ok && a.store.stats.queuedWrites == 0 })
+        #expect(a.store.stats.failedBatches == 0, "no write met -LOADING")
+        #expect(try a.load("g")?.snapshot?.seq == 1)
+        #expect(a.lost.isEmpty)
+    }
+
     @Test func aHungRedisDropsTheConnectionAndWritesResume() throws {
         let server = try RedisServer()
         let a = try Node(server, id: "a", replyTimeoutMilliseconds: TestTime.milliseconds(300))
