@@ -67,6 +67,9 @@ import Testing
         #expect(a.store.holdsLease(group: "g"))
         #expect(a.lost.isEmpty)
         #expect(try b.claim("g") == .ownedBy(a.store.node))
+        let held = try b.wait { b.store.holder(group: "g", completion: $0) }
+        #expect(held?.0 == a.store.node && held?.1 == 1)
+        #expect(try b.wait { b.store.holder(group: "free", completion: $0) } == nil)
         // The completion says Redis has run the release (B's claim goes on another connection: no order).
         #expect(try a.wait { a.store.release(group: "g", fence: 1, completion: $0) } == true)
         #expect(!a.store.holdsLease(group: "g"))
@@ -226,6 +229,40 @@ import Testing
         #expect(room.events.map(\.seq) == (1...20_000).map { UInt64($0) })
         #expect(a.store.stats.writesCommitted == 20_000)
         #expect(a.store.stats.bytesCommitted == 20_000 * 200)
+    }
+
+    @Test func aFullQueueRefusesEventsUntilTheNextSnapshot() throws {
+        let server = try RedisServer()
+        let a = try Node(server, id: "a", maxQueuedWrites: 3)
+        defer { #expect(a.shutdown() == 0) }
+        #expect(try a.claim("g") == .owned(fence: 1, taken: true))
+        server.kill()
+        #expect(a.run { a.store.health != .ok })
+        for seq in 1...3 { #expect(a.store.appendEvent(group: "g", seq: UInt64(seq), bytes: [1])) }
+        #expect(!a.store.appendEvent(group: "g", seq: 4, bytes: [1]), "the queue is full")
+        try server.start()
+        #expect(a.run { a.store.health == .ok && a.store.stats.queuedWrites == 0 })
+        #expect(!a.store.appendEvent(group: "g", seq: 5, bytes: [1]), "no gap: events wait for a snapshot")
+        #expect(a.store.putSnapshot(RoomSnapshot(group: "g", seq: 5, epoch: 2, bytes: [5])))
+        #expect(a.store.appendEvent(group: "g", seq: 6, bytes: [6]))
+        a.settle()
+        let room = try #require(try a.load("g"))
+        #expect(room.snapshot?.seq == 5)
+        #expect(room.events.map(\.seq) == [6])
+        #expect(a.store.stats.writesRefused == 2)
+    }
+
+    @Test func theURLsDatabaseIsUsed() throws {
+        let server = try RedisServer()
+        let a = try Node(server, id: "a", database: 2)
+        let zero = try Node(server, id: "z", on: a)
+        defer {
+            zero.shutdown()
+            #expect(a.shutdown() == 0)
+        }
+        #expect(try a.claim("g") == .owned(fence: 1, taken: true))
+        #expect(try a.wait { a.store.client.send("DBSIZE", completion: $0) } == .integer(2))  // lease and fence
+        #expect(try zero.wait { zero.store.client.send("DBSIZE", completion: $0) } == .integer(0))
     }
 
     @Test func evalFallsBackWhenRedisForgotTheScripts() throws {
