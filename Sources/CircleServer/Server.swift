@@ -238,16 +238,18 @@ public final class Server {
                                maxQueuedBytes: configuration.maxQueuedBytesEcho), head: head, connection: connection)
         default:
             if let response = staticFiles?.response(for: head) { return respond(response, to: head, on: connection) }
-            connection.respond(HTTPResponse.error(HTTPError(status: 404, reason: "Not Found")))
+            respond(HTTPResponse.error(HTTPError(status: 404, reason: "Not Found")), to: head, on: connection)
         }
     }
 
     /// The CORS policy for the public routes (`configuration.allowedOrigins`).
     private var crossOrigin: CrossOrigin { CrossOrigin(allowedOrigins: configuration.allowedOrigins) }
 
-    /// Paths a page on another origin may read: the web client's files and the rooms (the library's probe).
+    /// Paths a page on another origin may read: the web client's files, the rooms (the library's probe) and the
+    /// groups' records (so a page can tell "no records kept here", a 404, from a network failure).
     private func servesCrossOrigin(_ path: String) -> Bool {
-        path.hasPrefix("/rooms/") || staticFiles?.serves(path) == true || application?.servesCrossOrigin(path) == true
+        path.hasPrefix("/rooms/") || path.hasPrefix("/groups/") || staticFiles?.serves(path) == true
+            || application?.servesCrossOrigin(path) == true
     }
 
     /// Sends `response` with the CORS headers for `head` when its path is one other origins may read.

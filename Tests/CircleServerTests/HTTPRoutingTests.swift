@@ -81,6 +81,14 @@ import Testing
         env.shutDown()
     }
 
+    @Test func aServerWithoutRecordsTellsAnotherOriginSo() throws {
+        let env = try TestServer { $0.allowedOrigins = ["https://circle.example"] }
+        let c = request(env, "GET /groups/g1/attendance HTTP/1.1\r\nHost: x\r\nOrigin: https://circle.example\r\n\r\n")
+        #expect(c.status == 404)
+        #expect(c.rawResponseText.contains("Access-Control-Allow-Origin: https://circle.example\r\n"))
+        env.shutDown()
+    }
+
     @Test func ipv6Listener() throws {
         let env = try TestServer { $0.hosts = ["127.0.0.1", "::1"] }
         #expect(env.server.connectionCount == 0)
