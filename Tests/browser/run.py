@@ -821,6 +821,31 @@ class Session:
         f.shot('16b-attendance-no-records')
         check(not f.audit('records-off'), f'axe with the calm line: {AUDITS[-1]["violations"]}')
 
+    def step_removed(self):
+        """A removed member is told so, calmly, before her connection closes, and is not reconnected."""
+        f, a = self.f, self.a
+        for p, role in ((f, 'facilitator'), (a, 'member')):
+            p.d.get('about:blank')
+            p.d.get(f'{BASE}/#room=removal-room&token={self.server.token(p.sub, p.name, role, room="removal-room")}')
+            wait(lambda: p.visible('#prejoin') and p.js('return !document.getElementById("join").disabled'),
+                 f'{p.who}: the pre-join step shows, ready')
+            p.click('#join')
+            wait(lambda: p.visible('#session'), f'{p.who} joins the second group')
+        wait(lambda: f.room()['ids'] == [f.sub, a.sub], 'Robin sees Sam')
+        f.click(f'button[aria-label="Remove {a.name} from the session"]')
+        wait(lambda: f.js('return document.getElementById("confirm").open'), 'a confirmation is asked')
+        f.click('#confirm-ok')
+        wait(lambda: a.text('#gate-title') == 'You are no longer in this session' and a.visible('#gate-title'),
+             'Sam is told she is no longer in the session')
+        check('closed your place' in (a.text('#gate-text') or ''), f'in kind words: {a.text("#gate-text")}')
+        check(not a.visible('#session'), 'with no room controls left')
+        wait(lambda: a.room()['state'] == 'closed', "Sam's client stopped")
+        time.sleep(1.2)
+        check(a.room()['state'] == 'closed', 'and does not reconnect')
+        wait(lambda: f.room()['ids'] == [f.sub], 'Robin sees Sam gone')
+        a.shot('17-removed')
+        check(not a.audit('removed'), f'axe on the removal notice: {AUDITS[-1]["violations"]}')
+
     def step_end(self):
         f = self.f
         f.click('#end-session')
@@ -849,7 +874,7 @@ def cors_head(url, headers, method='GET'):
 
 
 STEPS = ['link', 'early', 'prejoin', 'join', 'keyboard', 'webrtc', 'round', 'mute', 'privateword', 'hands', 'silence',
-         'resume', 'crossorigin', 'attendance', 'end', 'records']
+         'resume', 'crossorigin', 'attendance', 'end', 'records', 'removed']
 
 
 def main():
