@@ -27,6 +27,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
 
         // Crypto helpers: SHA-1, HMAC-SHA256, random bytes (OpenSSL), base64.
         .target(name: "CircleCrypto", dependencies: ["COpenSSL"], swiftSettings: strict),
@@ -74,6 +75,8 @@ let package = Package(
         ], swiftSettings: strict),
         // The store: rooms' snapshots and events, sessions and attendance; SQLite written by one thread.
         .target(name: "CircleStore", dependencies: ["CSQLite"], swiftSettings: strict),
+        // Attendance records in PostgreSQL (`--records postgres://…`): libpq, written by one thread.
+        .target(name: "CirclePostgres", dependencies: ["CLibPQ", "CircleStore"], swiftSettings: strict),
         // The store's benchmark, and the child process its tests kill.
         // Attendance records over HTTP: the report (JSON, CSV), who may read it, the operator's credential.
         .target(name: "CircleRecords", dependencies: [
@@ -84,7 +87,7 @@ let package = Package(
         .executableTarget(name: "circle-store", dependencies: ["CircleStore"], swiftSettings: strict),
         .executableTarget(name: "circle", dependencies: [
             "CircleServer", "CircleRooms", "CircleWebhooks", "CircleAuth", "CircleRoom", "CircleLoad", "CircleCrypto",
-            "CircleRecords", "CircleStore", "CircleLoop",
+            "CircleRecords", "CircleStore", "CircleLoop", "CirclePostgres",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -125,6 +128,9 @@ let package = Package(
         ], swiftSettings: strict),
         .testTarget(name: "CircleStoreTests", dependencies: [
             "CircleStore", "CircleLoop", "circle-store", "CircleTestSupport",
+        ], swiftSettings: strict),
+        .testTarget(name: "CirclePostgresTests", dependencies: [
+            "CirclePostgres", "CircleStore", "CircleTestSupport",
         ], swiftSettings: strict),
         .testTarget(name: "CircleRoomTests", dependencies: ["CircleRoom", "CircleTestSupport"], swiftSettings: strict),
         .testTarget(name: "CircleProtocolTests", dependencies: [
