@@ -25,7 +25,12 @@ ensure_pip() {
 }
 
 ensure_build_deps() {
-    ensure_apt libuv1-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev pkg-config
+    ensure_apt libuv1-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev pkg-config
+}
+
+# What the tests start themselves on loopback ports: PostgreSQL (CirclePostgresTests; Debian's postgresql 15).
+ensure_test_deps() {
+    ensure_apt postgresql
 }
 
 # build_wsload BENCH_DIR OUT_DIR: builds ../shared/bench's wsload into OUT_DIR/wsload/wsload when it is missing or
