@@ -52,6 +52,17 @@ struct ServeProcessTests {
         return String(decoding: stream.readDataToEndOfFile(), as: UTF8.self)
     }
 
+    /// Polls `/readyz` until it answers `status` (true) or 20 s pass (false).
+    static func waitForReady(port: Int, status: Int) -> Bool {
+        let deadline = Date().addingTimeInterval(TestTime.seconds(20))
+        while Date() < deadline {
+            if let response = try? get(port: port, path: "/readyz", token: "-"),
+               response.hasPrefix("HTTP/1.1 \(status)") { return true }
+            usleep(200_000)
+        }
+        return false
+    }
+
     @Test func attendanceIsServedFromPostgres() throws {
         let postgres = try PostgresServer()
         let dir = NSTemporaryDirectory() + "circle-pg-serve-\(getpid())-\(UUID().uuidString.prefix(8))"
@@ -84,6 +95,12 @@ struct ServeProcessTests {
         let response = try Self.get(port: server.port, path: "/groups/\(group)/attendance?format=csv", token: token)
         #expect(response.hasPrefix("HTTP/1.1 200"), "\(response.prefix(300))")
         for sub in inPostgres { #expect(response.contains(sub), "\(sub) missing from \(response)") }
+
+        // PostgreSQL down: /readyz says so (the idle health check, 5 s), and says ready again once it is back.
+        postgres.stop()
+        #expect(Self.waitForReady(port: server.port, status: 503), "/readyz stayed 200 with PostgreSQL down")
+        try postgres.start()
+        #expect(Self.waitForReady(port: server.port, status: 200), "/readyz stayed 503 with PostgreSQL back")
 
         // Room state stays in --data-dir; records are not written there.
         #expect(FileManager.default.fileExists(atPath: dir + "/data/circle.db"))
