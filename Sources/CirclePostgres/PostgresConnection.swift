@@ -25,7 +25,7 @@ final class PostgresConnection {
         let valuePointers = values.map { UnsafePointer($0) } + [nil]
         connection = PQconnectdbParams(keywordPointers, valuePointers, 1)
         guard let connection, PQstatus(connection) == CONNECTION_OK else {
-            let error = StoreError.io(path: name, code: -1, message: Self.message(connection))
+            let error = StoreError.io(path: name, code: -1, message: url.scrub(Self.message(connection)))
             PQfinish(connection)
             self.connection = nil
             throw error

@@ -22,6 +22,34 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { redacted }
 
+    /// `text` with the URL's password (as written in the URL) replaced by `***`: for libpq's messages, which may
+    /// quote a piece of a URL they could not parse.
+    public func scrub(_ text: String) -> String {
+        var out = text
+        for secret in passwords where !secret.isEmpty {
+            while let range = out.firstRange(of: secret) { out.replaceSubrange(range, with: "***") }
+        }
+        return out
+    }
+
+    /// The passwords written in the URL: in the user info and in `password=` parameters.
+    private var passwords: [String] {
+        guard let colon = text.firstIndex(of: ":"), text[colon...].hasPrefix("://") else { return [] }
+        let rest = text[text.index(colon, offsetBy: 3)...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" }
+        var found: [String] = []
+        if let at = authority.lastIndex(of: "@"), let separator = authority[..<at].firstIndex(of: ":") {
+            found.append(String(authority[authority.index(after: separator)..<at]))
+        }
+        if let query = rest.firstIndex(of: "?") {
+            for parameter in rest[rest.index(after: query)...].split(separator: "&")
+            where parameter.lowercased().hasPrefix("password=") {
+                found.append(String(parameter.dropFirst("password=".count)))
+            }
+        }
+        return found
+    }
+
     /// `scheme://user:secret@host/db?password=secret` → `scheme://user:***@host/db?password=***`.
     public static func redact(_ text: String) -> String {
         guard let colon = text.firstIndex(of: ":"), text[colon...].hasPrefix("://") else { return text }

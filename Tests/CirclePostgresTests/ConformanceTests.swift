@@ -143,5 +143,14 @@ struct ConformanceTests {
                 "postgres://u@h/db?sslmode=require&password=***")
         #expect(PostgresURL.redact("postgres://u@h/db") == "postgres://u@h/db")
         #expect("\(PostgresURL("postgres://u:secret@h/db")!)" == "postgres://u:***@h/db")
+        let url = PostgresURL("postgres://u:s3cret@h/db?password=other")!
+        #expect(url.scrub("bad token \"s3cret\" and other") == "bad token \"***\" and ***")
+        // libpq's own message for a URL it cannot parse names no password either.
+        do {
+            _ = try PostgresRecordStore(url: PostgresURL("postgres://u:pw%zz-s3cret@127.0.0.1:1/db")!) {}
+            Issue.record("opened with a malformed URL")
+        } catch {
+            #expect(!error.description.contains("s3cret"), "\(error)")
+        }
     }
 }
