@@ -82,7 +82,9 @@ struct SettingKey: Sendable {
         guard let scheme = url.firstIndex(of: ":"), url[scheme...].hasPrefix("://") else { return url }
         let start = url.index(scheme, offsetBy: 3)
         let authority = url[start...].prefix { $0 != "/" && $0 != "?" }
-        guard let at = authority.lastIndex(of: "@"), let colon = url[start..<at].firstIndex(of: ":") else { return url }
+        guard let at = authority.lastIndex(of: "@"), let colon = url[start..<at].firstIndex(of: ":") else {
+            return url
+        }
         return String(url[...colon]) + "***" + String(url[at...])
     }
 

@@ -47,8 +47,8 @@ struct ServeProcessTests {
     /// One HTTP/1.1 request over a plain socket; the whole response (the server closes after it).
     static func get(port: Int, path: String, token: String) throws -> String {
         let stream = try #require(FileHandle.connect(port: port))
-        stream.write(Data("GET \(path) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\nConnection: close\r\n\r\n"
-            .utf8))
+        let head = "GET \(path) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\nConnection: close\r\n\r\n"
+        stream.write(Data(head.utf8))
         return String(decoding: stream.readDataToEndOfFile(), as: UTF8.self)
     }
 
