@@ -28,6 +28,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
 
         // Crypto helpers: SHA-1, HMAC-SHA256, random bytes (OpenSSL), base64.
         .target(name: "CircleCrypto", dependencies: ["COpenSSL"], swiftSettings: strict),
@@ -75,6 +76,8 @@ let package = Package(
         ], swiftSettings: strict),
         // The store: rooms' snapshots and events, sessions and attendance; SQLite written by one thread.
         .target(name: "CircleStore", dependencies: ["CSQLite"], swiftSettings: strict),
+        // Attendance records in PostgreSQL (`--records postgres://…`): libpq, written by one thread.
+        .target(name: "CirclePostgres", dependencies: ["CLibPQ", "CircleStore"], swiftSettings: strict),
         // The store's benchmark, and the child process its tests kill.
         // Attendance records over HTTP: the report (JSON, CSV), who may read it, the operator's credential.
         .target(name: "CircleRecords", dependencies: [
@@ -88,7 +91,7 @@ let package = Package(
         .executableTarget(name: "circle-store", dependencies: ["CircleStore"], swiftSettings: strict),
         .executableTarget(name: "circle", dependencies: [
             "CircleServer", "CircleRooms", "CircleWebhooks", "CircleAuth", "CircleRoom", "CircleLoad", "CircleCrypto",
-            "CircleRecords", "CircleStore", "CircleLoop",
+            "CircleRecords", "CircleStore", "CircleLoop", "CirclePostgres",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -132,6 +135,9 @@ let package = Package(
         ], swiftSettings: strict),
         .testTarget(name: "CircleRedisTests", dependencies: [
             "CircleRedis", "CircleStore", "CircleLoop", "CircleTestSupport",
+        ], swiftSettings: strict),
+        .testTarget(name: "CirclePostgresTests", dependencies: [
+            "CirclePostgres", "CircleStore", "CircleTestSupport",
         ], swiftSettings: strict),
         .testTarget(name: "CircleRoomTests", dependencies: ["CircleRoom", "CircleTestSupport"], swiftSettings: strict),
         .testTarget(name: "CircleProtocolTests", dependencies: [

@@ -25,12 +25,13 @@ ensure_pip() {
 }
 
 ensure_build_deps() {
-    ensure_apt libuv1-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev libhiredis-dev pkg-config
+    ensure_apt libuv1-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev libhiredis-dev libpq-dev pkg-config
 }
 
-# What the Redis store's tests start (CircleRedisTests): a real redis-server on a loopback port.
-ensure_redis_test_deps() {
-    ensure_apt redis-server
+# What the tests start themselves on loopback ports: redis-server (CircleRedisTests) and PostgreSQL
+# (CirclePostgresTests; Debian's postgresql 15).
+ensure_test_deps() {
+    ensure_apt redis-server postgresql
 }
 
 # build_wsload BENCH_DIR OUT_DIR: builds ../shared/bench's wsload into OUT_DIR/wsload/wsload when it is missing or

@@ -52,6 +52,8 @@ public struct ServeSettings: Sendable, Equatable {
     public var dataDir: String? = "circle-data"
     /// Days attendance records are kept (older ones are deleted daily).
     public var recordsDays = 365
+    /// Where records go instead of `dataDir` (`postgres://…`); nil: the store in `dataDir`. Checked at start.
+    public var records: String?
     /// File holding the operator secret that may erase one person's records; nil: erasure is not served.
     public var operatorSecretFile: String?
     /// Setting name → where its value came from (`--port`, `CIRCLE_PORT`, `circle.conf:3`); absent: the default.

@@ -73,8 +73,23 @@ struct SettingKey: Sendable {
             s.dataDir = v[0] == "none" ? nil : v[0]
         }, describe: { [$0.dataDir ?? "none"] }),
         int("records_days", \.recordsDays, 1...36_500),
+        SettingKey(name: "records", repeats: false, apply: { s, v throws(SettingValueError) in
+            guard !v[0].isEmpty else { throw SettingValueError("must be a URL (postgres://USER@HOST:PORT/DB)") }
+            s.records = v[0]
+        }, describe: { s in s.records.map { [redactedPassword($0)] } ?? [] }),
         path("operator_secret_file", \.operatorSecretFile),
     ]
+
+    /// `scheme://user:secret@host` → `scheme://user:***@host`: a URL's password never reaches `--check-config`.
+    private static func redactedPassword(_ url: String) -> String {
+        guard let scheme = url.firstIndex(of: ":"), url[scheme...].hasPrefix("://") else { return url }
+        let start = url.index(scheme, offsetBy: 3)
+        let authority = url[start...].prefix { $0 != "/" && $0 != "?" }
+        guard let at = authority.lastIndex(of: "@"), let colon = url[start..<at].firstIndex(of: ":") else {
+            return url
+        }
+        return String(url[...colon]) + "***" + String(url[at...])
+    }
 
     private static func int(_ name: String, _ field: WritableKeyPath<ServeSettings, Int> & Sendable,
                             _ range: ClosedRange<Int>) -> SettingKey {

@@ -105,6 +105,9 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Days records are kept (1…36500). Default: 365.")
     var recordsDays: Int?
 
+    @Option(name: .long, help: "Keep records in PostgreSQL: postgres://USER@HOST:PORT/DB. Default: in --data-dir.")
+    var records: String?
+
     @Option(name: .long, help: "File holding the operator secret (32+ bytes) that may erase a person's records.")
     var operatorSecretFile: String?
 
@@ -143,6 +146,7 @@ struct Serve: ParsableCommand {
         set("web-root", webRoot)
         set("data-dir", dataDir)
         set("records-days", recordsDays)
+        set("records", records)
         set("operator-secret-file", operatorSecretFile)
         return layer
     }

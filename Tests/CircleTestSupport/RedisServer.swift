@@ -14,7 +14,7 @@ public final class RedisServer {
 
     public static let executable = "/usr/bin/redis-server"
 
-    /// Starts redis-server on a free port (installed by Scripts/lib/deps.sh's `ensure_redis_test_deps`).
+    /// Starts redis-server on a free port (installed by Scripts/lib/deps.sh's `ensure_test_deps`).
     public init() throws {
         directory = NSTemporaryDirectory() + "circle-redis-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
