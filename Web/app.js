@@ -950,8 +950,8 @@ class AttendanceView {
   }
 
   async load() {
+    this.show(null);  // never last time's table under "Reading…": the records may have changed since
     this.status('Reading the records…');
-    $('attendance-csv').disabled = true;
     const loading = (this.loading = Symbol('load'));
     let data;
     try {

@@ -1,5 +1,6 @@
 import CircleJSON
 import CircleLoop
+import CircleProtocol
 import CircleRoom
 
 /// The scripted behaviour of a session: facilitators walk the phases, members take part, every pair of
@@ -45,6 +46,10 @@ extension LoadRunner {
     // MARK: Joining
 
     func welcomed(_ message: JSON, by client: LoadClient, now: UInt64) {
+        guard message["protocol"]?.intValue == WireProtocol.version else {
+            metrics.error("protocol_mismatch")
+            return
+        }
         guard let seq = message["seq"]?.intValue else { metrics.error("bad_welcome"); return }
         let resumed = message["resumed"]?.boolValue ?? false
         if let epoch = message["epoch"]?.intValue, epoch > 0 { client.epoch = UInt64(epoch) }

@@ -100,7 +100,7 @@ class Server:
                 raise RuntimeError(f'the server did not start; see .build-browser/{name}.log')
             time.sleep(0.05)
 
-    def token(self, sub, name, role, room=ROOM, ttl=600):
+    def token(self, sub, name, role, room=ROOM, ttl=3600):
         return subprocess.check_output(
             [CIRCLE, 'token', '--secret-file', self.secret, '--room', room, '--sub', sub, '--name', name,
              '--role', role, '--ttl', str(ttl)], text=True).strip()
