@@ -120,9 +120,11 @@ func request(from reader: FuzzReader) -> ClientRequest {
 }
 
 extension Command {
-    /// Whether the wire can carry this command exactly.
+    /// Whether the wire can carry this command exactly. `set_phase` to `ended` is version 1's way to end a session:
+    /// it decodes as `end_session` (ProtocolAliases), so no message decodes as the engine's `setPhase(.ended)`.
     var isExpressible: Bool {
         if case .moveInQueue(_, let position) = self, position > 1 << 53 || position < 0 { return false }
+        if case .setPhase(.ended) = self { return false }
         return durations.allSatisfy { d in
             d >= .zero && d <= maxWireDuration && d == .milliseconds(d.wholeMilliseconds)
         }
