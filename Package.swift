@@ -27,6 +27,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
 
         // Crypto helpers: SHA-1, HMAC-SHA256, random bytes (OpenSSL), base64.
         .target(name: "CircleCrypto", dependencies: ["COpenSSL"], swiftSettings: strict),
@@ -81,6 +82,9 @@ let package = Package(
             "CircleRoom",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
+        // Room state in Redis, on the loop through hiredis: room leases with fencing epochs, fenced writes.
+        .target(name: "CircleRedis", dependencies: ["CircleStore", "CircleLoop", "CHiredis", "CircleCrypto"],
+                swiftSettings: strict),
         .executableTarget(name: "circle-store", dependencies: ["CircleStore"], swiftSettings: strict),
         .executableTarget(name: "circle", dependencies: [
             "CircleServer", "CircleRooms", "CircleWebhooks", "CircleAuth", "CircleRoom", "CircleLoad", "CircleCrypto",
@@ -125,6 +129,9 @@ let package = Package(
         ], swiftSettings: strict),
         .testTarget(name: "CircleStoreTests", dependencies: [
             "CircleStore", "CircleLoop", "circle-store", "CircleTestSupport",
+        ], swiftSettings: strict),
+        .testTarget(name: "CircleRedisTests", dependencies: [
+            "CircleRedis", "CircleStore", "CircleLoop", "CircleTestSupport",
         ], swiftSettings: strict),
         .testTarget(name: "CircleRoomTests", dependencies: ["CircleRoom", "CircleTestSupport"], swiftSettings: strict),
         .testTarget(name: "CircleProtocolTests", dependencies: [

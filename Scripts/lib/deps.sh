@@ -25,7 +25,12 @@ ensure_pip() {
 }
 
 ensure_build_deps() {
-    ensure_apt libuv1-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev pkg-config
+    ensure_apt libuv1-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev libhiredis-dev pkg-config
+}
+
+# What the Redis store's tests start (CircleRedisTests): a real redis-server on a loopback port.
+ensure_redis_test_deps() {
+    ensure_apt redis-server
 }
 
 # build_wsload BENCH_DIR OUT_DIR: builds ../shared/bench's wsload into OUT_DIR/wsload/wsload when it is missing or

@@ -86,6 +86,9 @@ public final class EventLoop {
     /// The loop's cached monotonic time in milliseconds (updated at the start of each turn).
     public var nowMilliseconds: UInt64 { uv_now(uv) }
 
+    /// The raw `uv_loop_t *`, for C libraries with a libuv adapter (hiredis) that must ride this loop's thread.
+    public var rawLoopPointer: UnsafeMutableRawPointer { UnsafeMutableRawPointer(uv) }
+
     /// High-resolution monotonic time in nanoseconds.
     public static var hrtime: UInt64 { uv_hrtime() }
 
