@@ -41,8 +41,12 @@ final class ServeCluster {
         rooms.useCluster(store: store, leases: redis)
         let cluster = ServeCluster(redis: redis, store: store)
         let previous = server.onStopped
-        server.onStopped = { [unowned cluster] in
+        server.onStopped = { [unowned cluster, unowned rooms, unowned server] in
             previous?()
+            server.logger.info("cluster node stopped", metadata: [
+                "fenced_writes_refused": "\(cluster.redis.fencedWritesRefused)",
+                "rooms_lost": "\(rooms.clusterCounts.lost)", "relays": "\(rooms.clusterCounts.relays)",
+            ])
             // The final snapshots and the releases are on their way: Redis closes once they are answered.
             cluster.redis.close()
         }
