@@ -32,6 +32,16 @@ final class LoadClient: WebSocketClientDelegate {
     var queue: [String] = []
     var connectedPeers: Set<Int> = []
     var sessionEnded = false
+    /// The `epoch` of the last welcome (sent back with `since`; absent when the server keeps no store).
+    var epoch: UInt64?
+
+    // Restart mode (``LoadConfiguration/reconnect``).
+    /// When the server ended this client's connection and it has not had its welcome back since (0: not out).
+    var outageSince: UInt64 = 0
+    /// Failed reconnects in this outage (the backoff's exponent).
+    var reconnectAttempt = 0
+    /// What this client held of its room when the session ended (for the mirror check).
+    var finalView: RoomView?
 
     // Timing.
     var connectStartedAt: UInt64 = 0
@@ -95,7 +105,10 @@ final class LoadClient: WebSocketClientDelegate {
             filter = tls
         }
         var path = "/rooms/\(runner.roomID(room))?access_token=\(token)"
-        if let since { path += "&since=\(since)" }
+        if let since {
+            path += "&since=\(since)"
+            if let epoch { path += "&epoch=\(epoch)" }
+        }
         let config = runner.configuration
         socket.connect(loop: runner.loop, host: config.host, port: config.port, path: path, filter: filter)
     }

@@ -57,6 +57,18 @@ public struct LoadConfiguration: Sendable {
     public var roomPrefix = "load"
     /// Print a progress line every second.
     public var progress = true
+    /// Restart mode: a client whose connection the server ends (1001, 1011, 1012, 1013, or no close frame: a crash,
+    /// a reset) reconnects with `since` and `epoch`, backing off while the server is down, and the run measures how
+    /// long each took (``ResumeReport``). Off: such a close is an error.
+    public var reconnect = false
+    /// Restart mode: seconds after its close a client keeps trying; then it counts as lost.
+    public var reconnectDeadlineSeconds = 30.0
+    /// Restart mode: the first retry waits a random time in [d/2, d] with d this many milliseconds, doubling per
+    /// failed attempt up to ``reconnectMaxDelayMilliseconds`` (the jitter of the browser client, Web/circle.js).
+    public var reconnectDelayMilliseconds = 100.0
+    public var reconnectMaxDelayMilliseconds = 1000.0
+    /// Restart mode: what each resume is timed from.
+    public var resumeReference = ResumeReference.close
 
     /// Defaults.
     public init() {}
@@ -83,6 +95,19 @@ public struct LoadConfiguration: Sendable {
         if fanoutPayloadBytes < 64 || fanoutPayloadBytes > 60_000 { return "--payload must be 64…60000 bytes" }
         if !(pace > 0 && pace <= 100) { return "--pace must be above 0 and at most 100" }
         if clientRate <= 0 || clientBurst < 1 { return "--client-rate must be positive" }
+        if reconnectDeadlineSeconds <= 0 || reconnectDelayMilliseconds <= 0
+            || reconnectMaxDelayMilliseconds < reconnectDelayMilliseconds {
+            return "--reconnect-deadline and --reconnect-delay-ms must be positive, the delay at most its maximum"
+        }
         return nil
     }
+}
+
+/// What a resume's time is measured from.
+public enum ResumeReference: Sendable, Equatable {
+    /// The moment the client's connection closed (a node killed behind a proxy: each client's own outage).
+    case close
+    /// An instant of `CLOCK_MONOTONIC` (`EventLoop.hrtime`, Python's `time.monotonic_ns()`) in nanoseconds, read
+    /// from this file at the end of the run: a restart script writes it when the new server listens.
+    case file(String)
 }

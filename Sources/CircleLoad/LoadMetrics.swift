@@ -51,6 +51,8 @@ public struct LoadMetrics: Sendable {
     public var ackLatency = LatencyHistogram()
     /// One sample per second.
     public var timeline: [LoadSample] = []
+    /// Restart mode: the outages and their resumes.
+    public var outages = OutageMetrics()
 
     /// Defaults.
     public init() {}

@@ -100,6 +100,7 @@ public struct LoadReport: Sendable {
         w.beginObject()
         for (code, count) in m.errors.sorted(by: { $0.key < $1.key }) { w.key(code); w.int(count) }
         w.endObject()
+        if configuration.reconnect { writeOutages(&w) }
         w.key("load_cpu_pct"); w.number((loadCPUPercent * 10).rounded() / 10)
         if let server {
             w.key("server_peak_rss_kb"); w.int(server.peakRSSKiB)
@@ -108,6 +109,34 @@ public struct LoadReport: Sendable {
         }
         w.endObject()
         return String(decoding: w.bytes, as: UTF8.self)
+    }
+
+    private static func seconds(_ s: Double) -> Double { (s * 1000).rounded() / 1000 }
+
+    /// Restart mode's members: how the outages ended and how long the resumes took.
+    private func writeOutages(_ w: inout JSONWriter) {
+        let o = metrics.outages
+        let times = o.resumeSeconds
+        func counts(_ key: StaticString, _ values: [String: Int]) {
+            w.key(key)
+            w.beginObject()
+            for (code, count) in values.sorted(by: { $0.key < $1.key }) { w.key(code); w.int(count) }
+            w.endObject()
+        }
+        w.key("resume_reference"); w.string(o.referenceAt != nil ? "file" : "close")
+        counts("outages", o.began)
+        w.key("resumed"); w.int(o.resumes.count)
+        w.key("lost"); w.int(o.lost)
+        w.key("resume_p50_s"); w.number(Self.seconds(OutageMetrics.quantile(0.5, of: times)))
+        w.key("resume_p99_s"); w.number(Self.seconds(OutageMetrics.quantile(0.99, of: times)))
+        w.key("resume_max_s"); w.number(Self.seconds(times.last ?? 0))
+        w.key("replays"); w.int(o.resumes.filter(\.replay).count)
+        w.key("snapshots"); w.int(o.resumes.filter { !$0.replay }.count)
+        w.key("reconnect_attempts"); w.int(o.attempts)
+        counts("reconnect_failures", o.failedAttempts)
+        w.key("mirror_rooms"); w.int(o.mirrorRooms)
+        w.key("mirror_failures"); w.int(o.mirrorFailures)
+        w.key("mirror_unchecked_clients"); w.int(o.mirrorUnchecked)
     }
 
     /// A few lines for people.
@@ -131,6 +160,22 @@ public struct LoadReport: Sendable {
         if !m.races.isEmpty {
             let races = m.races.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             lines.append("  races        \(races) (refusals a live group meets too; not errors)")
+        }
+        if c.reconnect {
+            let o = m.outages
+            let times = o.resumeSeconds
+            let from = o.referenceAt != nil ? "the reference instant"
+                : o.referenceMissing ? "each close (the reference file could not be read)" : "each close"
+            let began = o.began.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            lines.append("  outages      \(o.resumes.count + o.lost) (\(began)): \(o.resumes.count) resumed,"
+                + " \(o.lost) lost; \(o.resumes.filter(\.replay).count) replays,"
+                + " \(o.resumes.filter { !$0.replay }.count) fresh snapshots; \(o.attempts) reconnects")
+            lines.append("  resumed      p50 \(Self.seconds(OutageMetrics.quantile(0.5, of: times))) s,"
+                + " p99 \(Self.seconds(OutageMetrics.quantile(0.99, of: times))) s,"
+                + " max \(Self.seconds(times.last ?? 0)) s after \(from)")
+            var mirror = "  mirror       \(o.mirrorRooms) rooms compared at their end, \(o.mirrorFailures) differ"
+            if let example = o.mirrorExample { mirror += " (\(example))" }
+            lines.append(mirror + "; \(o.mirrorUnchecked) clients did not see their session end")
         }
         lines.append("  generator    CPU \((loadCPUPercent * 10).rounded() / 10) % of a core"
             + " (near 100: the load, not the server, is the limit)")

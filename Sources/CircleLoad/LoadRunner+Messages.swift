@@ -149,6 +149,7 @@ extension LoadRunner {
             client.phase = phase
         case "session_ended":
             client.sessionEnded = true
+            client.finalView = view(of: client)
         default:
             break
         }

@@ -47,6 +47,9 @@ extension LoadRunner {
     func welcomed(_ message: JSON, by client: LoadClient, now: UInt64) {
         guard let seq = message["seq"]?.intValue else { metrics.error("bad_welcome"); return }
         let resumed = message["resumed"]?.boolValue ?? false
+        if let epoch = message["epoch"]?.intValue, epoch > 0 { client.epoch = UInt64(epoch) }
+        // Back after the server ended the connection: its peers' media never went through the server, so no offers.
+        let afterOutage = endOutageResumed(client, replay: message["replay"] != nil, now: now)
         if let replay = message["replay"]?.arrayValue {
             for event in replay {
                 guard let s = event["seq"]?.intValue, let type = event["type"]?.stringValue else { continue }
@@ -76,7 +79,7 @@ extension LoadRunner {
             client.dropAt = steadyAt + UInt64(span * at)
             client.nextActionAt = min(client.nextActionAt, client.dropAt)
         }
-        if configuration.scenario == .session {
+        if configuration.scenario == .session && !afterOutage {
             for seat in client.connectedPeers.sorted() { offer(to: rooms[client.room][seat], by: client) }
         }
     }

@@ -197,6 +197,7 @@ public final class LoadRunner {
                 }
             case .closed where client.rejoinAt > 0 && now >= client.rejoinAt:
                 client.rejoinAt = 0
+                reconnecting(client)
                 client.connect(since: client.lastSeq)
             case .idle, .plain, .closed:
                 break
@@ -243,6 +244,7 @@ public final class LoadRunner {
 
     private func finish() {
         guard !finished else { return }
+        concludeOutages()
         for client in clients where client.socket.tcp != nil {
             client.closingOnPurpose = true
             client.socket.drop()
@@ -271,6 +273,13 @@ public final class LoadRunner {
     }
 
     func connectFailed(_ client: LoadClient, code: String) {
+        if configuration.reconnect && client.joinedOnce && !ended {
+            // Restart mode: the server is down or not yet taking this room back; try again later.
+            beginOutage(client, why: code)
+            metrics.outages.failedAttempts[code, default: 0] += 1
+            reconnectLater(client)
+            return
+        }
         metrics.connectFailures += 1
         metrics.error(code)
     }
@@ -280,6 +289,10 @@ public final class LoadRunner {
     func peerClosed(_ client: LoadClient, code: UInt16?) {
         if client.sessionEnded && code == 1000 { return }
         if client.closingOnPurpose { return }
+        if configuration.reconnect && client.joinedOnce && Self.resumable(code) {
+            beginOutage(client, why: code.map(String.init) ?? "1005")  // the reconnect follows the close
+            return
+        }
         metrics.error("closed_\(code.map(String.init) ?? "no_code")")
         client.closingOnPurpose = true  // counted once
     }
@@ -288,7 +301,19 @@ public final class LoadRunner {
         let hadWelcome = client.welcomed
         if hadWelcome { connectedCount -= 1 }
         client.welcomed = false
+        // Requests in flight on this connection get no answer: the client may act again once back.
+        client.outstanding.removeAll()
+        client.stateRequest = 0
         if client.closingOnPurpose || client.sessionEnded { return }
+        if configuration.reconnect && client.joinedOnce && !ended {
+            if client.outageSince == 0 {
+                beginOutage(client, why: "1006")  // closed with no close frame: a crash or a reset
+            } else if !hadWelcome {
+                metrics.outages.failedAttempts["closed_before_welcome", default: 0] += 1
+            }
+            reconnectLater(client)
+            return
+        }
         if hadWelcome {
             metrics.error("connection_lost")
         } else {

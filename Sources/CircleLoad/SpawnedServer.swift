@@ -18,10 +18,11 @@ public final class SpawnedServer {
     private var startedAt: UInt64 = 0
     private var exited = false
 
-    /// Starts `binary serve --port <free port> <arguments…>` with `CIRCLE_SECRET` set, its standard error in
-    /// `logPath`.
-    public init(binary: String, arguments: [String], secret: [UInt8], logPath: String) throws(SpawnError) {
-        let port = try Self.freePort()
+    /// Starts `binary serve --port <port> <arguments…>` with `CIRCLE_SECRET` set, its standard error in `logPath`;
+    /// `port` nil: a free one (a restart passes the port of the process it replaces).
+    public init(binary: String, arguments: [String], secret: [UInt8], logPath: String,
+                port: Int? = nil) throws(SpawnError) {
+        let port = if let port { port } else { try Self.freePort() }
         self.port = port
         // No store unless asked: the default (./circle-data) is shared by every server started in one folder.
         let store = arguments.contains { $0.hasPrefix("--data-dir") } ? [] : ["--data-dir", "none"]
@@ -86,6 +87,14 @@ public final class SpawnedServer {
             usleep(20_000)
         }
         return false
+    }
+
+    /// Whether it accepts a TCP connection now (one loopback connect, opened and closed).
+    public var isListening: Bool { !hasExited() && Self.canConnect(port: port) }
+
+    /// Sends `signal` (SIGTERM: a graceful restart; SIGKILL: a crash), unless it has exited.
+    public func deliver(signal: Int32) {
+        if !hasExited() { kill(pid, signal) }
     }
 
     private static func canConnect(port: Int) -> Bool {

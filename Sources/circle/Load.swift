@@ -80,6 +80,28 @@ struct Load: ParsableCommand {
             help: "With --tls: CA certificates (PEM) to verify the server against. Default: no verification.")
     var tlsCa: String?
 
+    @Flag(name: .long, help: ArgumentHelp(
+        "Restart mode: clients whose connection the server ends (1001, 1011, 1012, 1013, or none: a crash or reset)"
+            + " reconnect with since and epoch, backing off, and the report times every resume."))
+    var reconnect = false
+
+    @Option(name: .long, help: "Restart mode: seconds after its close a client keeps trying before it counts as lost.")
+    var reconnectDeadline = 30.0
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Restart mode: the first retry waits d/2…d with d this many ms, doubling per failure up to"
+            + " --reconnect-max-delay-ms."))
+    var reconnectDelayMs = 100.0
+
+    @Option(name: .long, help: "Restart mode: the longest wait between retries, ms.")
+    var reconnectMaxDelayMs = 1000.0
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Restart mode: time each resume from 'close' (its own close) or from the CLOCK_MONOTONIC nanoseconds in FILE,"
+            + " read at the end (a restart script writes it when the new server listens).",
+        valueName: "close|FILE"))
+    var resumeReference = "close"
+
     @Flag(name: .long, help: "No progress line every second.")
     var quiet = false
 
@@ -122,6 +144,11 @@ struct Load: ParsableCommand {
         config.fanoutRate = rate
         config.fanoutWindow = window
         config.fanoutPayloadBytes = payload
+        config.reconnect = reconnect
+        config.reconnectDeadlineSeconds = reconnectDeadline
+        config.reconnectDelayMilliseconds = reconnectDelayMs
+        config.reconnectMaxDelayMilliseconds = reconnectMaxDelayMs
+        config.resumeReference = resumeReference == "close" ? .close : .file(resumeReference)
         if let secret = try Secret.load(file: secretFile) {
             config.secret = secret
         } else if spawn {
