@@ -47,6 +47,9 @@ backend nodes
     hash-type consistent
     option httpchk GET /readyz
     http-check expect status 200
+    # A node that refuses the connection (dead, not yet marked down) costs a retry on another, not a 503.
+    retries 2
+    option redispatch 1
     default-server check inter 500ms fall 2 rise 2 maxconn 8000
 EOF
     for ((i = 1; i <= cluster_nodes; i++)); do

@@ -88,6 +88,8 @@ final class RoomCluster {
     private(set) var relayCount = 0
     private var shuttingDown = false
     static let retryMilliseconds: UInt64 = 200
+    /// Marks a join relayed by another node (its value: that node's id), which is never relayed again.
+    static let relayHeader = "Circle-Relayed-By"
 
     init(service: RoomService, leases: any RoomLeases, patienceNanoseconds: UInt64) {
         self.service = service
@@ -117,9 +119,20 @@ final class RoomCluster {
             switch result {
             case .success(.owned(let fence, let taken)):
                 self.load(group, fence: fence, taken: taken)
+            case .success(.ownedBy(let owner)) where owner.address == self.leases.node.address:
+                self.retry(group)  // this node's previous process: its lease lapses soon
             case .success(.ownedBy(let owner)):
                 let waiting = self.claiming.removeValue(forKey: group) ?? []
-                for pending in waiting where !pending.closed { self.relay(pending, to: owner) }
+                for pending in waiting where !pending.closed {
+                    if pending.join.relayed {
+                        // Never a second hop (the owner moved on): the client comes back through the balancer.
+                        pending.closed = true
+                        pending.connection.context = nil
+                        pending.connection.close(code: CloseCode.serviceRestart, reason: "room moved to another node")
+                    } else {
+                        self.relay(pending, to: owner)
+                    }
+                }
             case .failure(let error):
                 self.logger.warning("room claim failed", metadata: ["room": "\(group)", "error": "\(error)"])
                 self.retry(group)
@@ -214,7 +227,8 @@ final class RoomCluster {
         relays[ObjectIdentifier(pending.connection)] = relay
         relayCount += 1
         relay.client.connect(loop: loop, host: host, port: port, path: pending.join.target,
-                             extraHeaders: pending.join.forwardedHeaders)
+                             extraHeaders: pending.join.forwardedHeaders
+                                 + [HTTPHeader(name: RoomCluster.relayHeader, value: leases.node.id)])
     }
 
     /// The owner could not be reached or refused the upgrade: the join claims the room again (the owner may be dead,

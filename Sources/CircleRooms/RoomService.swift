@@ -109,6 +109,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
             }
             join.since = head.queryItem("since").flatMap { UInt64($0) }
             join.epoch = head.queryItem("epoch")
+            join.relayed = head.header(RoomCluster.relayHeader) != nil
         }
         return .webSocket(endpoint: self, context: join, limits: nil, maxQueuedBytes: nil,
                           subprotocol: Self.subprotocol)

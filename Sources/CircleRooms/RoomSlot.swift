@@ -17,6 +17,8 @@ final class RoomJoin {
     var forwardedHeaders: [HTTPHeader] = []
     var since: UInt64?
     var epoch: String?
+    /// Relayed here by another node (``RoomCluster/relayHeader``): never relayed again.
+    var relayed = false
 
     init(roomID: String, identity: Identity, resumeFrom: UInt64?, sessionEnded: Bool) {
         self.roomID = roomID

@@ -1,4 +1,5 @@
 import CircleAuth
+import CircleHTTP
 import CircleJSON
 import CircleRoom
 import CircleTestSupport
@@ -142,6 +143,16 @@ import Testing
         }
         let direct = roundTrip(f, 50), relayed = roundTrip(m, 50)
         print("cluster: request round trip direct \(direct) ms, relayed \(relayed) ms")
+        // A join another node relayed is never relayed again (no loops between nodes): it gets 1012 and comes back.
+        let now = Int64(time(nil))
+        let token = TokenMinter.mint(TokenClaims(sub: "x", name: "Name x", room: "g", role: .member, exp: now + 600,
+                                                 iat: now), secret: testSecret)
+        let hop = TestClient()
+        hop.connectWebSocket(cluster.driver, port: b.port, path: "/rooms/g?access_token=\(token)",
+                             headers: [HTTPHeader(name: "Circle-Relayed-By", value: "another-node")])
+        #expect(cluster.driver.run { hop.tcpClosed })
+        #expect(hop.serverClose?.code == 1012)
+        #expect(!hop.texts.contains { $0.contains(#""type":"welcome""#) })
         // A relaying node that drains closes its relayed clients (1012); the owner's own clients stay.
         kill(b.process.processIdentifier, SIGTERM)
         #expect(b.waitForExit(seconds: 10) == 0)
