@@ -84,6 +84,11 @@ final class RoomCluster {
     /// Open relays, by the client connection.
     private var relays: [ObjectIdentifier: RoomRelay] = [:]
     private var retryTimers: [String: LoopTimer] = [:]
+    /// Owners a relay could not reach, until when (`EventLoop.hrtime`): joins for their rooms wait for the lease to
+    /// lapse instead of trying each time (a dead host costs a connect timeout).
+    private var unreachable: [String: UInt64] = [:]
+    /// How long a relay may take to reach the owner and upgrade.
+    static let relayConnectMilliseconds: UInt64 = 1_000
     private(set) var lostCount = 0
     private(set) var relayCount = 0
     private var shuttingDown = false
@@ -119,8 +124,9 @@ final class RoomCluster {
             switch result {
             case .success(.owned(let fence, let taken)):
                 self.load(group, fence: fence, taken: taken)
-            case .success(.ownedBy(let owner)) where owner.address == self.leases.node.address:
-                self.retry(group)  // this node's previous process: its lease lapses soon
+            case .success(.ownedBy(let owner)) where owner.address == self.leases.node.address
+                || self.unreachable[owner.id].map({ $0 > EventLoop.hrtime }) == true:
+                self.retry(group)  // this node's previous process, or an owner just found dead: its lease lapses
             case .success(.ownedBy(let owner)):
                 let waiting = self.claiming.removeValue(forKey: group) ?? []
                 for pending in waiting where !pending.closed {
@@ -222,19 +228,23 @@ final class RoomCluster {
         }
         var host = String(owner.address[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        let relay = RoomRelay(cluster: self, pending: pending)
+        let relay = RoomRelay(cluster: self, pending: pending, owner: owner, timer: LoopTimer(loop: loop))
         pending.connection.context = relay
         relays[ObjectIdentifier(pending.connection)] = relay
         relayCount += 1
         relay.client.connect(loop: loop, host: host, port: port, path: pending.join.target,
                              extraHeaders: pending.join.forwardedHeaders
                                  + [HTTPHeader(name: RoomCluster.relayHeader, value: leases.node.id)])
+        relay.timer.start(afterMilliseconds: Self.relayConnectMilliseconds) { [unowned relay] in relay.timedOut() }
     }
 
     /// The owner could not be reached or refused the upgrade: the join claims the room again (the owner may be dead,
     /// its lease not yet lapsed), within its patience.
     fileprivate func relayFailed(_ relay: RoomRelay) {
         relays[ObjectIdentifier(relay.pending.connection)] = nil
+        let now = EventLoop.hrtime
+        unreachable = unreachable.filter { $0.value > now }
+        unreachable[relay.owner.id] = now &+ leases.leaseMilliseconds * 1_000_000
         let pending = relay.pending
         guard pending.connection.isOpen, !shuttingDown else { return }
         if EventLoop.hrtime >= pending.deadline {
@@ -307,6 +317,9 @@ final class RoomCluster {
 final class RoomRelay: WebSocketClientDelegate {
     unowned let cluster: RoomCluster
     let pending: PendingJoin
+    let owner: NodeIdentity
+    /// Bounds the connect and the upgrade.
+    let timer: LoopTimer
     private(set) var client: WebSocketClient!
     /// Messages from the client before the owner's upgrade completed.
     private(set) var unsent: [[UInt8]]
@@ -314,9 +327,11 @@ final class RoomRelay: WebSocketClientDelegate {
     private var done = false
     private var frame: [UInt8] = []
 
-    init(cluster: RoomCluster, pending: PendingJoin) {
+    init(cluster: RoomCluster, pending: PendingJoin, owner: NodeIdentity, timer: LoopTimer) {
         self.cluster = cluster
         self.pending = pending
+        self.owner = owner
+        self.timer = timer
         unsent = pending.buffered
         client = WebSocketClient(delegate: self)
     }
@@ -329,7 +344,17 @@ final class RoomRelay: WebSocketClientDelegate {
         }
     }
 
+    /// The owner did not answer in time.
+    func timedOut() {
+        timer.close()
+        guard !done, !opened else { return }
+        done = true
+        client.drop()
+        cluster.relayFailed(self)
+    }
+
     func clientClosed() {
+        timer.close()
         guard !done else { return }
         done = true
         if !client.startClose(code: WebSocketCloseCode.normal, reason: "") { client.drop() }
@@ -340,6 +365,7 @@ final class RoomRelay: WebSocketClientDelegate {
         switch event {
         case .opened:
             opened = true
+            timer.close()
             for text in unsent { client.send(.text, text) }
             unsent = []
         case .text(let text):
@@ -347,23 +373,27 @@ final class RoomRelay: WebSocketClientDelegate {
             WebSocketFrame.encode(opcode: .text, payload: text, into: &frame)
             connection.send(encodedFrame: frame)
         case .peerClosed(let code, let reason):
+            timer.close()
             guard !done else { return }
             done = true
             connection.context = nil
             connection.close(code: code ?? WebSocketCloseCode.normal, reason: reason)
             cluster.relayEnded(self)
         case .connectFailed, .refused:
+            timer.close()
             guard !done else { return }
             done = true
             client.drop()
             cluster.relayFailed(self)
         case .protocolFailure(let code):
+            timer.close()
             guard !done else { return }
             done = true
             connection.context = nil
             connection.close(code: code, reason: "relay failed")
             cluster.relayEnded(self)
         case .closed:
+            timer.close()
             guard !done else { return }
             done = true
             if opened {

@@ -215,6 +215,30 @@ import Testing
         #expect(f.request("give_floor", #""participant":"f""#))
     }
 
+    @Test func readyzAnswers503WhileRedisIsUnreachable() throws {
+        let cluster = try Cluster(nodes: 1)
+        let node = cluster.nodes[0]
+        func readyz() -> Int? {
+            let probe = TestClient.raw(node, Array("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+            _ = node.run { probe.tcpClosed }
+            return probe.status
+        }
+        #expect(readyz() == 200)
+        cluster.redis.kill()
+        var status = readyz()
+        for _ in 0..<40 where status != 503 {
+            node.run(milliseconds: 100)
+            status = readyz()
+        }
+        #expect(status == 503, "Redis gone: not ready")
+        try cluster.redis.start()
+        for _ in 0..<60 where status != 200 {
+            node.run(milliseconds: 100)
+            status = readyz()
+        }
+        #expect(status == 200, "Redis back: ready again")
+    }
+
     @Test func anOwnerPausedPastItsLeaseIsFencedOutAndNoClientSeesItsStaleEffects() throws {
         let cluster = try Cluster(nodes: 3)
         let (a, b) = (cluster.nodes[1], cluster.nodes[2])
