@@ -110,6 +110,22 @@ public final class RedisRoomStore: RoomStateStore, RoomOwnership {
         }
     }
 
+    /// Who holds the room's lease now, and with which fence, without taking it (nil: nobody; the room is free).
+    public func holder(group: String, completion: @escaping (Result<(NodeIdentity, UInt64)?, StoreError>) -> Void) {
+        client.send([Array("HMGET".utf8), Array(keys.lease(group).utf8)] + ["node", "address", "fence"].map {
+            Array($0.utf8)
+        }) { [weak self] r in
+            guard let self else { return }
+            guard case let .success(.array(fields)) = r, fields.count == 3 else {
+                return completion(.failure(self.bad(r)))
+            }
+            guard let id = fields[0].text, let address = fields[1].text, let fence = fields[2].integerValue else {
+                return completion(.success(nil))
+            }
+            completion(.success((NodeIdentity(id: id, address: address), UInt64(fence))))
+        }
+    }
+
     /// Whether this node surely holds the room's lease now, by its own monotonic clock: false once a lease's length
     /// has passed since the last successful renewal was sent, even before any Redis reply (a paused process).
     public func holdsLease(group: String) -> Bool {

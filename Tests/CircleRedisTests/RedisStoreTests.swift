@@ -67,6 +67,9 @@ import Testing
         #expect(a.store.holdsLease(group: "g"))
         #expect(a.lost.isEmpty)
         #expect(try b.claim("g") == .ownedBy(a.store.node))
+        let held = try b.wait { b.store.holder(group: "g", completion: $0) }
+        #expect(held?.0 == a.store.node && held?.1 == 1)
+        #expect(try b.wait { b.store.holder(group: "free", completion: $0) } == nil)
         // The completion says Redis has run the release (B's claim goes on another connection: no order).
         #expect(try a.wait { a.store.release(group: "g", fence: 1, completion: $0) } == true)
         #expect(!a.store.holdsLease(group: "g"))
@@ -156,6 +159,34 @@ import Testing
         #expect(try a.claim("g") == .owned(fence: 1, taken: false))
     }
 
+    @Test func writesWaitWhileRedisLoadsItsAOF() throws {
+        let server = try RedisServer()
+        let a = try Node(server, id: "a")
+        defer { #expect(a.shutdown() == 0) }
+        #expect(try a.claim("g") == .owned(fence: 1, taken: true))
+        // 2,000 keys in the AOF's RDB base, loaded at 500 µs each after the restart: about a second of -LOADING.
+        let fill = "for i = 1, 2000 do redis.call('SET', 'fill:' .. i, i) end return 1"
+        #expect(try a.wait { a.store.client.send("EVAL", fill, "0", completion: $0) } == .integer(1))
+        _ = try a.wait { a.store.client.send("BGREWRITEAOF", completion: $0) }
+        var rewritten = false
+        for _ in 0..<250 where !rewritten {
+            let info = try a.wait { a.store.client.send("INFO", "persistence", completion: $0) }.text ?? ""
+            rewritten = info.contains("aof_rewrite_in_progress:0") && info.contains("aof_rewrite_scheduled:0")
+                && info.contains("aof_last_bgrewrite_status:ok")
+            if !rewritten { a.run(milliseconds: 20) }
+        }
+        #expect(rewritten)
+        server.kill()
+        #expect(a.run { a.store.health != .ok })
+        #expect(a.store.putSnapshot(RoomSnapshot(group: "g", seq: 1, epoch: 1, bytes: [1])))
+        try server.start(["--key-load-delay", "500", "--loading-process-events-interval-bytes", "1024"], wait: false)
+        #expect(!RedisServer.ping(port: server.port), "Redis is loading")
+        #expect(a.run { a.store.health == .ok && a.store.stats.queuedWrites == 0 })
+        #expect(a.store.stats.failedBatches == 0, "no write met -LOADING")
+        #expect(try a.load("g")?.snapshot?.seq == 1)
+        #expect(a.lost.isEmpty)
+    }
+
     @Test func aHungRedisDropsTheConnectionAndWritesResume() throws {
         let server = try RedisServer()
         let a = try Node(server, id: "a", replyTimeoutMilliseconds: TestTime.milliseconds(300))
@@ -198,6 +229,40 @@ import Testing
         #expect(room.events.map(\.seq) == (1...20_000).map { UInt64($0) })
         #expect(a.store.stats.writesCommitted == 20_000)
         #expect(a.store.stats.bytesCommitted == 20_000 * 200)
+    }
+
+    @Test func aFullQueueRefusesEventsUntilTheNextSnapshot() throws {
+        let server = try RedisServer()
+        let a = try Node(server, id: "a", maxQueuedWrites: 3)
+        defer { #expect(a.shutdown() == 0) }
+        #expect(try a.claim("g") == .owned(fence: 1, taken: true))
+        server.kill()
+        #expect(a.run { a.store.health != .ok })
+        for seq in 1...3 { #expect(a.store.appendEvent(group: "g", seq: UInt64(seq), bytes: [1])) }
+        #expect(!a.store.appendEvent(group: "g", seq: 4, bytes: [1]), "the queue is full")
+        try server.start()
+        #expect(a.run { a.store.health == .ok && a.store.stats.queuedWrites == 0 })
+        #expect(!a.store.appendEvent(group: "g", seq: 5, bytes: [1]), "no gap: events wait for a snapshot")
+        #expect(a.store.putSnapshot(RoomSnapshot(group: "g", seq: 5, epoch: 2, bytes: [5])))
+        #expect(a.store.appendEvent(group: "g", seq: 6, bytes: [6]))
+        a.settle()
+        let room = try #require(try a.load("g"))
+        #expect(room.snapshot?.seq == 5)
+        #expect(room.events.map(\.seq) == [6])
+        #expect(a.store.stats.writesRefused == 2)
+    }
+
+    @Test func theURLsDatabaseIsUsed() throws {
+        let server = try RedisServer()
+        let a = try Node(server, id: "a", database: 2)
+        let zero = try Node(server, id: "z", on: a)
+        defer {
+            zero.shutdown()
+            #expect(a.shutdown() == 0)
+        }
+        #expect(try a.claim("g") == .owned(fence: 1, taken: true))
+        #expect(try a.wait { a.store.client.send("DBSIZE", completion: $0) } == .integer(2))  // lease and fence
+        #expect(try zero.wait { zero.store.client.send("DBSIZE", completion: $0) } == .integer(0))
     }
 
     @Test func evalFallsBackWhenRedisForgotTheScripts() throws {

@@ -13,7 +13,8 @@ final class Node: LoopDriver {
     var lost: [String] = []
 
     init(_ server: RedisServer, id: String, leaseMilliseconds: UInt64 = 10_000,
-         replyTimeoutMilliseconds: UInt64 = 5_000, on shared: Node? = nil) throws {
+         replyTimeoutMilliseconds: UInt64 = 5_000, maxQueuedWrites: Int = 100_000, database: Int = 0,
+         on shared: Node? = nil) throws {
         if let shared {
             loop = shared.loop
             ownsLoop = false
@@ -26,7 +27,8 @@ final class Node: LoopDriver {
         configuration.client.reconnectMinimumMilliseconds = 20
         configuration.client.reconnectMaximumMilliseconds = 200
         configuration.client.replyTimeoutMilliseconds = replyTimeoutMilliseconds
-        let endpoint = try #require(RedisEndpoint(url: server.url))
+        configuration.maxQueuedWrites = maxQueuedWrites
+        let endpoint = try #require(RedisEndpoint(url: server.url + "/\(database)"))
         store = RedisRoomStore(endpoint: endpoint, node: NodeIdentity(id: id, address: "127.0.0.1:\(id.count)"),
                                loop: loop, configuration: configuration)
         store.onLost = { [unowned self] group in self.lost.append(group) }

@@ -40,13 +40,14 @@ public final class RedisServer {
     /// Whether the server process is running.
     public var isRunning: Bool { process?.isRunning ?? false }
 
-    /// Starts (or restarts) the server on `port` and waits until it answers PING.
-    public func start() throws {
+    /// Starts (or restarts) the server on `port` with `arguments` added, and waits until it answers PING (with
+    /// `wait`) or accepts connections (it may still be loading its AOF and answer `-LOADING`).
+    public func start(_ arguments: [String] = [], wait: Bool = true) throws {
         guard !isRunning else { return }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: RedisServer.executable)
         p.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--appendonly", "yes", "--dir", directory,
-                       "--save", "", "--daemonize", "no", "--logfile", directory + "/redis.log"]
+                       "--save", "", "--daemonize", "no", "--logfile", directory + "/redis.log"] + arguments
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
@@ -54,7 +55,7 @@ public final class RedisServer {
         let deadline = Date().addingTimeInterval(TestTime.seconds(10))
         while Date() < deadline {
             if !p.isRunning { break }
-            if RedisServer.ping(port: port) { return }
+            if wait ? RedisServer.ping(port: port) : RedisServer.accepts(port: port) { return }
             usleep(20_000)
         }
         kill()
@@ -84,6 +85,19 @@ public final class RedisServer {
         resume()
         kill()
         try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Whether something accepts connections on the port.
+    public static func accepts(port: Int32) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = loopback(port: port)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        } == 0
     }
 
     /// Sends PING and waits (up to a second) for `+PONG` (not `-LOADING` while it reloads its AOF).
