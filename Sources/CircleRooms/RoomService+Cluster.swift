@@ -87,8 +87,9 @@ final class RoomCluster {
     /// Owners a relay could not reach, until when (`EventLoop.hrtime`): joins for their rooms wait for the lease to
     /// lapse instead of trying each time (a dead host costs a connect timeout).
     private var unreachable: [String: UInt64] = [:]
-    /// How long a relay may take to reach the owner and upgrade.
-    static let relayConnectMilliseconds: UInt64 = 1_000
+    /// How long a relay may take to reach the owner and upgrade: a lease (at least 2 s), after which a dead owner's
+    /// lease has lapsed anyway. Short bounds misfire on a busy machine and send joins round in claims.
+    var relayConnectMilliseconds: UInt64 { max(leases.leaseMilliseconds, 2_000) }
     private(set) var lostCount = 0
     private(set) var relayCount = 0
     private var shuttingDown = false
@@ -235,16 +236,19 @@ final class RoomCluster {
         relay.client.connect(loop: loop, host: host, port: port, path: pending.join.target,
                              extraHeaders: pending.join.forwardedHeaders
                                  + [HTTPHeader(name: RoomCluster.relayHeader, value: leases.node.id)])
-        relay.timer.start(afterMilliseconds: Self.relayConnectMilliseconds) { [unowned relay] in relay.timedOut() }
+        relay.timer.start(afterMilliseconds: relayConnectMilliseconds) { [unowned relay] in relay.timedOut() }
     }
 
     /// The owner could not be reached or refused the upgrade: the join claims the room again (the owner may be dead,
     /// its lease not yet lapsed), within its patience.
-    fileprivate func relayFailed(_ relay: RoomRelay) {
+    /// `refused`: the owner's address refused the connection (nothing listens: dead or drained).
+    fileprivate func relayFailed(_ relay: RoomRelay, refused: Bool) {
         relays[ObjectIdentifier(relay.pending.connection)] = nil
-        let now = EventLoop.hrtime
-        unreachable = unreachable.filter { $0.value > now }
-        unreachable[relay.owner.id] = now &+ leases.leaseMilliseconds * 1_000_000
+        if refused {
+            let now = EventLoop.hrtime
+            unreachable = unreachable.filter { $0.value > now }
+            unreachable[relay.owner.id] = now &+ leases.leaseMilliseconds * 1_000_000
+        }
         let pending = relay.pending
         guard pending.connection.isOpen, !shuttingDown else { return }
         if EventLoop.hrtime >= pending.deadline {
@@ -350,7 +354,7 @@ final class RoomRelay: WebSocketClientDelegate {
         guard !done, !opened else { return }
         done = true
         client.drop()
-        cluster.relayFailed(self)
+        cluster.relayFailed(self, refused: false)
     }
 
     func clientClosed() {
@@ -379,12 +383,18 @@ final class RoomRelay: WebSocketClientDelegate {
             connection.context = nil
             connection.close(code: code ?? WebSocketCloseCode.normal, reason: reason)
             cluster.relayEnded(self)
-        case .connectFailed, .refused:
+        case .connectFailed:
             timer.close()
             guard !done else { return }
             done = true
             client.drop()
-            cluster.relayFailed(self)
+            cluster.relayFailed(self, refused: true)
+        case .refused:
+            timer.close()
+            guard !done else { return }
+            done = true
+            client.drop()
+            cluster.relayFailed(self, refused: false)
         case .protocolFailure(let code):
             timer.close()
             guard !done else { return }
@@ -401,7 +411,7 @@ final class RoomRelay: WebSocketClientDelegate {
                 connection.close(code: CloseCode.serviceRestart, reason: "room owner gone")
                 cluster.relayEnded(self)
             } else {
-                cluster.relayFailed(self)
+                cluster.relayFailed(self, refused: false)
             }
         case .connected, .status, .response, .binary, .ping, .pong, .closeCompleted:
             break
