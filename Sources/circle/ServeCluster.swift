@@ -51,7 +51,8 @@ final class ServeCluster {
             cluster.redis.close()
         }
         server.logger.info("cluster node", metadata: [
-            "node": "\(node.id)", "address": "\(nodeAddress)", "redis": "\(endpoint)", "lease_ms": "\(leaseMilliseconds)",
+            "node": "\(node.id)", "address": "\(nodeAddress)", "redis": "\(endpoint)",
+            "lease_ms": "\(leaseMilliseconds)",
         ])
         return cluster
     }

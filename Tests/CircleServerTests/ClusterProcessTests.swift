@@ -184,7 +184,8 @@ import Testing
             #expect(welcome["snapshot"]?["phase"]?.stringValue == "sharing", "\(x.sub): a fresh snapshot")
             #expect(names(welcome) == ["f", "m", "r"])
         }
-        print("cluster: resumed after SIGKILL in \(took.map { String(format: "%.2f", $0) }) s (lease \(Self.leaseMs) ms)")
+        let times = took.map { String(format: "%.2f", $0) }
+        print("cluster: resumed after SIGKILL in \(times) s (lease \(Self.leaseMs) ms)")
         #expect(took[0] < Double(Self.leaseMs) / 1000 + 4)
         #expect(m.request("lower_hand"))
         #expect(cluster.driver.run { f.sees(#""queue":[]"#) })
