@@ -273,7 +273,12 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         }
         let id = Self.id(slot, slots[slot])
         let hosted = hostedRoom(of: slots[slot])
-        if slots[slot].hosted == nil { groups.stopWaiting(id) }
+        if slots[slot].hosted == nil {
+            // The last one waiting for a session that never opened: the room's lease goes (a cluster node).
+            let group = cluster == nil ? nil : groups.waiting.first { $0.value.contains { $0.id == id } }?.key
+            groups.stopWaiting(id)
+            if let group, rooms[group] == nil, groups.waiting[group] == nil { cluster?.dropped(group) }
+        }
         detach(slot)
         metrics?.participants.record(connectionCount)
         guard let hosted else { return }

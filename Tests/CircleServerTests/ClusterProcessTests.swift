@@ -216,6 +216,21 @@ import Testing
         #expect(f.request("give_floor", #""participant":"f""#))
     }
 
+    @Test func aRoomWhoseOnlyVisitorWaitedAndLeftIsFreeForAnyNode() throws {
+        let cluster = try Cluster(nodes: 3)
+        let (a, b) = (cluster.nodes[1], cluster.nodes[2])
+        let m = Member(cluster, "m", port: a.port)
+        #expect(m.sees(#""waiting_for_facilitator""#), "a member before the facilitator waits")
+        _ = m.client.client.startClose()
+        #expect(cluster.driver.run { m.client.tcpClosed })
+        cluster.driver.run(milliseconds: 300)
+        let f = Member(cluster, "f", role: .facilitator, port: b.port)
+        #expect(f.welcome != nil)
+        kill(b.process.processIdentifier, SIGTERM)
+        #expect(b.waitForExit(seconds: 10) == 0)
+        #expect(b.log().contains("room opened"), "the facilitator's node took the free room, no relay to the other")
+    }
+
     @Test func readyzAnswers503WhileRedisIsUnreachable() throws {
         let cluster = try Cluster(nodes: 1)
         let node = cluster.nodes[0]
