@@ -37,6 +37,8 @@ defaults
     timeout tunnel 2h
     timeout client-fin 5s
     timeout http-request 10s
+    # A dead node refuses at once (two refusals: down within a second); a busy one gets 2 s to answer /readyz.
+    timeout check 2s
 frontend circle
     bind 127.0.0.1:$cluster_http_port
     default_backend nodes
