@@ -61,7 +61,7 @@ let package = Package(
         // The rooms application: authenticates joins, routes each connection to its room, carries out the effects.
         .target(name: "CircleRooms", dependencies: [
             "CircleServer", "CircleLoop", "CircleHTTP", "CircleWebSocket", "CircleAuth", "CircleProtocol", "CircleRoom",
-            "CircleJSON", "CircleStore", "CircleWebhooks",
+            "CircleJSON", "CircleStore", "CircleWebhooks", "CircleClient",
             .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
         ], swiftSettings: strict),
         // Webhooks to the platform: signed (Standard Webhooks), queued, sent from their own thread with libcurl.
@@ -91,7 +91,7 @@ let package = Package(
         .executableTarget(name: "circle-store", dependencies: ["CircleStore"], swiftSettings: strict),
         .executableTarget(name: "circle", dependencies: [
             "CircleServer", "CircleRooms", "CircleWebhooks", "CircleAuth", "CircleRoom", "CircleLoad", "CircleCrypto",
-            "CircleRecords", "CircleStore", "CircleLoop", "CirclePostgres",
+            "CircleRecords", "CircleStore", "CircleLoop", "CirclePostgres", "CircleRedis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),

@@ -25,7 +25,7 @@ public struct PostgresConfiguration: Sendable {
 /// once and its completion runs on the loop from `drainCompletions()`, which `wake` (called from the writer
 /// thread) should schedule through a libuv async handle. One writer thread talks to the server with libpq's
 /// blocking API, one transaction per batch (``PostgresWriter``); it reconnects after the server comes back.
-public final class PostgresRecordStore: RecordStore {
+public final class PostgresRecordStore: RecordStore, StoreDriving {
     public let url: PostgresURL
     private let configuration: PostgresConfiguration
     private let writer: PostgresWriter

@@ -21,7 +21,7 @@ public struct RedisStoreConfiguration: Sendable {
 /// when the room's fence has moved on; a refused write counts in `fencedWritesRefused` and calls `onLost`. Writes for
 /// a group this node holds no lease for are refused here. Redis replies run their completions directly on the loop;
 /// completions of writes refused here run from `drainCompletions()` (called by a zero timer of the store's own).
-public final class RedisRoomStore: RoomStateStore, RoomOwnership {
+public final class RedisRoomStore: RoomStateStore, RoomOwnership, StoreDriving {
     public let node: NodeIdentity
     public let client: RedisClient
     public let keys: RedisKeys

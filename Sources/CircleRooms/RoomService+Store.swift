@@ -244,44 +244,60 @@ final class RoomStorage {
         let rebase = Self.rebase
         let epoch = Self.newEpoch
         var restored = 0
-        for stored in loaded {
-            guard let snapshot = stored.snapshot else {
-                // Only a safety record (its snapshot was lost): an empty room that keeps the lock and the removals.
-                let room = Room(id: stored.group, config: service.roomConfiguration, now: rebase.now)
-                room.epoch = epoch
-                let empty = try? Room.restore(room.snapshotBytes(rebase: rebase), rebase: rebase,
-                                              locked: stored.safety.locked, removed: stored.safety.removed,
-                                              newEpoch: epoch)
-                if let empty, empty.room.safety.locked || !empty.room.safety.removed.isEmpty {
-                    restoredSeq[stored.group] = 0
-                    safetyWritten[stored.group] = (empty.room.safety.locked, empty.room.safety.removed.count)
-                    service.adopt(empty.room)
-                    restored += 1
-                } else {
-                    store.dropRoom(group: stored.group)
-                }
-                continue
-            }
-            do {
-                let result = try Room.restore(snapshot.bytes, rebase: rebase, locked: stored.safety.locked,
-                                              removed: stored.safety.removed, newEpoch: epoch)
-                let keepsSafety = result.room.safety.locked || !result.room.safety.removed.isEmpty
-                guard result.room.participantCount > 0 || keepsSafety else {
-                    store.dropRoom(group: stored.group)
-                    continue
-                }
-                if !result.wasFinal { restoredSeq[stored.group] = result.savedSeq }
-                safetyWritten[stored.group] = (result.room.safety.locked, result.room.safety.removed.count)
-                savedSeq[stored.group] = snapshot.seq
-                service.adopt(result.room)
-                restored += 1
-            } catch {
-                // One unreadable room must not keep the others down: it is logged and left on disk.
-                logger.error("room not restored", metadata: ["room": "\(stored.group)", "error": "\(error)"])
-            }
+        for stored in loaded where restore(stored, rebase: rebase, epoch: epoch) {
+            restored += 1
         }
         store.flush()
         return restored
+    }
+
+    /// One room from the store comes back and is hosted; false when there was nothing to host (the room is dropped
+    /// from the store) or it could not be read (logged, left in the store).
+    func restore(_ stored: RestoredRoom, rebase: InstantRebase, epoch: UInt64) -> Bool {
+        guard let snapshot = stored.snapshot else {
+            // Only a safety record (its snapshot was lost): an empty room that keeps the lock and the removals.
+            let room = Room(id: stored.group, config: service.roomConfiguration, now: rebase.now)
+            room.epoch = epoch
+            let empty = try? Room.restore(room.snapshotBytes(rebase: rebase), rebase: rebase,
+                                          locked: stored.safety.locked, removed: stored.safety.removed,
+                                          newEpoch: epoch)
+            if let empty, empty.room.safety.locked || !empty.room.safety.removed.isEmpty {
+                restoredSeq[stored.group] = 0
+                safetyWritten[stored.group] = (empty.room.safety.locked, empty.room.safety.removed.count)
+                service.adopt(empty.room)
+                return true
+            }
+            store.dropRoom(group: stored.group)
+            return false
+        }
+        do {
+            let result = try Room.restore(snapshot.bytes, rebase: rebase, locked: stored.safety.locked,
+                                          removed: stored.safety.removed, newEpoch: epoch)
+            let keepsSafety = result.room.safety.locked || !result.room.safety.removed.isEmpty
+            guard result.room.participantCount > 0 || keepsSafety else {
+                store.dropRoom(group: stored.group)
+                return false
+            }
+            if !result.wasFinal { restoredSeq[stored.group] = result.savedSeq }
+            safetyWritten[stored.group] = (result.room.safety.locked, result.room.safety.removed.count)
+            savedSeq[stored.group] = snapshot.seq
+            service.adopt(result.room)
+            return true
+        } catch {
+            // One unreadable room must not keep the others down: it is logged and left on disk.
+            logger.error("room not restored", metadata: ["room": "\(stored.group)", "error": "\(error)"])
+            return false
+        }
+    }
+
+    /// A room this node no longer owns (RoomCluster): forgotten without a write, its held effects dropped.
+    func forget(_ hosted: HostedRoom) {
+        let id = hosted.room.id
+        dirty[id] = nil
+        savedSeq[id] = nil
+        safetyWritten[id] = nil
+        restoredSeq[id] = nil
+        held[ObjectIdentifier(hosted)] = nil
     }
 }
 

@@ -23,6 +23,8 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     var rooms: [String: HostedRoom] = [:]
     /// The store's side of the rooms (RoomService+Store.swift); nil runs without a store.
     var storage: RoomStorage?
+    /// Room ownership across nodes (RoomService+Cluster.swift); nil when this node is alone.
+    var cluster: RoomCluster?
     /// Open room connections by slot: a `ConnectionID` is `serial << 32 | slot`, so that a recipient (or the sender
     /// of a message, by its connection's tag) is found by indexing, not hashing.
     var slots: [RoomSlot] = []
@@ -99,6 +101,16 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         let identity = Identity(sub: claims.sub, name: claims.name, role: claims.role)
         let ended = rooms[roomID] == nil && endedRooms.refuses(roomID, issuedAt: claims.iat, now: wallClock)
         let join = RoomJoin(roomID: roomID, identity: identity, resumeFrom: resumeFrom, sessionEnded: ended)
+        if cluster != nil && rooms[roomID] == nil {
+            join.target = head.target
+            join.forwardedHeaders = head.headers.filter {
+                let name = $0.name.lowercased()
+                return name == "sec-websocket-protocol" || name == "origin"
+            }
+            join.since = head.queryItem("since").flatMap { UInt64($0) }
+            join.epoch = head.queryItem("epoch")
+            join.relayed = head.header(RoomCluster.relayHeader) != nil
+        }
         return .webSocket(endpoint: self, context: join, limits: nil, maxQueuedBytes: nil,
                           subprotocol: Self.subprotocol)
     }
@@ -152,6 +164,14 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
             connection.close(code: CloseCode.sessionEnded, reason: "session ended")
             return
         }
+        if let cluster, rooms[join.roomID] == nil {
+            return cluster.hold(connection, join)  // claims the room, or relays to its owner
+        }
+        enter(connection, join)
+    }
+
+    /// A join for a room this node holds (or opens).
+    func enter(_ connection: ServerConnection, _ join: RoomJoin) {
         let opening = rooms[join.roomID] == nil
         if opening && !configuration.sessionOpeners.mayOpen(join.identity.role) {
             return wait(connection, join)
@@ -205,7 +225,10 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     }
 
     public func webSocket(_ connection: ServerConnection, didReceiveText text: [UInt8]) {
-        guard let slot = slot(of: connection) else { return }
+        guard let slot = slot(of: connection) else {
+            cluster?.received(text, from: connection)
+            return
+        }
         guard let hosted = hostedRoom(of: slots[slot]) else { return answerWaiting(slot, text) }
         let id = Self.id(slot, slots[slot])
         let t = now
@@ -244,10 +267,18 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     }
 
     public func webSocketDidClose(_ connection: ServerConnection, reason: DisconnectReason) {
-        guard let slot = slot(of: connection) else { return }
+        guard let slot = slot(of: connection) else {
+            cluster?.closed(connection)
+            return
+        }
         let id = Self.id(slot, slots[slot])
         let hosted = hostedRoom(of: slots[slot])
-        if slots[slot].hosted == nil { groups.stopWaiting(id) }
+        if slots[slot].hosted == nil {
+            // The last one waiting for a session that never opened: the room's lease goes (a cluster node).
+            let group = cluster == nil ? nil : groups.waiting.first { $0.value.contains { $0.id == id } }?.key
+            groups.stopWaiting(id)
+            if let group, rooms[group] == nil, groups.waiting[group] == nil { cluster?.dropped(group) }
+        }
         detach(slot)
         metrics?.participants.record(connectionCount)
         guard let hosted else { return }
@@ -266,6 +297,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         // With a store every room's state is written first (clients get 1012 and resume against the next process);
         // without one, rooms are kept in memory only and clients get 1001.
         storage?.shutDown(rooms.values)
+        cluster?.shutDown(rooms.keys)  // after the final snapshots: the leases go, the next node takes over
         for hosted in rooms.values {
             hosted.timer?.close()
             hosted.isLive = false
@@ -297,7 +329,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         return id
     }
 
-    private func detach(_ slot: Int) {
+    func detach(_ slot: Int) {
         slots[slot].connection?.tag = nil
         slots[slot] = Self.freeSlot
         freeSlots.append(UInt32(slot))
@@ -312,7 +344,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
 
     /// The slot of an open room connection, from its tag.
     @inline(__always)
-    private func slot(of connection: ServerConnection) -> Int? {
+    func slot(of connection: ServerConnection) -> Int? {
         guard let tag = connection.tag else { return nil }
         let slot = Int(truncatingIfNeeded: tag & 0xFFFF_FFFF)
         guard slot < slots.count, slots[slot].serial == UInt32(truncatingIfNeeded: tag >> 32),
@@ -386,6 +418,12 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     func carryOut(_ hosted: HostedRoom) {
         let room = hosted.room
         defer { takeBackEffects(from: room) }
+        if let cluster, !cluster.leases.holdsLease(group: room.id) {
+            // The lease may have lapsed (a paused process): nothing of this input goes out or gets written.
+            room.effects.removeAll()
+            cluster.lost(room.id)
+            return
+        }
         if room.seq != hosted.observedSeq { observeEvents(of: hosted) }
         let ended: Bool
         if let storage, storage.holdsEffects(of: hosted) {
@@ -440,6 +478,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
 
     private func drop(_ hosted: HostedRoom, ended: Bool) {
         storage?.dropped(hosted)
+        cluster?.dropped(hosted.room.id)
         closeSession(hosted)
         hosted.timer?.close()
         hosted.isLive = false

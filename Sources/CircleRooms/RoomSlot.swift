@@ -1,3 +1,4 @@
+import CircleHTTP
 import CircleLoop
 import CircleRoom
 import CircleServer
@@ -6,9 +7,18 @@ import CircleServer
 final class RoomJoin {
     let roomID: String
     let identity: Identity
-    let resumeFrom: UInt64?
+    var resumeFrom: UInt64?
     /// The room's session has ended and the token predates the end: refused with `session_ended` and 4004.
     let sessionEnded: Bool
+    /// What a node that does not own the room needs (RoomCluster): the request's target (path and query), its
+    /// `Sec-WebSocket-Protocol` and `Origin` values (to relay the join to the owner), and the resume asked for (to
+    /// decide it again once the room is restored here).
+    var target = ""
+    var forwardedHeaders: [HTTPHeader] = []
+    var since: UInt64?
+    var epoch: String?
+    /// Relayed here by another node (``RoomCluster/relayHeader``): never relayed again.
+    var relayed = false
 
     init(roomID: String, identity: Identity, resumeFrom: UInt64?, sessionEnded: Bool) {
         self.roomID = roomID

@@ -43,8 +43,8 @@ public protocol RecordStore: AnyObject {
     func erase(group: String, sub: String, completion: @escaping (Result<Int, StoreError>) -> Void)
 }
 
-/// Both halves, plus what the loop needs to drive any store.
-public protocol GroupStore: RoomStateStore, RecordStore {
+/// What the loop needs to drive any store (or half of one).
+public protocol StoreDriving: AnyObject {
     /// Hands the writes queued so far to the writer as one batch (one transaction). Call once per loop turn
     /// (or from a short timer: the crash-loss bound is the time between flushes plus one transaction).
     func flush()
@@ -57,3 +57,6 @@ public protocol GroupStore: RoomStateStore, RecordStore {
     /// Flushes, waits for every queued write to be committed, and stops the writer (graceful shutdown).
     func close()
 }
+
+/// Both halves, plus what the loop needs to drive them.
+public protocol GroupStore: RoomStateStore, RecordStore, StoreDriving {}

@@ -111,6 +111,15 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "File holding the operator secret (32+ bytes) that may erase a person's records.")
     var operatorSecretFile: String?
 
+    @Option(name: .long, help: "Room state and ownership in Redis (redis://HOST:PORT): one node of several.")
+    var redis: String?
+
+    @Option(name: .long, help: "With --redis: HOST:PORT where the other nodes reach this one.")
+    var nodeAddress: String?
+
+    @Option(name: .long, help: "With --redis: milliseconds a room's lease lives without renewal. Default: 10000.")
+    var leaseMs: UInt64?
+
     /// The flags given on the command line, as the highest settings layer.
     var flagLayer: SettingsLayer {
         var layer = SettingsLayer()
@@ -214,7 +223,14 @@ struct Serve: ParsableCommand {
             throw ExitCode.failure
         }
         rooms?.records = records?.store
-        if let rooms, let records {
+        if redis != nil && nodeAddress == nil {
+            logger.critical("cannot start: --redis needs --node-address HOST:PORT")
+            throw ExitCode.failure
+        }
+        if let rooms, redis != nil {
+            server.shutdownCloseCode = 1012  // Service Restart: clients resume on another node
+            server.readinessProblem = { [unowned rooms] in rooms.readinessProblem }
+        } else if let rooms, let records {
             // Rooms survive a restart and a crash in the same store (RoomService+Store.swift).
             do {
                 try rooms.useStore(records.store) { records.store.waitIdle() }
@@ -238,9 +254,23 @@ struct Serve: ParsableCommand {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             throw ExitCode.failure
         }
+        var cluster: ServeCluster?
+        if let rooms, let redis, let nodeAddress {
+            // Several nodes: rooms live in Redis, hosted where their lease is (ServeCluster.swift). After the
+            // listeners are bound, so that a node address with port 0 names the port bound.
+            do {
+                cluster = try ServeCluster.start(url: redis, nodeAddress: nodeAddress,
+                                                 leaseMilliseconds: leaseMs ?? 10_000, records: records?.store,
+                                                 rooms: rooms, server: server)
+            } catch {
+                logger.critical("cannot start", metadata: ["error": "\(error)"])
+                throw ExitCode.failure
+            }
+        }
         loop.run()
         withExtendedLifetime(rooms) {}
         withExtendedLifetime(routes) {}
+        withExtendedLifetime(cluster) {}
         webhooks?.stop(drainingFor: settings.drainSeconds)
         records?.close()
         let rc = loop.close()

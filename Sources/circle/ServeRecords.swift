@@ -57,7 +57,8 @@ final class ServeRecords {
             if let postgres {
                 do throws(StoreError) {
                     let records = try PostgresRecordStore(url: postgres) { signaller.signal() }
-                    opened = SplitGroupStore(rooms: rooms, records: records) { rooms.waitIdle() }
+                    opened = SplitGroupStore(rooms: rooms, records: records, waitRooms: { rooms.waitIdle() },
+                                             waitRecords: { records.waitIdle() })
                 } catch {
                     rooms.close()
                     throw error

@@ -1,20 +1,26 @@
-import CircleStore
-
-/// A ``GroupStore`` whose room state is one store's (SQLite in `--data-dir`) and whose records are PostgreSQL's.
+/// A ``GroupStore`` whose room state is one store's and whose records are another's: SQLite's room state and
+/// PostgreSQL's records (`--records postgres://…`), or Redis's room state shared by the nodes and the records store
+/// (`--redis`), or none (a call for records then fails with ``StoreError/closed``).
 ///
 /// The rooms take one `GroupStore` for both halves (`RoomService.records`, `useStore`); this puts the two behind
 /// it. Driving (`flush`, `drainCompletions`, `close`) reaches both; `health` is the first that fails; `stats` add up.
 public final class SplitGroupStore: GroupStore {
-    public let rooms: any GroupStore
-    public let records: PostgresRecordStore
+    public let rooms: any RoomStateStore & StoreDriving
+    public let records: (any RecordStore & StoreDriving)?
     private let waitRooms: () -> Bool
+    private let waitRecords: () -> Bool
 
-    /// `waitRooms` blocks until the room store has committed what is queued (``SQLiteStore/waitIdle()``).
-    public init(rooms: any GroupStore, records: PostgresRecordStore, waitRooms: @escaping () -> Bool) {
+    /// `waitRooms` and `waitRecords` block until that half has committed what is queued (``SQLiteStore/waitIdle()``)
+    /// and say whether it could.
+    public init(rooms: any RoomStateStore & StoreDriving, records: (any RecordStore & StoreDriving)?,
+                waitRooms: @escaping () -> Bool = { true }, waitRecords: @escaping () -> Bool = { true }) {
         self.rooms = rooms
         self.records = records
         self.waitRooms = waitRooms
+        self.waitRecords = waitRecords
     }
+
+    private static let noRecords = StoreError.closed
 
     // MARK: RoomStateStore: the room store's
 
@@ -39,34 +45,40 @@ public final class SplitGroupStore: GroupStore {
         rooms.listRooms(completion: completion)
     }
 
-    // MARK: RecordStore: PostgreSQL's
+    // MARK: RecordStore: the records store's
 
     public func openSession(group: String, openedAt: Int64, completion: @escaping (Result<Int, StoreError>) -> Void) {
+        guard let records else { return completion(.failure(Self.noRecords)) }
         records.openSession(group: group, openedAt: openedAt, completion: completion)
     }
 
     public func closeSession(group: String, number: Int, closedAt: Int64, completion: ((StoreError?) -> Void)?) {
+        guard let records else { return completion?(Self.noRecords) ?? () }
         records.closeSession(group: group, number: number, closedAt: closedAt, completion: completion)
     }
 
     @discardableResult public func putAttendance(_ record: AttendanceRecord) -> Bool {
-        records.putAttendance(record)
+        records?.putAttendance(record) ?? false
     }
 
     public func sessions(group: String, completion: @escaping (Result<[SessionRecord], StoreError>) -> Void) {
+        guard let records else { return completion(.failure(Self.noRecords)) }
         records.sessions(group: group, completion: completion)
     }
 
     public func attendance(group: String, sub: String?,
                            completion: @escaping (Result<[AttendanceRecord], StoreError>) -> Void) {
+        guard let records else { return completion(.failure(Self.noRecords)) }
         records.attendance(group: group, sub: sub, completion: completion)
     }
 
     public func deleteRecords(before cutoff: Int64, completion: @escaping (Result<Int, StoreError>) -> Void) {
+        guard let records else { return completion(.failure(Self.noRecords)) }
         records.deleteRecords(before: cutoff, completion: completion)
     }
 
     public func erase(group: String, sub: String, completion: @escaping (Result<Int, StoreError>) -> Void) {
+        guard let records else { return completion(.failure(Self.noRecords)) }
         records.erase(group: group, sub: sub, completion: completion)
     }
 
@@ -74,16 +86,16 @@ public final class SplitGroupStore: GroupStore {
 
     public func flush() {
         rooms.flush()
-        records.flush()
+        records?.flush()
     }
 
     public func drainCompletions() {
         rooms.drainCompletions()
-        records.drainCompletions()
+        records?.drainCompletions()
     }
 
     public var stats: StoreStats {
-        let a = rooms.stats, b = records.stats
+        let a = rooms.stats, b = records?.stats ?? StoreStats()
         var sum = StoreStats()
         sum.writesQueued = a.writesQueued + b.writesQueued
         sum.writesRefused = a.writesRefused + b.writesRefused
@@ -99,17 +111,17 @@ public final class SplitGroupStore: GroupStore {
 
     public var health: StoreHealth {
         if case .failing = rooms.health { return rooms.health }
-        return records.health
+        return records?.health ?? .ok
     }
 
     /// Both stores committed what is queued; false when either is failing.
     @discardableResult public func waitIdle() -> Bool {
         let roomsOK = waitRooms()
-        return records.waitIdle() && roomsOK
+        return waitRecords() && roomsOK
     }
 
     public func close() {
         rooms.close()
-        records.close()
+        records?.close()
     }
 }
