@@ -95,7 +95,8 @@ cluster_start_postgres() {
 cluster_start_node() {
     local i=$1 port=$((cluster_node_base + $1))
     local records=(--data-dir none)
-    [ -n "$cluster_records" ] && records=(--data-dir none --records "$cluster_records")
+    # Records in PostgreSQL ride on a store of the node's own (room state itself is in Redis).
+    [ -n "$cluster_records" ] && records=(--data-dir "$cluster_dir/node$i-data" --records "$cluster_records")
     "$cluster_circle" serve --host 127.0.0.1 --port "$port" --secret-file "$cluster_secret" \
         --redis "redis://127.0.0.1:$cluster_redis_port" --node-address "127.0.0.1:$port" \
         --lease-ms "$cluster_lease_ms" --drain-seconds 3 --max-connections 20000 "${records[@]}" \
@@ -139,8 +140,8 @@ cluster_start() {
 cluster_stop() {
     [ -n "$haproxy_pid" ] && kill "$haproxy_pid" 2>/dev/null || true
     for pid in "${node_pids[@]}"; do
-        kill -CONT "$pid" 2>/dev/null
-        kill -TERM "$pid" 2>/dev/null
+        kill -CONT "$pid" 2>/dev/null || true  # a node that already exited must not stop the cleanup (set -e)
+        kill -TERM "$pid" 2>/dev/null || true
     done
     for pid in "${node_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
     if [ -n "$redis_pid" ]; then
