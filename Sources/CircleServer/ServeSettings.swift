@@ -54,6 +54,12 @@ public struct ServeSettings: Sendable, Equatable {
     public var recordsDays = 365
     /// Where records go instead of `dataDir` (`postgres://…`); nil: the store in `dataDir`. Checked at start.
     public var records: String?
+    /// Room state and ownership in Redis (`redis://HOST:PORT[/DB]`), one node of several; nil: this process alone.
+    public var redis: String?
+    /// With `redis`: `HOST:PORT` where the other nodes reach this one (port 0: the port bound).
+    public var nodeAddress: String?
+    /// With `redis`: milliseconds a room's lease lives without renewal.
+    public var leaseMilliseconds = 10_000
     /// File holding the operator secret that may erase one person's records; nil: erasure is not served.
     public var operatorSecretFile: String?
     /// Setting name → where its value came from (`--port`, `CIRCLE_PORT`, `circle.conf:3`); absent: the default.

@@ -78,6 +78,18 @@ struct SettingKey: Sendable {
             s.records = v[0]
         }, describe: { s in s.records.map { [redactedPassword($0)] } ?? [] }),
         path("operator_secret_file", \.operatorSecretFile),
+        SettingKey(name: "redis", repeats: false, apply: { s, v throws(SettingValueError) in
+            guard v[0].hasPrefix("redis://") else { throw SettingValueError("must be a redis://HOST:PORT URL") }
+            s.redis = v[0]
+        }, describe: { s in s.redis.map { [redactedPassword($0)] } ?? [] }),
+        SettingKey(name: "node_address", repeats: false, apply: { s, v throws(SettingValueError) in
+            guard let colon = v[0].lastIndex(of: ":"), colon != v[0].startIndex,
+                  let port = Int(v[0][v[0].index(after: colon)...]), (0...65535).contains(port) else {
+                throw SettingValueError("must be HOST:PORT (where the other nodes reach this one)")
+            }
+            s.nodeAddress = v[0]
+        }, describe: { s in s.nodeAddress.map { [$0] } ?? [] }),
+        int("lease_ms", \.leaseMilliseconds, 300...600_000),
     ]
 
     /// `scheme://user:secret@host` → `scheme://user:***@host`: a URL's password never reaches `--check-config`.

@@ -118,7 +118,7 @@ struct Serve: ParsableCommand {
     var nodeAddress: String?
 
     @Option(name: .long, help: "With --redis: milliseconds a room's lease lives without renewal. Default: 10000.")
-    var leaseMs: UInt64?
+    var leaseMs: Int?
 
     /// The flags given on the command line, as the highest settings layer.
     var flagLayer: SettingsLayer {
@@ -157,6 +157,9 @@ struct Serve: ParsableCommand {
         set("records-days", recordsDays)
         set("records", records)
         set("operator-secret-file", operatorSecretFile)
+        set("redis", redis)
+        set("node-address", nodeAddress)
+        set("lease-ms", leaseMs)
         return layer
     }
 
@@ -223,11 +226,11 @@ struct Serve: ParsableCommand {
             throw ExitCode.failure
         }
         rooms?.records = records?.store
-        if redis != nil && nodeAddress == nil {
-            logger.critical("cannot start: --redis needs --node-address HOST:PORT")
+        if settings.redis != nil && settings.nodeAddress == nil {
+            logger.critical("cannot start: redis needs node_address HOST:PORT (--node-address)")
             throw ExitCode.failure
         }
-        if let rooms, redis != nil {
+        if let rooms, settings.redis != nil {
             server.shutdownCloseCode = 1012  // Service Restart: clients resume on another node
             server.readinessProblem = { [unowned rooms] in rooms.readinessProblem }
         } else if let rooms, let records {
@@ -255,12 +258,13 @@ struct Serve: ParsableCommand {
             throw ExitCode.failure
         }
         var cluster: ServeCluster?
-        if let rooms, let redis, let nodeAddress {
+        if let rooms, let redis = settings.redis, let nodeAddress = settings.nodeAddress {
             // Several nodes: rooms live in Redis, hosted where their lease is (ServeCluster.swift). After the
             // listeners are bound, so that a node address with port 0 names the port bound.
             do {
                 cluster = try ServeCluster.start(url: redis, nodeAddress: nodeAddress,
-                                                 leaseMilliseconds: leaseMs ?? 10_000, records: records?.store,
+                                                 leaseMilliseconds: UInt64(settings.leaseMilliseconds),
+                                                 records: records?.store,
                                                  rooms: rooms, server: server)
             } catch {
                 logger.critical("cannot start", metadata: ["error": "\(error)"])

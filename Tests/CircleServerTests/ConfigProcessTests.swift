@@ -34,6 +34,16 @@ import Testing
         #expect(out.hasSuffix("configuration ok\n"))
     }
 
+    @Test func aNodesClusterSettingsComeFromTheEnvironmentToo() throws {
+        let (status, out, err) = try checkConfig([], environment: [
+            "CIRCLE_REDIS": "redis://127.0.0.1:6379", "CIRCLE_NODE_ADDRESS": "10.0.0.5:8080", "CIRCLE_LEASE_MS": "5000",
+        ])
+        #expect(status == 0, "\(err)")
+        #expect(out.contains("redis = redis://127.0.0.1:6379  # CIRCLE_REDIS\n"))
+        #expect(out.contains("node_address = 10.0.0.5:8080  # CIRCLE_NODE_ADDRESS\n"))
+        #expect(out.contains("lease_ms = 5000  # CIRCLE_LEASE_MS\n"))
+    }
+
     @Test func checkConfigReadsTheSecretAndNeverPrintsIt() throws {
         let secret = "a secret of more than sixteen bytes"
         let (status, out, _) = try checkConfig([], environment: ["CIRCLE_SECRET": secret])
@@ -53,6 +63,8 @@ import Testing
         ),
         ([], ["CIRCLE_MAX_ROOMS": "lots"], "circle: CIRCLE_MAX_ROOMS: max_rooms: must be an integer"),
         (["--tls-port", "8443"], [:], "circle: tls_port needs tls_cert and tls_key"),
+        ([], ["CIRCLE_NODE_ADDRESS": "10.0.0.5"], "circle: CIRCLE_NODE_ADDRESS: node_address: must be HOST:PORT"),
+        (["--redis", "http://127.0.0.1:6379"], [:], "circle: --redis: redis: must be a redis://HOST:PORT URL"),
     ])
     func checkConfigFailsWithAClearMessage(arguments: [String], environment: [String: String], message: String) throws
     {
