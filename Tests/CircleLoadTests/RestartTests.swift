@@ -18,8 +18,8 @@ private let timeScale = Double(ProcessInfo.processInfo.environment["CIRCLE_TEST_
         return path
     }
 
-    /// Runs 3 rooms × 4 clients; at 1.2 s the server gets `signal`, and once it has exited a new one starts on the
-    /// same port and data directory. The instant it accepts connections is the resumes' reference.
+    /// Runs 3 rooms × 4 clients; at 1.2 s the server gets `signal`, and half a second after it has exited a new one
+    /// starts on the same port and data directory. The instant it accepts connections is the resumes' reference.
     func restart(_ signal: Int32) throws -> LoadMetrics {
         let binary = try Self.binary()
         let dir = NSTemporaryDirectory() + "circle-load-restart-\(getpid())-\(UUID().uuidString.prefix(8))"
@@ -48,9 +48,10 @@ private let timeScale = Double(ProcessInfo.processInfo.environment["CIRCLE_TEST_
         let runner = try LoadRunner(loop: loop, configuration: config)
 
         // The restart, driven from the loop without blocking it (the old server's clients answer its close).
-        enum Step { case running, stopping, starting, done }
+        enum Step { case running, stopping, down, starting, done }
         var step = Step.running
         let startedAt = EventLoop.hrtime
+        var exitedAt: UInt64 = 0
         let poll = LoopTimer(loop: loop)
         var failure: String?
         poll.start(afterMilliseconds: 10, repeatMilliseconds: 10) {
@@ -59,6 +60,10 @@ private let timeScale = Double(ProcessInfo.processInfo.environment["CIRCLE_TEST_
                 server.deliver(signal: signal)
                 step = .stopping
             case .stopping where server.hasExited():
+                exitedAt = EventLoop.hrtime
+                step = .down
+            case .down where EventLoop.hrtime - exitedAt > UInt64(0.5e9 * timeScale):
+                // Down long enough that every client's first retries (50–100 ms backoff) find nobody listening.
                 do {
                     server = try SpawnedServer(binary: binary, arguments: arguments, secret: Self.secret,
                                                logPath: dir + "/server2.log", port: config.port)
