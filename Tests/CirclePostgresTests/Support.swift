@@ -6,7 +6,7 @@ import Synchronization
 import Testing
 
 let skipWithoutPostgres: Comment =
-    "PostgreSQL is not installed (apt-get install postgresql; Scripts/lib/deps.sh ensure_test_deps)"
+    "PostgreSQL is not installed (Scripts/test installs it: Scripts/lib/deps.sh ensure_test_deps)"
 
 /// Counts the writer's wake-ups (called from the writer thread).
 final class WakeCounter: Sendable {
