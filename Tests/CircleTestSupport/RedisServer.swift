@@ -19,7 +19,8 @@ public final class RedisServer {
         directory = NSTemporaryDirectory() + "circle-redis-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         guard FileManager.default.isExecutableFile(atPath: RedisServer.executable) else {
-            throw Failure(description: "\(RedisServer.executable) is missing: Scripts/test installs it (Scripts/lib/deps.sh ensure_test_deps)")
+            throw Failure(description: "\(RedisServer.executable) is missing: Scripts/test installs it "
+                                       + "(Scripts/lib/deps.sh ensure_test_deps)")
         }
         var lastError: Error?
         for _ in 0..<5 {  // another process may take the free port before redis-server binds it
