@@ -78,7 +78,6 @@ let package = Package(
         .target(name: "CircleStore", dependencies: ["CSQLite"], swiftSettings: strict),
         // Attendance records in PostgreSQL (`--records postgres://…`): libpq, written by one thread.
         .target(name: "CirclePostgres", dependencies: ["CLibPQ", "CircleStore"], swiftSettings: strict),
-        // The store's benchmark, and the child process its tests kill.
         // Attendance records over HTTP: the report (JSON, CSV), who may read it, the operator's credential.
         .target(name: "CircleRecords", dependencies: [
             "CircleStore", "CircleJSON", "CircleCrypto", "CircleAuth", "CircleHTTP", "CircleLoop", "CircleServer",
@@ -88,6 +87,7 @@ let package = Package(
         // Room state in Redis, on the loop through hiredis: room leases with fencing epochs, fenced writes.
         .target(name: "CircleRedis", dependencies: ["CircleStore", "CircleLoop", "CHiredis", "CircleCrypto"],
                 swiftSettings: strict),
+        // The store's benchmark, and the child process its tests kill.
         .executableTarget(name: "circle-store", dependencies: ["CircleStore"], swiftSettings: strict),
         .executableTarget(name: "circle", dependencies: [
             "CircleServer", "CircleRooms", "CircleWebhooks", "CircleAuth", "CircleRoom", "CircleLoad", "CircleCrypto",
