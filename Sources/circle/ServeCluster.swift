@@ -21,14 +21,10 @@ final class ServeCluster {
     }
 
     /// Connects to Redis (asynchronously: /readyz answers 503 until it is up) and runs `rooms` as one node of many.
+    /// `nodeAddress` and `leaseMilliseconds` come checked from the settings (`node_address`, `lease_ms`).
     static func start(url: String, nodeAddress: String, leaseMilliseconds: UInt64, records: (any GroupStore)?,
                       rooms: RoomService, server: Server) throws -> ServeCluster {
         guard let endpoint = RedisEndpoint(url: url) else { throw ValidationError("--redis: not a redis:// URL") }
-        guard let colon = nodeAddress.lastIndex(of: ":"), Int(nodeAddress[nodeAddress.index(after: colon)...]) != nil
-        else {
-            throw ValidationError("--node-address must be HOST:PORT (where the other nodes reach this one)")
-        }
-        guard leaseMilliseconds >= 300 else { throw ValidationError("--lease-ms must be 300 or more") }
         var nodeAddress = nodeAddress
         if nodeAddress.hasSuffix(":0"), let bound = server.listening.first(where: { !$0.isTLS }) {
             nodeAddress = String(nodeAddress.dropLast()) + String(bound.address.port)  // port 0: the one bound
