@@ -32,7 +32,7 @@ public final class PostgresServer: @unchecked Sendable {  // used by one test at
         directory = "/tmp/circle-pg-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
         chown(directory, user.pointee.pw_uid, user.pointee.pw_gid)
-        port = try Self.freePort()
+        port = try freeLoopbackPort()
         try run(["initdb", "-D", directory + "/data", "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync",
                  "--no-instructions"])
         try start()
@@ -90,24 +90,6 @@ public final class PostgresServer: @unchecked Sendable {  // used by one test at
             throw PostgresServerError.failed(command[0], status: exited ? code : -1, output: text)
         }
         return text
-    }
-
-    /// A port nothing listens on now (bound to 127.0.0.1:0, read back, closed).
-    private static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw PostgresServerError.failed("socket", status: errno, output: "") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-                bind(fd, raw, length) == 0 && getsockname(fd, raw, &length) == 0
-            }
-        }
-        guard bound else { throw PostgresServerError.failed("bind", status: errno, output: "") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

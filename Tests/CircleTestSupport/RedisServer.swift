@@ -24,7 +24,7 @@ public final class RedisServer {
         }
         var lastError: Error?
         for _ in 0..<5 {  // another process may take the free port before redis-server binds it
-            port = RedisServer.freePort()
+            port = Int32(try freeLoopbackPort())
             do {
                 try start()
                 return
@@ -120,23 +120,6 @@ public final class RedisServer {
         var reply = [UInt8](repeating: 0, count: 64)
         let n = read(fd, &reply, reply.count)
         return n >= 5 && Array(reply[0..<5]) == Array("+PONG".utf8)
-    }
-
-    /// A loopback port the kernel had free a moment ago.
-    public static func freePort() -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = loopback(port: 0)
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return Int32(UInt16(bigEndian: address.sin_port))
     }
 
     private static func loopback(port: Int32) -> sockaddr_in {
