@@ -1,44 +1,72 @@
 import CircleStore
+import Synchronization
 
-/// One records operation, made on the loop thread and carried out on the writer thread.
-enum RecordOperation: Sendable {
-    case openSession(group: String, openedAt: Int64)
-    case closeSession(group: String, number: Int, closedAt: Int64)
-    case attendance(AttendanceRecord)
-    case deleteRecords(before: Int64)
-    case erase(group: String, sub: String)
-    case sessions(group: String)
-    case attendanceQuery(group: String, sub: String?)
-
-    /// Writes that can run again after a failed batch with the same result.
-    var retriable: Bool {
-        switch self {
-        case .closeSession, .attendance: true
-        case .openSession, .deleteRecords, .erase, .sessions, .attendanceQuery: false
-        }
-    }
-
-    /// Reads answer at once with the error while the server is down; writes wait for it.
-    var isRead: Bool {
-        switch self {
-        case .sessions, .attendanceQuery: true
-        default: false
-        }
-    }
-}
-
-/// What an operation gives back to its completion.
-enum RecordReply: Sendable {
-    case done
-    case failed(StoreError)
-    case number(Int)
-    case sessions([SessionRecord])
-    case attendance([AttendanceRecord])
-}
-
-/// The PostgreSQL schema (the SQLite records' tables, columns and keys) and the SQL for each operation.
-enum PostgresBackend {
+/// The PostgreSQL schema (the SQLite records' tables, columns and keys), the SQL for each operation, and the one
+/// libpq connection (blocking API) the shared writer thread runs its batches on: made again after it was lost.
+final class PostgresBackend: StoreBackend {
     static let schemaVersion = 1
+    private let url: PostgresURL
+    private let connectTimeoutSeconds: Int
+    private var connection: PostgresConnection?
+    /// Connections made again after one was lost (read by the loop).
+    let reconnects = Atomic<UInt64>(0)
+
+    /// Connects once (blocking) and checks or creates the schema: throws when the server cannot be reached or
+    /// holds a newer schema.
+    init(url: PostgresURL, connectTimeoutSeconds: Int) throws(StoreError) {
+        self.url = url
+        self.connectTimeoutSeconds = connectTimeoutSeconds
+        let connection = try PostgresConnection(url: url, timeoutSeconds: connectTimeoutSeconds)
+        try Self.prepare(connection)
+        self.connection = connection
+    }
+
+    // MARK: StoreBackend
+
+    var isConnected: Bool { connection?.isUp == true }
+
+    /// The connection, made again (and the schema checked) when it was lost.
+    func connect() throws(StoreError) {
+        if let connection, connection.isUp { return }
+        connection?.close()
+        connection = nil
+        let fresh = try PostgresConnection(url: url, timeoutSeconds: connectTimeoutSeconds)
+        try Self.prepare(fresh)
+        connection = fresh
+        reconnects.add(1, ordering: .relaxed)
+    }
+
+    func begin(durable: Bool) throws(StoreError) { try db().execute("BEGIN") }  // every COMMIT is synced
+    func commit() throws(StoreError) { try db().execute("COMMIT") }
+
+    func rollback() {
+        if isConnected {
+            _ = try? connection?.execute("ROLLBACK")
+        } else {
+            connection = nil
+        }
+    }
+
+    func checkHealth() throws(StoreError) {
+        do throws(StoreError) {
+            try db().execute("SELECT 1")
+        } catch {
+            if !isConnected { connection = nil }
+            throw error
+        }
+    }
+
+    func close() {
+        connection?.close()
+        connection = nil
+    }
+
+    func apply(_ operation: StoreOperation) throws(StoreError) -> StoreReply { try Self.apply(operation, db()) }
+
+    private func db() throws(StoreError) -> PostgresConnection {
+        guard let connection else { throw .io(path: url.redacted, code: -1, message: "not connected") }
+        return connection
+    }
 
     /// The same tables as SQLite's records (Sources/CircleStore/SQLiteBackend.swift), INTEGER as BIGINT.
     static let schema = [
@@ -81,8 +109,8 @@ enum PostgresBackend {
         }
     }
 
-    /// Carries out one operation inside the caller's transaction.
-    static func apply(_ operation: RecordOperation, _ db: PostgresConnection) throws(StoreError) -> RecordReply {
+    /// Carries out one records operation inside the caller's transaction (room state is not PostgreSQL's).
+    static func apply(_ operation: StoreOperation, _ db: PostgresConnection) throws(StoreError) -> StoreReply {
         switch operation {
         case let .openSession(group, openedAt):
             try db.execute("UPDATE sessions SET closed_at = $1 WHERE group_id = $2 AND closed_at IS NULL",
@@ -135,6 +163,8 @@ enum PostgresBackend {
             })
         case let .attendanceQuery(group, sub):
             return .attendance(try attendance(group: group, sub: sub, db))
+        case .event, .snapshot, .safety, .dropRoom, .loadRoom, .listRooms:
+            return .failed(.io(path: db.name, code: 0, message: "room state is not kept in PostgreSQL"))
         }
         return .done
     }

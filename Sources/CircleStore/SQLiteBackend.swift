@@ -1,49 +1,40 @@
-/// One queued operation, made on the loop thread and carried out on the writer thread.
-enum StoreOperation: Sendable {
-    case event(group: String, seq: UInt64, bytes: [UInt8])
-    case snapshot(RoomSnapshot)
-    case safety(group: String, SafetyState)
-    case dropRoom(group: String)
-    case openSession(group: String, openedAt: Int64)
-    case closeSession(group: String, number: Int, closedAt: Int64)
-    case attendance(AttendanceRecord)
-    case deleteRecords(before: Int64)
-    case erase(group: String, sub: String)
-    case loadRoom(group: String)
-    case listRooms
-    case sessions(group: String)
-    case attendanceQuery(group: String, sub: String?)
+/// The SQLite schema and the SQL for each operation: the shared writer's backend in `--data-dir`. Opened on the
+/// loop thread before the writer starts; after that used on the writer thread only.
+final class SQLiteBackend: StoreBackend {
+    /// 2: `room_snapshots` is a rowid table (its ~2 KB bodies overflow a WITHOUT ROWID row's local payload).
+    static let schemaVersion = 2
+    let database: SQLiteDatabase
+    /// The commit under way is a full sync: `synchronous` goes back to NORMAL after it.
+    private var fullSync = false
+    // The hot writes, prepared once (after the schema exists).
+    private let insertEvent: SQLiteStatement
+    private let upsertSnapshot: SQLiteStatement
+    private let compactEvents: SQLiteStatement
 
-    /// Payload bytes, for the queue's byte bound and the bytes-committed counter.
-    var payloadBytes: Int {
-        switch self {
-        case let .event(_, _, bytes): bytes.count
-        case let .snapshot(snapshot): snapshot.bytes.count
-        default: 0
+    /// Opens the database, sets WAL and the schema (migrating an older one) and an optional size cap. Throws the
+    /// typed error for a corrupt, read-only or newer database (and closes it).
+    init(path: String, maxPageCount: Int? = nil) throws(StoreError) {
+        let database = try SQLiteDatabase(path: path)
+        self.database = database
+        do throws(StoreError) {
+            try Self.prepare(database)
+            if let maxPageCount { _ = try database.scalar("PRAGMA max_page_count=\(maxPageCount)") }
+            insertEvent = try database.prepare(
+                "INSERT OR REPLACE INTO room_events(group_id, seq, body) VALUES(?,?,?)")
+            // An upsert in place: the row keeps its rowid and its key's index entry; only the row is rewritten.
+            upsertSnapshot = try database.prepare("""
+                INSERT INTO room_snapshots(group_id, seq, epoch, body) VALUES(?,?,?,?) ON CONFLICT(group_id)
+                DO UPDATE SET seq = excluded.seq, epoch = excluded.epoch, body = excluded.body
+                """)
+            compactEvents = try database.prepare("DELETE FROM room_events WHERE group_id = ? AND seq <= ?")
+        } catch {
+            database.close()
+            throw error
         }
     }
-}
-
-/// What an operation gives back to its completion.
-enum StoreReply: Sendable {
-    case done
-    case failed(StoreError)
-    case room(RestoredRoom?)
-    case rooms([String])
-    case number(Int)
-    case sessions([SessionRecord])
-    case attendance([AttendanceRecord])
-}
-
-/// The SQLite schema and the SQL for each operation. Runs on the writer thread only.
-final class SQLiteBackend {
-    static let schemaVersion = 1
-    let database: SQLiteDatabase
-
-    init(database: SQLiteDatabase) { self.database = database }
 
     /// WAL, normal sync, the schema. Throws the typed error for a corrupt, read-only or newer database.
-    func prepare() throws(StoreError) {
+    private static func prepare(_ database: SQLiteDatabase) throws(StoreError) {
         // A file that is not a database fails here ("file is not a database").
         let mode = try database.scalar("PRAGMA journal_mode=WAL")
         guard mode?.lowercased() == "wal" else {
@@ -55,19 +46,19 @@ final class SQLiteBackend {
             PRAGMA journal_size_limit=16777216
             """)
         let version = Int(try database.scalar("PRAGMA user_version") ?? "0") ?? 0
-        guard version <= Self.schemaVersion else {
-            throw .incompatibleSchema(found: version, expected: Self.schemaVersion)
-        }
+        guard version <= schemaVersion else { throw .incompatibleSchema(found: version, expected: schemaVersion) }
         // A damaged page of the schema shows up here; a damaged data page shows up on the write that meets it.
         let check = try database.scalar("PRAGMA quick_check(1)")
         guard check == "ok" else { throw .corrupt(path: database.path, detail: check ?? "quick_check failed") }
-        guard version < Self.schemaVersion else { return }
-        try database.execute("BEGIN IMMEDIATE;" + Self.schema + "PRAGMA user_version=\(Self.schemaVersion); COMMIT;")
+        guard version < schemaVersion else { return }
+        // One transaction: a crash during a migration leaves the old schema whole, to migrate again.
+        let steps = version == 0 ? schema : migrations[version] ?? ""
+        try database.execute("BEGIN IMMEDIATE;" + steps + "PRAGMA user_version=\(schemaVersion); COMMIT;")
     }
 
     static let schema = """
-        CREATE TABLE IF NOT EXISTS room_snapshots(group_id TEXT PRIMARY KEY, seq INTEGER NOT NULL,
-            epoch INTEGER NOT NULL, body BLOB NOT NULL) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS room_snapshots(group_id TEXT NOT NULL PRIMARY KEY, seq INTEGER NOT NULL,
+            epoch INTEGER NOT NULL, body BLOB NOT NULL);
         CREATE TABLE IF NOT EXISTS room_events(group_id TEXT NOT NULL, seq INTEGER NOT NULL, body BLOB NOT NULL,
             PRIMARY KEY(group_id, seq)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS room_safety(group_id TEXT PRIMARY KEY, locked INTEGER NOT NULL) WITHOUT ROWID;
@@ -85,19 +76,61 @@ final class SQLiteBackend {
         CREATE INDEX IF NOT EXISTS attendance_by_sub ON attendance(group_id, sub);
         """
 
+    /// From the version found to the current one, run in the opening transaction.
+    static let migrations = [
+        // 1 → 2: room_snapshots was WITHOUT ROWID; copy its rows into the rowid table.
+        1: """
+            ALTER TABLE room_snapshots RENAME TO room_snapshots_v1;
+            CREATE TABLE room_snapshots(group_id TEXT NOT NULL PRIMARY KEY, seq INTEGER NOT NULL,
+                epoch INTEGER NOT NULL, body BLOB NOT NULL);
+            INSERT INTO room_snapshots(group_id, seq, epoch, body)
+                SELECT group_id, seq, epoch, body FROM room_snapshots_v1;
+            DROP TABLE room_snapshots_v1;
+            """,
+    ]
+
+    // MARK: StoreBackend
+
+    func connect() {}  // the file is always there once open
+    var isConnected: Bool { true }
+    func checkHealth() {}
+    func close() { database.close() }
+
+    /// A durable write in the batch makes its commit a full sync (it survives a power loss).
+    func begin(durable: Bool) throws(StoreError) {
+        if durable {
+            fullSync = true
+            try database.execute("PRAGMA synchronous=FULL")
+        }
+        try database.execute("BEGIN IMMEDIATE")
+    }
+
+    func commit() throws(StoreError) {
+        try database.execute("COMMIT")
+        normalSync()
+    }
+
+    func rollback() {
+        try? database.execute("ROLLBACK")
+        normalSync()
+    }
+
+    private func normalSync() {
+        guard fullSync else { return }
+        fullSync = false
+        try? database.execute("PRAGMA synchronous=NORMAL")
+    }
+
     /// Carries out one operation inside the caller's transaction.
     func apply(_ operation: StoreOperation) throws(StoreError) -> StoreReply {
         switch operation {
         case let .event(group, seq, bytes):
-            let s = try database.prepare("INSERT OR REPLACE INTO room_events(group_id, seq, body) VALUES(?,?,?)")
-            s.bind(1, group); s.bind(2, seq); s.bind(3, bytes)
-            try s.run()
+            insertEvent.bind(1, group); insertEvent.bind(2, seq); insertEvent.bind(3, bytes)
+            try insertEvent.run()
         case let .snapshot(snapshot):
-            let s = try database.prepare(
-                "INSERT OR REPLACE INTO room_snapshots(group_id, seq, epoch, body) VALUES(?,?,?,?)")
+            let s = upsertSnapshot, d = compactEvents
             s.bind(1, snapshot.group); s.bind(2, snapshot.seq); s.bind(3, snapshot.epoch); s.bind(4, snapshot.bytes)
             try s.run()
-            let d = try database.prepare("DELETE FROM room_events WHERE group_id = ? AND seq <= ?")
             d.bind(1, snapshot.group); d.bind(2, snapshot.seq)
             try d.run()
         case let .safety(group, safety):

@@ -91,7 +91,7 @@ import Testing
         let newer = temp.path + "/newer"
         try SQLiteStore(directory: newer, wake: {}).close()
         #expect(try runProcess(["sqlite3", newer + "/circle.db", "PRAGMA user_version=99"]).status == 0)
-        #expect(throws: StoreError.incompatibleSchema(found: 99, expected: 1)) {
+        #expect(throws: StoreError.incompatibleSchema(found: 99, expected: 2)) {
             try SQLiteStore(directory: newer, wake: {})
         }
     }
