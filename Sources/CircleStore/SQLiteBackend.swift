@@ -1,7 +1,8 @@
 /// The SQLite schema and the SQL for each operation: the shared writer's backend in `--data-dir`. Opened on the
 /// loop thread before the writer starts; after that used on the writer thread only.
 final class SQLiteBackend: StoreBackend {
-    /// 2: `room_snapshots` is a rowid table (its ~2 KB bodies overflow a WITHOUT ROWID row's local payload).
+    /// 2: `room_snapshots` and `room_events` are rowid tables: a body that overflows a WITHOUT ROWID row's local
+    /// payload (~1 KB at 4 KB pages; snapshots are ~2 KB) or grows its b-tree's entries costs more CPU a write.
     static let schemaVersion = 2
     let database: SQLiteDatabase
     /// The commit under way is a full sync: `synchronous` goes back to NORMAL after it.
@@ -56,11 +57,16 @@ final class SQLiteBackend: StoreBackend {
         try database.execute("BEGIN IMMEDIATE;" + steps + "PRAGMA user_version=\(schemaVersion); COMMIT;")
     }
 
-    static let schema = """
+    /// The tables with bodies: rowid tables whose key is a unique index (the bodies stay out of the key's b-tree).
+    static let bodyTables = """
         CREATE TABLE IF NOT EXISTS room_snapshots(group_id TEXT NOT NULL PRIMARY KEY, seq INTEGER NOT NULL,
             epoch INTEGER NOT NULL, body BLOB NOT NULL);
         CREATE TABLE IF NOT EXISTS room_events(group_id TEXT NOT NULL, seq INTEGER NOT NULL, body BLOB NOT NULL,
-            PRIMARY KEY(group_id, seq)) WITHOUT ROWID;
+            PRIMARY KEY(group_id, seq));
+
+        """
+
+    static let schema = bodyTables + """
         CREATE TABLE IF NOT EXISTS room_safety(group_id TEXT PRIMARY KEY, locked INTEGER NOT NULL) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS room_removed(group_id TEXT NOT NULL, sub TEXT NOT NULL,
             PRIMARY KEY(group_id, sub)) WITHOUT ROWID;
@@ -78,14 +84,16 @@ final class SQLiteBackend: StoreBackend {
 
     /// From the version found to the current one, run in the opening transaction.
     static let migrations = [
-        // 1 → 2: room_snapshots was WITHOUT ROWID; copy its rows into the rowid table.
+        // 1 → 2: room_snapshots and room_events were WITHOUT ROWID; their rows are copied into rowid tables.
         1: """
             ALTER TABLE room_snapshots RENAME TO room_snapshots_v1;
-            CREATE TABLE room_snapshots(group_id TEXT NOT NULL PRIMARY KEY, seq INTEGER NOT NULL,
-                epoch INTEGER NOT NULL, body BLOB NOT NULL);
+            ALTER TABLE room_events RENAME TO room_events_v1;
+            """ + bodyTables + """
             INSERT INTO room_snapshots(group_id, seq, epoch, body)
                 SELECT group_id, seq, epoch, body FROM room_snapshots_v1;
+            INSERT INTO room_events(group_id, seq, body) SELECT group_id, seq, body FROM room_events_v1;
             DROP TABLE room_snapshots_v1;
+            DROP TABLE room_events_v1;
             """,
     ]
 

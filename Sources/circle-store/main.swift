@@ -113,7 +113,7 @@ func bench(_ arguments: [String]) {
     say("""
         {"events": \(events), "rooms": \(rooms), "event_bytes": \(body.count), "per_turn": \(perTurn), \
         "snapshots": \(snapshots), "seconds": \(elapsed), "writes_per_s": \(Int(Double(events) / elapsed)), \
-        "transactions": \(stats.transactions), "cpu_s": \(cpu), \
+        "transactions": \(stats.transactions), "cpu_s": \(cpu), "cpu_us_per_write": \(cpu / Double(events) * 1e6), \
         "loop_ns_per_write": \(Int(loopSeconds / Double(events) * 1e9)), \
         "longest_flush_us": \(Int(longestFlush * 1e6)), "disk_bytes": \(bytes), "disk_bytes_per_event": \(perEvent)}
         """)

@@ -3,8 +3,8 @@ import CircleTestSupport
 import Foundation
 import Testing
 
-/// A data directory written by the schema before this one (version 1: `room_snapshots` WITHOUT ROWID) opens,
-/// is migrated in one transaction, and restores its rooms and records.
+/// A data directory written by the schema before this one (version 1: `room_snapshots` and `room_events` WITHOUT
+/// ROWID) opens, is migrated in one transaction, and restores its rooms and records.
 @Suite struct StoreMigrationTests {
     /// Version 1's DDL as it shipped, and one room and one session in it.
     static let version1 = """
@@ -63,10 +63,14 @@ import Testing
         h.store.close()
 
         #expect(try Self.sqlite(database, "PRAGMA user_version") == "2")
-        let ddl = try Self.sqlite(database, "SELECT group_concat(name || ': ' || sql, ' | ') FROM sqlite_master "
-                                  + "WHERE name LIKE 'room_snapshots%' AND type = 'table'")
-        #expect(ddl.hasPrefix("room_snapshots: ") && !ddl.contains("WITHOUT ROWID") && !ddl.contains("_v1"), "\(ddl)")
+        let tables = try Self.sqlite(database, """
+            SELECT group_concat(name || ': ' || sql, ' | ') FROM sqlite_master
+            WHERE type = 'table' AND (name LIKE 'room_snapshots%' OR name LIKE 'room_events%')
+            """)
+        #expect(tables.contains("room_snapshots: ") && tables.contains("room_events: "), "\(tables)")
+        #expect(!tables.contains("WITHOUT ROWID") && !tables.contains("_v1"), "\(tables)")
         #expect(try Self.sqlite(database, "SELECT count(*) FROM room_snapshots") == "2")
+        #expect(try Self.sqlite(database, "SELECT count(*) FROM room_events") == "0")
         #expect(try Self.sqlite(database, "PRAGMA integrity_check") == "ok")
 
         // Opened again: nothing more to migrate, the same rooms.
@@ -82,5 +86,7 @@ import Testing
         #expect(try Self.sqlite(database, "PRAGMA user_version") == "2")
         let ddl = try Self.sqlite(database, "SELECT sql FROM sqlite_master WHERE name = 'room_snapshots'")
         #expect(ddl.contains("group_id TEXT NOT NULL PRIMARY KEY") && !ddl.contains("WITHOUT ROWID"))
+        let events = try Self.sqlite(database, "SELECT sql FROM sqlite_master WHERE name = 'room_events'")
+        #expect(events.contains("PRIMARY KEY(group_id, seq)") && !events.contains("WITHOUT ROWID"))
     }
 }
