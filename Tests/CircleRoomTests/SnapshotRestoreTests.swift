@@ -1,3 +1,4 @@
+import CircleRoomTestSupport
 import Testing
 
 @testable import CircleRoom
@@ -173,7 +174,7 @@ struct StoredEventVersionTests {
 
     private func roundTrip<From: Encodable, To: Decodable>(_ value: From, as _: To.Type) throws -> To {
         var bytes: [UInt8] = []
-        try SnapshotBytes.write(value, rebase: rebase, into: &bytes)
+        try SnapshotOracle.write(value, rebase: rebase, into: &bytes)
         var offset = 0
         return try SnapshotBytes.read(To.self, from: bytes, at: &offset, rebase: rebase)
     }
