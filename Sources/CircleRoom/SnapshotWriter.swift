@@ -37,40 +37,102 @@ enum SnapshotKey: UInt8, CaseIterable {
     case reason, policy
     case _0, _1, _2
 
-    /// Each key as the key table holds it: its length, then its UTF-8 bytes.
-    static let tableEntries: [[UInt8]] = allCases.map { key in
-        var entry: [UInt8] = []
-        SnapshotBytes.putString(String(describing: key), &entry)
-        return entry
-    }
+    /// Every key as the key table holds it (its length, then its UTF-8 bytes), end to end in raw-value order, and
+    /// where each one starts (one more offset: the end).
+    static let table: (bytes: [UInt8], offsets: [Int]) = {
+        var bytes: [UInt8] = []
+        var offsets: [Int] = []
+        for key in allCases {
+            offsets.append(bytes.count)
+            SnapshotBytes.putString(String(describing: key), &bytes)
+        }
+        offsets.append(bytes.count)
+        return (bytes, offsets)
+    }()
 }
 
-/// Writes one snapshot: the value into `body` as it comes, each key by its number, given in first-met order.
-struct SnapshotWriter {
+/// Writes one snapshot: the value into a buffer of its own as it comes (unchecked writes after one room check per
+/// value: an `Array` append's uniqueness and capacity checks were a third of the time), each key by its number,
+/// given in first-met order.
+struct SnapshotWriter: ~Copyable {
     let rebase: InstantRebase
-    private(set) var body: [UInt8] = []
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    /// Bytes written.
+    private(set) var count = 0
     /// Per key (by raw value): its number in this snapshot plus one (what is written), or 0 before it is met.
-    private var numbers = [UInt8](repeating: 0, count: SnapshotKey.allCases.count)
-    /// The keys met so far, in order: the key table.
-    private var met: [SnapshotKey] = []
+    private let numbers: UnsafeMutablePointer<UInt8>
+    /// The keys met so far, in order (raw values): the key table.
+    private let met: UnsafeMutablePointer<UInt8>
+    private var metCount = 0
 
     init(rebase: InstantRebase, reserving capacity: Int) {
         self.rebase = rebase
-        body.reserveCapacity(capacity)
-        met.reserveCapacity(SnapshotKey.allCases.count)
+        self.capacity = max(64, capacity)
+        base = .allocate(capacity: self.capacity)
+        numbers = .allocate(capacity: 2 * SnapshotKey.allCases.count)
+        numbers.initialize(repeating: 0, count: 2 * SnapshotKey.allCases.count)
+        met = numbers + SnapshotKey.allCases.count
+    }
+
+    deinit {
+        base.deallocate()
+        numbers.deallocate()
     }
 
     /// Appends the key table, then the body, to `out`.
     func finish(into out: inout [UInt8]) {
-        var tableBytes = 1
-        for key in met { tableBytes += SnapshotKey.tableEntries[Int(key.rawValue)].count }
-        out.reserveCapacity(out.count + tableBytes + body.count)
-        SnapshotBytes.putVarint(UInt64(met.count), &out)
-        for key in met { out.append(contentsOf: SnapshotKey.tableEntries[Int(key.rawValue)]) }
-        out.append(contentsOf: body)
+        let table = SnapshotKey.table
+        table.bytes.withUnsafeBufferPointer { bytes in
+            table.offsets.withUnsafeBufferPointer { offsets in
+                var tableBytes = 1
+                for i in 0..<metCount { tableBytes += offsets[Int(met[i]) + 1] - offsets[Int(met[i])] }
+                out.reserveCapacity(out.count + tableBytes + count)
+                SnapshotBytes.putVarint(UInt64(metCount), &out)
+                for i in 0..<metCount {
+                    let key = Int(met[i])
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[offsets[key]..<offsets[key + 1]]))
+                }
+            }
+        }
+        out.append(contentsOf: UnsafeBufferPointer(start: base, count: count))
     }
 
     // MARK: Values
+
+    /// Makes room for `n` more bytes.
+    @inline(__always)
+    private mutating func reserve(_ n: Int) {
+        if capacity - count < n { grow(n) }
+    }
+
+    @inline(never)
+    private mutating func grow(_ n: Int) {
+        let larger = Swift.max(capacity * 2, count + n)
+        let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: larger)
+        moved.update(from: base, count: count)
+        base.deallocate()
+        base = moved
+        capacity = larger
+    }
+
+    /// One byte; room made by the caller.
+    @inline(__always)
+    private mutating func put(_ byte: UInt8) {
+        base[count] = byte
+        count += 1
+    }
+
+    /// A varint (at most 10 bytes); room made by the caller.
+    @inline(__always)
+    private mutating func putVarint(_ value: UInt64) {
+        var v = value
+        while v >= 0x80 {
+            put(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        put(UInt8(v))
+    }
 
     /// A member's key: its number plus one (there are fewer than 127 keys, so one byte).
     @inline(__always)
@@ -78,39 +140,55 @@ struct SnapshotWriter {
         let index = Int(key.rawValue)
         var number = numbers[index]
         if number == 0 {
-            met.append(key)
-            number = UInt8(met.count)
+            met[metCount] = key.rawValue
+            metCount += 1
+            number = UInt8(metCount)
             numbers[index] = number
         }
-        body.append(number)
+        reserve(1)
+        put(number)
     }
 
-    @inline(__always) mutating func beginObject() { body.append(7) }
-    @inline(__always) mutating func endObject() { body.append(0) }
-    @inline(__always) mutating func beginArray() { body.append(6) }
-    @inline(__always) mutating func endArray() { body.append(SnapshotBytes.endOfArray) }
+    @inline(__always)
+    private mutating func tag(_ tag: UInt8) {
+        reserve(1)
+        put(tag)
+    }
+
+    @inline(__always) mutating func beginObject() { tag(7) }
+    @inline(__always) mutating func endObject() { tag(0) }
+    @inline(__always) mutating func beginArray() { tag(6) }
+    @inline(__always) mutating func endArray() { tag(SnapshotBytes.endOfArray) }
+    @inline(__always) mutating func bool(_ b: Bool) { tag(b ? 2 : 1) }
 
     @inline(__always)
     mutating func int(_ v: Int64) {
-        body.append(3)
-        SnapshotBytes.putVarint(UInt64(bitPattern: (v << 1) ^ (v >> 63)), &body)
+        reserve(11)
+        put(3)
+        putVarint(UInt64(bitPattern: (v << 1) ^ (v >> 63)))
     }
 
     @inline(__always)
     mutating func uint(_ v: UInt64) {
-        body.append(4)
-        SnapshotBytes.putVarint(v, &body)
+        reserve(11)
+        put(4)
+        putVarint(v)
     }
 
-    @inline(__always) mutating func bool(_ b: Bool) { body.append(b ? 2 : 1) }
-
     mutating func string(_ s: String) {
-        body.append(5)
-        let done: Void? = s.utf8.withContiguousStorageIfAvailable { bytes in
-            SnapshotBytes.putVarint(UInt64(bytes.count), &body)
-            body.append(contentsOf: bytes)
+        let done: Void? = s.utf8.withContiguousStorageIfAvailable { utf8 in
+            reserve(11 + utf8.count)
+            put(5)
+            putVarint(UInt64(utf8.count))
+            if let from = utf8.baseAddress { (base + count).update(from: from, count: utf8.count) }
+            count += utf8.count
         }
-        if done == nil { SnapshotBytes.putString(s, &body) }
+        if done == nil {  // not contiguous (a bridged string): byte by byte
+            reserve(11 + s.utf8.count)
+            put(5)
+            putVarint(UInt64(s.utf8.count))
+            for byte in s.utf8 { put(byte) }
+        }
     }
 
     @inline(__always)
@@ -180,7 +258,10 @@ extension Duration: SnapshotWritable {
 extension Array: SnapshotWritable where Element: SnapshotWritable {
     func write(to writer: inout SnapshotWriter) {
         writer.beginArray()
-        for element in self { element.write(to: &writer) }
+        // Elements borrowed in place, not copied out (a copy retains every string in a seat).
+        withUnsafeBufferPointer { elements in
+            for i in elements.indices { elements[i].write(to: &writer) }
+        }
         writer.endArray()
     }
 }
