@@ -2,12 +2,13 @@
 ///
 /// The bytes are the engine's own `RoomState` (seq, phase, silence, seats, queue and policy, floor, round, pacing,
 /// lock, removed list, stats, the epoch, and in the final snapshot of a graceful shutdown the event log that serves
-/// `since` resumes), so a restored room is the room
-/// that was saved: no second description of the state, no replay of transitions. Instants are stored as wall-clock
-/// times and read back as "the time left less the downtime" (``InstantRebase``).
+/// `since` resumes), so a restored room is the room that was saved: no replay of transitions. The writer is the one
+/// other description of the state, held by SnapshotEncoderTests to its `Codable` form (a field it misses fails them).
+/// Instants are stored as wall-clock times and read back as "the time left less the downtime" (``InstantRebase``).
 ///
 /// Layout: `C R S` and a version byte (1), a flags byte (bit 0: written at a graceful shutdown, nothing after it),
-/// then the state (``SnapshotBytes``).
+/// then the state (``SnapshotBytes``), written by ``SnapshotWriter`` in the bytes of its `Codable` form and read back
+/// through `Codable`.
 extension Room {
     static let snapshotHeader: [UInt8] = [0x43, 0x52, 0x53, 1]
 
@@ -48,7 +49,8 @@ extension Room {
     /// Rebuilds a room from ``snapshotBytes(rebase:final:)``. Deadlines come back as the time that was left less the
     /// downtime (overdue ones fire at the next input or tick). `locked` and `removed` (the store's safety record,
     /// written durably, possibly after this snapshot) are applied on top: a removed participant's seat is given up,
-    /// a lock is set. Seats that were connected turn reconnecting with a full grace from `rebase.now`. The restore's
+    /// a lock is set. Seats that were connected turn reconnecting with a full grace from `rebase.now`; seats already
+    /// reconnecting get a full grace from it too. The restore's
     /// own events take the next seqs; its effects are discarded (no connection of the old process is live).
     /// Without `wasFinal`, the epoch becomes `newEpoch`: events after the snapshot may have been lost.
     public static func restore(_ bytes: [UInt8], rebase: InstantRebase, locked: Bool, removed: [ParticipantID],
@@ -75,6 +77,12 @@ extension Room {
             } else {
                 room.state.removed.insert(id)
             }
+        }
+        // A seat already reconnecting holds its grace end as raw nanoseconds of the old process's clock (a seat
+        // stores it so, and only `Instant`s are rebased): it gets a full grace from now, as the connected seats do.
+        let grace = room.state.config.grace, seats = room.state.participants.count
+        for position in 0..<seats where room.state.participants[at: position].graceEnds != nil {
+            room.state.participants[at: position].graceEnds = rebase.now + grace
         }
         for connection in room.recipients {
             room.disconnected(connection: connection, now: rebase.now)
