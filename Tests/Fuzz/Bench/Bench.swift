@@ -109,7 +109,8 @@ struct Case {
         let (t, b) = Self.best(body, baseline)
         let ratio = b > .zero ? t / b : 0
         print(name.padding(50) + "\(bytes)".padding(10, left: true) + Self.format(t).padding(12, left: true)
-              + Self.format(b).padding(12, left: true) + String(format1: ratio).padding(8, left: true))
+              + Self.format(b).padding(12, left: true)
+              + (ratio < 1 ? String(format2: ratio) : String(format1: ratio)).padding(8, left: true))
         fflush(nil)  // each line as soon as it is measured
     }
 
@@ -207,5 +208,11 @@ extension String {
     init(format1 value: Double) {
         let tenths = (value * 10).rounded()
         self = "\(Int(tenths) / 10).\(abs(Int(tenths) % 10))"
+    }
+
+    /// Two decimal places (a ratio below 1), without Foundation.
+    init(format2 value: Double) {
+        let hundredths = Int((value * 100).rounded())
+        self = "\(hundredths / 100)." + (abs(hundredths % 100) < 10 ? "0" : "") + "\(abs(hundredths % 100))"
     }
 }

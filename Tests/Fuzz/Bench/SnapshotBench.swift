@@ -7,14 +7,14 @@ func snapshotCases() -> [Case] {
     let rebase = InstantRebase(now: .seconds(5000), wallNanoseconds: 1_700_000_000_000_000_000)
     var out: [Case] = []
     for seats in [10, 4, 15] {
-        let name = "\(seats) seats mid-session", state = midSession(seats: seats)
+        let name = "\(seats) seats", state = midSession(seats: seats)
         for final in [false, true] {
             let room = Room(id: state.id, config: state.config, now: state.now)
             room.state = state
             let ours = room.snapshotBytes(rebase: rebase, final: final)
             precondition(ours == SnapshotOracle.snapshotBytes(state, rebase: rebase, final: final),
                          "the snapshot encoders disagree")
-            let label = "snapshot \(name)" + (final ? ", final (log)" : "") + " x1000 vs Codable"
+            let label = "snapshot \(name)" + (final ? ", final" : "") + " x1000"
             out.append(Case(label, ours.count) {
                 for _ in 0..<1000 { blackHole(room.snapshotBytes(rebase: rebase, final: final)) }
             } baseline: {
