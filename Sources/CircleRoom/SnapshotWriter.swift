@@ -44,7 +44,11 @@ enum SnapshotKey: UInt8, CaseIterable {
         var offsets: [Int] = []
         for key in allCases {
             offsets.append(bytes.count)
-            SnapshotBytes.putString(String(describing: key), &bytes)
+            // The case name, as synthesized coding keys name a property (reflection: a build that strips its
+            // metadata would write other names, so it stops here instead).
+            let name = String(describing: key)
+            precondition(name.allSatisfy { $0 == "_" || $0.isASCII && ($0.isLetter || $0.isNumber) }, "key \(name)")
+            SnapshotBytes.putString(name, &bytes)
         }
         offsets.append(bytes.count)
         return (bytes, offsets)
