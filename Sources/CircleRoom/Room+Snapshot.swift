@@ -11,6 +11,9 @@
 /// through `Codable`.
 extension Room {
     static let snapshotHeader: [UInt8] = [0x43, 0x52, 0x53, 1]
+    /// The header and the flags byte of a running snapshot, and of a final one.
+    private static let runningHeader = snapshotHeader + [0]
+    private static let finalHeader = snapshotHeader + [1]
 
     /// The room's epoch (see ``RoomState/epoch``).
     public var epoch: UInt64 {
@@ -30,10 +33,7 @@ extension Room {
         let seats = state.participants.count + state.stats.inFirstJoinOrder.count
         var writer = SnapshotWriter(rebase: rebase, reserving: 512 + 160 * seats + (final ? 32 * state.log.count : 0))
         state.write(to: &writer, withLog: final)
-        var out = Self.snapshotHeader
-        out.append(final ? 1 : 0)
-        writer.finish(into: &out)
-        return out
+        return writer.bytes(after: final ? Self.finalHeader : Self.runningHeader)
     }
 
     /// What a restore found.

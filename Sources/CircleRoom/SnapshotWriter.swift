@@ -84,22 +84,29 @@ struct SnapshotWriter: ~Copyable {
         numbers.deallocate()
     }
 
-    /// Appends the key table, then the body, to `out`.
-    func finish(into out: inout [UInt8]) {
+    /// `prefix`, the key table, then what was written: one allocation, filled by copies.
+    func bytes(after prefix: [UInt8]) -> [UInt8] {
         let table = SnapshotKey.table
-        table.bytes.withUnsafeBufferPointer { bytes in
+        return table.bytes.withUnsafeBufferPointer { names in
             table.offsets.withUnsafeBufferPointer { offsets in
-                var tableBytes = 1
-                for i in 0..<metCount { tableBytes += offsets[Int(met[i]) + 1] - offsets[Int(met[i])] }
-                out.reserveCapacity(out.count + tableBytes + count)
-                SnapshotBytes.putVarint(UInt64(metCount), &out)
-                for i in 0..<metCount {
-                    let key = Int(met[i])
-                    out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[offsets[key]..<offsets[key + 1]]))
+                var size = prefix.count + 1 + count  // the key count is one byte: fewer than 128 keys
+                for i in 0..<metCount { size += offsets[Int(met[i]) + 1] - offsets[Int(met[i])] }
+                return [UInt8](unsafeUninitializedCapacity: size) { out, initialized in
+                    guard var at = out.baseAddress else { return }
+                    prefix.withUnsafeBufferPointer { at.update(from: $0.baseAddress!, count: $0.count) }
+                    at += prefix.count
+                    at.pointee = UInt8(metCount)
+                    at += 1
+                    for i in 0..<metCount {
+                        let from = offsets[Int(met[i])], to = offsets[Int(met[i]) + 1]
+                        at.update(from: names.baseAddress! + from, count: to - from)
+                        at += to - from
+                    }
+                    at.update(from: base, count: count)
+                    initialized = size
                 }
             }
         }
-        out.append(contentsOf: UnsafeBufferPointer(start: base, count: count))
     }
 
     // MARK: Values

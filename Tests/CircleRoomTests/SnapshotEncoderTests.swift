@@ -167,8 +167,7 @@ struct SnapshotEncoderTests {
             try SnapshotOracle.write(event, rebase: Self.rebase, into: &oracle)
             var writer = SnapshotWriter(rebase: Self.rebase, reserving: 64)
             event.write(to: &writer)
-            var ours: [UInt8] = []
-            writer.finish(into: &ours)
+            let ours = writer.bytes(after: [])
             #expect(ours == oracle, "\(event.wireName)")
         }
     }
@@ -183,8 +182,7 @@ struct SnapshotEncoderTests {
         try SnapshotOracle.write(durations, rebase: Self.rebase, into: &oracle)
         var writer = SnapshotWriter(rebase: Self.rebase, reserving: 64)
         durations.write(to: &writer)
-        var ours: [UInt8] = []
-        writer.finish(into: &ours)
+        let ours = writer.bytes(after: [])
         #expect(ours == oracle)
     }
 
