@@ -50,8 +50,8 @@ extension Room {
     /// downtime (overdue ones fire at the next input or tick). `locked` and `removed` (the store's safety record,
     /// written durably, possibly after this snapshot) are applied on top: a removed participant's seat is given up,
     /// a lock is set. Seats that were connected turn reconnecting with a full grace from `rebase.now`; seats already
-    /// reconnecting get a full grace from it too. The restore's
-    /// own events take the next seqs; its effects are discarded (no connection of the old process is live).
+    /// reconnecting get a full grace from it too. The restore's own events take the next seqs; its effects are
+    /// discarded (no connection of the old process is live).
     /// Without `wasFinal`, the epoch becomes `newEpoch`: events after the snapshot may have been lost.
     public static func restore(_ bytes: [UInt8], rebase: InstantRebase, locked: Bool, removed: [ParticipantID],
                                newEpoch: UInt64) throws -> Restoration {
