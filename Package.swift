@@ -105,6 +105,9 @@ let package = Package(
         // The tree-parser reference the JSON scanner and the protocol decoder are held to.
         .target(name: "CircleJSONTestSupport", dependencies: ["CircleJSON"], path: "Tests/CircleJSONTestSupport",
                 swiftSettings: strict),
+        // The `Codable` snapshot encoder the hand-written one is held to (also compiled into Tests/Fuzz/Bench).
+        .target(name: "CircleRoomTestSupport", dependencies: ["CircleRoom"], path: "Tests/CircleRoomTestSupport",
+                swiftSettings: strict),
         .testTarget(name: "CircleBytesTests", dependencies: ["CircleBytes", "CircleTestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "CircleCryptoTests", dependencies: ["CircleCrypto", "CircleTestSupport"],
@@ -139,7 +142,9 @@ let package = Package(
         .testTarget(name: "CirclePostgresTests", dependencies: [
             "CirclePostgres", "CircleStore", "CircleTestSupport",
         ], swiftSettings: strict),
-        .testTarget(name: "CircleRoomTests", dependencies: ["CircleRoom", "CircleTestSupport"], swiftSettings: strict),
+        .testTarget(name: "CircleRoomTests", dependencies: [
+            "CircleRoom", "CircleRoomTestSupport", "CircleTestSupport",
+        ], swiftSettings: strict),
         .testTarget(name: "CircleProtocolTests", dependencies: [
             "CircleProtocol", "CircleRoom", "CircleJSON", "CircleJSONTestSupport",
         ],

@@ -7,15 +7,15 @@
 /// (nothing reserved up front) up to `capacity`. The table only grows, by the participants the room has ever
 /// named — as the room's stats do.
 public struct EventLog: Hashable, Sendable, Codable {
-    private var storage: [LoggedEvent] = []
-    private var head = 0  // index of the oldest event once the ring is full
-    private var newestSeq: UInt64 = 0
+    private(set) var storage: [LoggedEvent] = []
+    private(set) var head = 0  // index of the oldest event once the ring is full
+    private(set) var newestSeq: UInt64 = 0
     /// Every participant an event has named, in order of first mention (a logged event holds an index).
-    private var people: [LoggedPerson] = []
+    private(set) var people: [LoggedPerson] = []
     /// The lists logged events refer to, end to end in sequence order. A run's `start` counts from the first list
     /// ever logged; `listsBase` is where `lists[0]` is in that count (runs of events that left the ring are cut off).
-    private var lists: [UInt32] = []
-    private var listsBase: UInt64 = 0
+    private(set) var lists: [UInt32] = []
+    private(set) var listsBase: UInt64 = 0
     /// How many events the log keeps.
     public let capacity: Int
 
@@ -160,19 +160,19 @@ public struct EventLog: Hashable, Sendable, Codable {
 }
 
 /// Where a logged list is in the log's shared array of lists.
-private struct ListRun: Hashable, Sendable, Codable {
+struct ListRun: Hashable, Sendable, Codable {
     var start: UInt64
     var count: UInt32
 }
 
 /// A participant as the log's events name them: the id, and the display name a join carried.
-private struct LoggedPerson: Hashable, Sendable, Codable {
+struct LoggedPerson: Hashable, Sendable, Codable {
     var id: ParticipantID
     var name: String?
 }
 
 /// A room event as the log keeps it: participants by their index in the log's table (two words at most).
-private enum LoggedEvent: Hashable, Sendable, Codable {
+enum LoggedEvent: Hashable, Sendable, Codable {
     case joined(UInt32, Role, ConnectionState, mic: Bool, camera: Bool, muted: Bool)
     case left(UInt32, LeaveReason)
     case connection(UInt32, ConnectionState)

@@ -1,8 +1,8 @@
 /// A rate limit over the room's instants (the token-bucket algorithm): `burst` credits, one back per `refill`.
 /// 12 bytes, so that whatever follows it in a struct takes its last word's spare four (RoomFootprintTests).
 public struct RateBucket: Hashable, Sendable, Codable {
-    private var refilledAt: Instant
-    private var credits: Int32
+    private(set) var refilledAt: Instant
+    private(set) var credits: Int32
 
     /// A full bucket.
     public init(burst: Int, now: Instant) {

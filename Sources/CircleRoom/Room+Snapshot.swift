@@ -2,14 +2,18 @@
 ///
 /// The bytes are the engine's own `RoomState` (seq, phase, silence, seats, queue and policy, floor, round, pacing,
 /// lock, removed list, stats, the epoch, and in the final snapshot of a graceful shutdown the event log that serves
-/// `since` resumes), so a restored room is the room
-/// that was saved: no second description of the state, no replay of transitions. Instants are stored as wall-clock
-/// times and read back as "the time left less the downtime" (``InstantRebase``).
+/// `since` resumes), so a restored room is the room that was saved: no replay of transitions. The writer is the one
+/// other description of the state, held by SnapshotEncoderTests to its `Codable` form (a field it misses fails them).
+/// Instants are stored as wall-clock times and read back as "the time left less the downtime" (``InstantRebase``).
 ///
 /// Layout: `C R S` and a version byte (1), a flags byte (bit 0: written at a graceful shutdown, nothing after it),
-/// then the state (``SnapshotBytes``).
+/// then the state (``SnapshotBytes``), written by ``SnapshotWriter`` in the bytes of its `Codable` form and read back
+/// through `Codable`.
 extension Room {
     static let snapshotHeader: [UInt8] = [0x43, 0x52, 0x53, 1]
+    /// The header and the flags byte of a running snapshot, and of a final one.
+    private static let runningHeader = snapshotHeader + [0]
+    private static let finalHeader = snapshotHeader + [1]
 
     /// The room's epoch (see ``RoomState/epoch``).
     public var epoch: UInt64 {
@@ -22,20 +26,14 @@ extension Room {
 
     /// The whole state as bytes. `final` marks the snapshot written at a graceful shutdown (the room stops there).
     public func snapshotBytes(rebase: InstantRebase, final: Bool = false) -> [UInt8] {
-        var out = Self.snapshotHeader
-        out.append(final ? 1 : 0)
-        // Every value in the state is an integer, a string or a bool: encoding cannot fail.
-        if final {
-            try? SnapshotBytes.write(state, rebase: rebase, into: &out)
-        } else {
-            // The log serves `since` resumes, which only a graceful shutdown keeps: after a crash the room comes back
-            // with a new epoch and every client gets a fresh snapshot. Leaving it out keeps the 10-per-second saves
-            // of a busy room to its state alone (a full log is most of a snapshot's bytes and encoding time).
-            var withoutLog = state
-            withoutLog.log = EventLog(capacity: state.log.capacity)
-            try? SnapshotBytes.write(withoutLog, rebase: rebase, into: &out)
-        }
-        return out
+        // The log serves `since` resumes, which only a graceful shutdown keeps: after a crash the room comes back
+        // with a new epoch and every client gets a fresh snapshot. Leaving it out (an empty log of the same capacity
+        // is written in its place) keeps the 10-per-second saves of a busy room to its state alone (a full log is
+        // most of a snapshot's bytes and encoding time).
+        let seats = state.participants.count + state.stats.inFirstJoinOrder.count
+        var writer = SnapshotWriter(rebase: rebase, reserving: 512 + 160 * seats + (final ? 32 * state.log.count : 0))
+        state.write(to: &writer, withLog: final)
+        return writer.bytes(after: final ? Self.finalHeader : Self.runningHeader)
     }
 
     /// What a restore found.
@@ -51,8 +49,9 @@ extension Room {
     /// Rebuilds a room from ``snapshotBytes(rebase:final:)``. Deadlines come back as the time that was left less the
     /// downtime (overdue ones fire at the next input or tick). `locked` and `removed` (the store's safety record,
     /// written durably, possibly after this snapshot) are applied on top: a removed participant's seat is given up,
-    /// a lock is set. Seats that were connected turn reconnecting with a full grace from `rebase.now`. The restore's
-    /// own events take the next seqs; its effects are discarded (no connection of the old process is live).
+    /// a lock is set. Seats that were connected turn reconnecting with a full grace from `rebase.now`; seats already
+    /// reconnecting get a full grace from it too. The restore's own events take the next seqs; its effects are
+    /// discarded (no connection of the old process is live).
     /// Without `wasFinal`, the epoch becomes `newEpoch`: events after the snapshot may have been lost.
     public static func restore(_ bytes: [UInt8], rebase: InstantRebase, locked: Bool, removed: [ParticipantID],
                                newEpoch: UInt64) throws -> Restoration {
@@ -78,6 +77,12 @@ extension Room {
             } else {
                 room.state.removed.insert(id)
             }
+        }
+        // A seat already reconnecting holds its grace end as raw nanoseconds of the old process's clock (a seat
+        // stores it so, and only `Instant`s are rebased): it gets a full grace from now, as the connected seats do.
+        let grace = room.state.config.grace, seats = room.state.participants.count
+        for position in 0..<seats where room.state.participants[at: position].graceEnds != nil {
+            room.state.participants[at: position].graceEnds = rebase.now + grace
         }
         for connection in room.recipients {
             room.disconnected(connection: connection, now: rebase.now)

@@ -5,10 +5,10 @@
 public struct Participant: Hashable, Sendable, Codable {
     /// What everyone sees.
     public var view: ParticipantView
-    private var isConnected = false
-    private var isInGrace = false
-    private var connectionNumber: UInt64 = 0
-    private var graceEndNanoseconds: UInt64 = 0
+    private(set) var isConnected = false
+    private(set) var isInGrace = false
+    private(set) var connectionNumber: UInt64 = 0
+    private(set) var graceEndNanoseconds: UInt64 = 0
     /// The per-participant reaction limit.
     public var reactions: RateBucket
 

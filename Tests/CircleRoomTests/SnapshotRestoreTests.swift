@@ -1,3 +1,4 @@
+import CircleRoomTestSupport
 import Testing
 
 @testable import CircleRoom
@@ -79,6 +80,26 @@ struct SnapshotRestoreTests {
                                     locked: false, removed: [], newEpoch: 5)
         late.room.tick(now: .seconds(7))
         #expect(late.room.phase == .intro)
+    }
+
+    /// A seat reconnecting when the snapshot was taken: its grace end is not on the new process's clock (another
+    /// host, a reboot), so it gets a full grace from the restore, like the seats that were connected.
+    @Test func aSeatReconnectingAtTheSnapshotGetsAFullGraceFromTheRestore() throws {
+        let h = Harness(config: RoomConfig(grace: .seconds(30)))
+        h.join("f", .facilitator)
+        h.join("d")
+        h.advance(.seconds(10))
+        h.drop("d")
+        h.advance(.seconds(10))
+        let wall: Int64 = 1_700_000_000_000_000_000
+        let bytes = h.room.snapshotBytes(rebase: rebase(h.now, wall: wall))
+        let later = Instant.seconds(50)  // another clock origin, 3 s of downtime
+        let room = try Room.restore(bytes, rebase: rebase(later, wall: wall + 3_000_000_000), locked: false,
+                                    removed: [], newEpoch: 2).room
+        #expect(room.state.participants[id: "d"]?.graceEnds == later + .seconds(30))
+        #expect(room.state.participants[id: "f"]?.graceEnds == later + .seconds(30))
+        room.tick(now: later + .seconds(31))
+        #expect(room.state.participants.count == 0)  // both gave up their seats at the end of their grace
     }
 
     @Test func theSafetyRecordWinsOverAnOlderSnapshot() throws {
@@ -173,7 +194,7 @@ struct StoredEventVersionTests {
 
     private func roundTrip<From: Encodable, To: Decodable>(_ value: From, as _: To.Type) throws -> To {
         var bytes: [UInt8] = []
-        try SnapshotBytes.write(value, rebase: rebase, into: &bytes)
+        try SnapshotOracle.write(value, rebase: rebase, into: &bytes)
         var offset = 0
         return try SnapshotBytes.read(To.self, from: bytes, at: &offset, rebase: rebase)
     }

@@ -1,0 +1,1 @@
+../../CircleRoomTestSupport/SnapshotOracle.swift
