@@ -67,8 +67,9 @@ let package = Package(
         // Webhooks to the platform: signed (Standard Webhooks), queued, sent from their own thread with libcurl.
         .target(name: "CircleWebhooks", dependencies: ["CCurl", "CircleCrypto", "CircleJSON"], swiftSettings: strict),
         // A WebSocket client on the loop (and the client side of TLS): for the load generator and the tests.
-        .target(name: "CircleClient", dependencies: ["CircleLoop", "CircleHTTP", "CircleWebSocket", "CircleTLS"],
-                swiftSettings: strict),
+        .target(name: "CircleClient", dependencies: [
+            "CircleCrypto", "CircleLoop", "CircleHTTP", "CircleWebSocket", "CircleTLS",
+        ], swiftSettings: strict),
         // The load generator behind `circle load`: group sessions from one process, on Circle's own loop and codec.
         .target(name: "CircleLoad", dependencies: [
             "CircleClient", "CircleLoop", "CircleWebSocket", "CircleJSON", "CircleAuth", "CircleProtocol", "CircleRoom",
