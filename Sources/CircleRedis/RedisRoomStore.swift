@@ -35,6 +35,7 @@ public final class RedisRoomStore: RoomStateStore, RoomOwnership, StoreDriving {
     private var leases: [String: Lease] = [:]
     private let renewTimer: LoopTimer
     private let deferTimer: LoopTimer
+    private let lapseTimer: LoopTimer
     private var deferred: [() -> Void] = []
     private var counters = StoreStats()
     private var outstandingWrites = 0
@@ -63,6 +64,7 @@ public final class RedisRoomStore: RoomStateStore, RoomOwnership, StoreDriving {
         for script in RedisScripts.all { client.preload(script) }
         renewTimer = LoopTimer(loop: loop)
         deferTimer = LoopTimer(loop: loop)
+        lapseTimer = LoopTimer(loop: loop)
         renewTimer.unref()
         let period = max(configuration.leaseMilliseconds / 3, 1)
         renewTimer.start(afterMilliseconds: period, repeatMilliseconds: period) { [weak self] in self?.renewAll() }
@@ -143,13 +145,16 @@ public final class RedisRoomStore: RoomStateStore, RoomOwnership, StoreDriving {
 
     /// Every third of a lease: renews every lease held in one script call (a few, past `renewBatch` leases), so that
     /// renewing costs Redis and the loop one command, not one per room. A lease whose time ran out (no renewal got
-    /// through, or the process was paused) is lost at once.
+    /// through, or the process was paused) is lost after this loop turn's reads: input already waiting for its room
+    /// (a paused process wakes with full sockets) meets `holdsLease` false and stops the room with that input in its
+    /// last snapshot, instead of being dropped unread when the room's connections close.
     private func renewAll() {
         let now = EventLoop.hrtime
         var batch: [(group: String, fence: UInt64)] = []
+        var lapsed: [(group: String, fence: UInt64)] = []
         for (group, lease) in leases {
             if now >= lease.validUntil {
-                lose(group, fence: lease.fence, lapsed: true)
+                lapsed.append((group, lease.fence))
                 continue
             }
             guard !lease.renewing else { continue }
@@ -161,6 +166,13 @@ public final class RedisRoomStore: RoomStateStore, RoomOwnership, StoreDriving {
             }
         }
         if !batch.isEmpty { renew(batch, sentAt: now) }
+        guard !lapsed.isEmpty else { return }
+        lapseTimer.start(afterMilliseconds: 0) { [weak self] in
+            guard let self else { return }
+            for (group, fence) in lapsed where self.leases[group].map({ EventLoop.hrtime >= $0.validUntil }) == true {
+                self.lose(group, fence: fence, lapsed: true)
+            }
+        }
     }
 
     /// Leases renewed by one script call at most.
@@ -302,6 +314,7 @@ public final class RedisRoomStore: RoomStateStore, RoomOwnership, StoreDriving {
         closed = true
         renewTimer.close()
         deferTimer.close()
+        lapseTimer.close()
         client.close()
         drainCompletions()
     }

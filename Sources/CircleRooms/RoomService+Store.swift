@@ -91,7 +91,7 @@ final class RoomStorage {
             markDirty(hosted)
             if service.cluster != nil && room.participantCount > savedSeats[room.id] ?? 0 {
                 // A new seat leaves at once: a room that moves now (its owner starved past its lease) keeps it.
-                if write(hosted, rebase: Self.rebase) { dirty[room.id] = nil }
+                if write(hosted, rebase: Self.rebase) { dirty[room.id] = nil } else { armTimer() }
                 service.cluster?.leases.flushWrites()  // in Redis before the welcome reaches the client
             } else {
                 armTimer()
