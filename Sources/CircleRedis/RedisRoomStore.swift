@@ -193,16 +193,17 @@ public final class RedisRoomStore: RoomStateStore, RoomOwnership, StoreDriving {
                 self.leases[group]?.renewing = false
                 switch renewed?[i] {
                 case .integer(1)?: self.leases[group]?.validUntil = sentAt + self.leaseNanoseconds
-                case .integer(0)?: self.lose(group, fence: fence)
+                case .integer(0)?: self.lose(group, fence: fence, lapsed: true)  // gone, perhaps not claimed
                 default: break  // no answer: the lease runs out by `validUntil` unless a later renewal gets through
                 }
             }
         }
     }
 
-    /// Forgets the lease (when it still has `fence`) and tells the owner of the room. A lease that `lapsed` by this
-    /// node's clock is still known while `onLost` runs: the owner may send the room's last snapshot under its fence
-    /// (Redis refuses it if another node has claimed the room since; else the next owner restores it).
+    /// Forgets the lease (when it still has `fence`) and tells the owner of the room. A lease that `lapsed` (by this
+    /// node's clock, or a renewal found it gone: another node may not have claimed the room) is still known while
+    /// `onLost` runs: the owner may send the room's last snapshot under its fence (Redis refuses it if another node
+    /// has claimed the room since; else the next owner restores it).
     private func lose(_ group: String, fence: UInt64, lapsed: Bool = false) {
         guard leases[group]?.fence == fence else { return }
         if lapsed {
