@@ -156,3 +156,24 @@ cluster_stop() {
     fi
     return 0
 }
+
+# cluster_starve PID SECONDS LEASE_MS: starves a node (a loaded VM, a noisy neighbour), bounded: for SECONDS it is
+# stopped 300–800 ms of every second, and every fifth second 0.8–1.15 of a lease (its lease lapses when such a stop
+# starts just before a renewal). Leaves it running; prints "stops long_stops".
+cluster_starve() {
+    local pid=$1 end=$(($(date +%s) + $2)) lease=$3 n=0 long=0 ms run
+    while [ "$(date +%s)" -lt "$end" ]; do
+        n=$((n + 1))
+        if ((n % 5 == 0)); then
+            ms=$((lease * (80 + RANDOM % 36) / 100)) run=1000 long=$((long + 1))
+        else
+            ms=$((300 + RANDOM % 501)) run=$((1000 - ms))
+        fi
+        kill -STOP "$pid" 2>/dev/null || break
+        sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
+        kill -CONT "$pid" 2>/dev/null || break
+        sleep "$((run / 1000)).$(printf %03d $((run % 1000)))"
+    done
+    kill -CONT "$pid" 2>/dev/null || true
+    echo "$n $long"
+}

@@ -46,6 +46,9 @@ public final class RedisClient {
     /// The oldest command id that may still be in flight (replies come in order).
     private var oldestInFlight: UInt64 = 1
     private var timedOut = false
+    /// When the watchdog last ran (`EventLoop.hrtime`), and its period.
+    private var lastCheck: UInt64 = 0
+    private let checkPeriod: UInt64
     /// Between the first command that got no reply and the disconnect callback, hiredis is failing the rest of
     /// the commands in flight: retryable commands sent meanwhile wait here, behind those, to keep the order.
     private var cascading = false
@@ -77,6 +80,7 @@ public final class RedisClient {
         watchdog = LoopTimer(loop: loop)
         watchdog.unref()
         let period = max(configuration.replyTimeoutMilliseconds / 4, 1)
+        checkPeriod = period * 1_000_000
         watchdog.start(afterMilliseconds: period, repeatMilliseconds: period) { [weak self] in self?.checkReplies() }
         connect()
     }
@@ -86,6 +90,13 @@ public final class RedisClient {
 
     /// Commands sent and not answered yet, plus those waiting for a connection.
     public var outstanding: Int { inFlight.count + backlog.count }
+
+    /// Writes the commands issued so far to the socket now, not at the loop's next poll: for a write that must
+    /// leave before what the loop sends next (a new seat's snapshot before its welcome).
+    public func flushWrites() {
+        guard ready, !closing, !cascading, let context else { return }
+        redisAsyncHandleWrite(context)
+    }
 
     /// Sends one command (binary-safe arguments). The completion runs on the loop thread with Redis' reply (an error
     /// reply is `.success(.error(...))`), or a `RedisError` when there was no reply.
@@ -277,11 +288,15 @@ public final class RedisClient {
         scheduleReconnect()
     }
 
-    /// Drops a connection whose oldest command has waited past the reply timeout.
+    /// Drops a connection whose oldest command has waited past the reply timeout. Not when the watchdog itself ran
+    /// late (the process was paused or starved): the replies may be waiting in the socket for the loop to read.
     private func checkReplies() {
+        let now = EventLoop.hrtime
+        defer { lastCheck = now }
+        if lastCheck != 0 && now &- lastCheck > 2 * checkPeriod { return }
         while oldestInFlight < nextID && inFlight[oldestInFlight] == nil { oldestInFlight += 1 }
         guard connected, let context, let oldest = inFlight[oldestInFlight],
-              EventLoop.hrtime - oldest.sentAt >= configuration.replyTimeoutMilliseconds * 1_000_000 else { return }
+              now &- oldest.sentAt >= configuration.replyTimeoutMilliseconds * 1_000_000 else { return }
         timedOut = true
         lastError = "no reply in \(configuration.replyTimeoutMilliseconds) ms"
         redisAsyncFree(context)  // runs the pending callbacks with no reply, then didDisconnect

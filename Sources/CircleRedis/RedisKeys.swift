@@ -42,13 +42,18 @@ enum RedisScripts {
         return {2, holder, redis.call('HGET', KEYS[1], 'address') or ''}
         """)
 
-    /// KEYS lease; ARGV node, fence, px. Returns 1 when renewed, 0 when the lease is gone or another's.
-    static let renew = RedisScript("""
-        if redis.call('HGET', KEYS[1], 'node') == ARGV[1] and redis.call('HGET', KEYS[1], 'fence') == ARGV[2] then
-          redis.call('PEXPIRE', KEYS[1], ARGV[3])
-          return 1
+    /// KEYS leases; ARGV node, px, a fence per lease. Returns per lease 1 when renewed, 0 when gone or another's.
+    static let renewMany = RedisScript("""
+        local renewed = {}
+        for i, key in ipairs(KEYS) do
+          if redis.call('HGET', key, 'node') == ARGV[1] and redis.call('HGET', key, 'fence') == ARGV[i + 2] then
+            redis.call('PEXPIRE', key, ARGV[2])
+            renewed[i] = 1
+          else
+            renewed[i] = 0
+          end
         end
-        return 0
+        return renewed
         """)
 
     /// KEYS lease; ARGV fence. Deletes the lease only when it still carries this fence.
@@ -101,5 +106,5 @@ enum RedisScripts {
                 redis.call('HGET', KEYS[3], 'locked') or '', redis.call('LRANGE', KEYS[4], 0, -1)}
         """)
 
-    static let all = [claim, renew, release, append, snapshot, safety, drop, load]
+    static let all = [claim, renewMany, release, append, snapshot, safety, drop, load]
 }

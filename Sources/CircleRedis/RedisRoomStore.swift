@@ -35,6 +35,7 @@ public final class RedisRoomStore: RoomStateStore, RoomOwnership, StoreDriving {
     private var leases: [String: Lease] = [:]
     private let renewTimer: LoopTimer
     private let deferTimer: LoopTimer
+    private let lapseTimer: LoopTimer
     private var deferred: [() -> Void] = []
     private var counters = StoreStats()
     private var outstandingWrites = 0
@@ -63,6 +64,7 @@ public final class RedisRoomStore: RoomStateStore, RoomOwnership, StoreDriving {
         for script in RedisScripts.all { client.preload(script) }
         renewTimer = LoopTimer(loop: loop)
         deferTimer = LoopTimer(loop: loop)
+        lapseTimer = LoopTimer(loop: loop)
         renewTimer.unref()
         let period = max(configuration.leaseMilliseconds / 3, 1)
         renewTimer.start(afterMilliseconds: period, repeatMilliseconds: period) { [weak self] in self?.renewAll() }
@@ -141,35 +143,76 @@ public final class RedisRoomStore: RoomStateStore, RoomOwnership, StoreDriving {
 
     private var leaseNanoseconds: UInt64 { leaseMilliseconds * 1_000_000 }
 
-    /// Every third of a lease: renews each lease held; a lease whose time ran out (no renewal got through, or the
-    /// process was paused) is lost at once.
+    /// Every third of a lease: renews every lease held in one script call (a few, past `renewBatch` leases), so that
+    /// renewing costs Redis and the loop one command, not one per room. A lease whose time ran out (no renewal got
+    /// through, or the process was paused) is lost after this loop turn's reads: input already waiting for its room
+    /// (a paused process wakes with full sockets) meets `holdsLease` false and stops the room with that input in its
+    /// last snapshot, instead of being dropped unread when the room's connections close.
     private func renewAll() {
         let now = EventLoop.hrtime
+        var batch: [(group: String, fence: UInt64)] = []
+        var lapsed: [(group: String, fence: UInt64)] = []
         for (group, lease) in leases {
             if now >= lease.validUntil {
-                lose(group, fence: lease.fence)
+                lapsed.append((group, lease.fence))
                 continue
             }
             guard !lease.renewing else { continue }
             leases[group]?.renewing = true
-            let args = [node.id, String(lease.fence), String(leaseMilliseconds)].map { Array($0.utf8) }
-            client.evaluate(RedisScripts.renew, keys: [keys.lease(group)], args: args) { [weak self] r in
-                guard let self, self.leases[group]?.fence == lease.fence else { return }
+            batch.append((group, lease.fence))
+            if batch.count == Self.renewBatch {
+                renew(batch, sentAt: now)
+                batch = []
+            }
+        }
+        if !batch.isEmpty { renew(batch, sentAt: now) }
+        guard !lapsed.isEmpty else { return }
+        lapseTimer.start(afterMilliseconds: 0) { [weak self] in
+            guard let self else { return }
+            for (group, fence) in lapsed where self.leases[group].map({ EventLoop.hrtime >= $0.validUntil }) == true {
+                self.lose(group, fence: fence, lapsed: true)
+            }
+        }
+    }
+
+    /// Leases renewed by one script call at most.
+    static let renewBatch = 500
+
+    private func renew(_ batch: [(group: String, fence: UInt64)], sentAt: UInt64) {
+        let args = [node.id, String(leaseMilliseconds)].map { Array($0.utf8) }
+            + batch.map { Array(String($0.fence).utf8) }
+        client.evaluate(RedisScripts.renewMany, keys: batch.map { keys.lease($0.group) }, args: args) {
+            [weak self] r in
+            guard let self else { return }
+            let renewed: [RedisValue]? = if case let .success(.array(items)) = r, items.count == batch.count {
+                items
+            } else {
+                nil
+            }
+            for (i, (group, fence)) in batch.enumerated() where self.leases[group]?.fence == fence {
                 self.leases[group]?.renewing = false
-                switch r {
-                case .success(.integer(1)): self.leases[group]?.validUntil = now + self.leaseNanoseconds
-                case .success(.integer(0)): self.lose(group, fence: lease.fence)
+                switch renewed?[i] {
+                case .integer(1)?: self.leases[group]?.validUntil = sentAt + self.leaseNanoseconds
+                case .integer(0)?: self.lose(group, fence: fence, lapsed: true)  // gone, perhaps not claimed
                 default: break  // no answer: the lease runs out by `validUntil` unless a later renewal gets through
                 }
             }
         }
     }
 
-    /// Forgets the lease (when it still has `fence`) and tells the owner of the room.
-    private func lose(_ group: String, fence: UInt64) {
+    /// Forgets the lease (when it still has `fence`) and tells the owner of the room. A lease that `lapsed` (by this
+    /// node's clock, or a renewal found it gone: another node may not have claimed the room) is still known while
+    /// `onLost` runs: the owner may send the room's last snapshot under its fence (Redis refuses it if another node
+    /// has claimed the room since; else the next owner restores it).
+    private func lose(_ group: String, fence: UInt64, lapsed: Bool = false) {
         guard leases[group]?.fence == fence else { return }
-        leases[group] = nil
-        onLost?(group)
+        if lapsed {
+            onLost?(group)
+            if leases[group]?.fence == fence { leases[group] = nil }
+        } else {
+            leases[group] = nil
+            onLost?(group)
+        }
     }
 
     // MARK: RoomStateStore
@@ -238,6 +281,9 @@ public final class RedisRoomStore: RoomStateStore, RoomOwnership, StoreDriving {
     /// Nothing to do: hiredis sends a turn's commands together when the socket is writable (a pipeline).
     public func flush() {}
 
+    /// The writes queued so far leave now (``RedisClient/flushWrites()``), ahead of what the loop sends next.
+    public func flushWrites() { client.flushWrites() }
+
     /// Runs the completions of writes refused here.
     public func drainCompletions() {
         while !deferred.isEmpty {
@@ -269,6 +315,7 @@ public final class RedisRoomStore: RoomStateStore, RoomOwnership, StoreDriving {
         closed = true
         renewTimer.close()
         deferTimer.close()
+        lapseTimer.close()
         client.close()
         drainCompletions()
     }

@@ -14,6 +14,8 @@ public protocol RoomLeases: RoomOwnership {
     func holdsLease(group: String) -> Bool
     /// The fence of the lease this node holds for `group`, if any.
     func fence(group: String) -> UInt64?
+    /// Sends the room writes queued so far at once, before anything the loop sends next (a seat's welcome).
+    func flushWrites()
 }
 
 extension RoomService {
@@ -293,9 +295,12 @@ final class RoomCluster {
     }
 
     /// The lease of `group` was lost (a renewal refused, a fenced write refused, or it ran out by the local clock).
+    /// A lease still known here ran out by the local clock only: the room's last changes go out first under its
+    /// fence (`RoomStorage.saveLast`), so its clients resume, here or elsewhere, with their seats and what they saw.
     func lost(_ group: String) {
         guard let hosted = service.rooms[group] else { return }
         lostCount += 1
+        if leases.fence(group: group) != nil { service.storage?.saveLast(hosted) }
         service.stop(hosted)
     }
 

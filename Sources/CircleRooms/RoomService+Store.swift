@@ -15,10 +15,12 @@ final class RoomStorage {
     unowned let service: RoomService
     let timer: LoopTimer
     private var timerArmed = false
-    /// Rooms changed since their last snapshot, by id.
-    private var dirty: [String: HostedRoom] = [:]
+    /// Rooms changed since their last snapshot, by id, with when they first changed (`EventLoop.hrtime`).
+    private var dirty: [String: (hosted: HostedRoom, since: UInt64)] = [:]
     /// The seq of each room's last snapshot.
     private var savedSeq: [String: UInt64] = [:]
+    /// The seats in each room's last snapshot (clustered: a room with a new seat is saved at once).
+    private var savedSeats: [String: Int] = [:]
     /// The safety state last written per room: locked, and how many were removed.
     private var safetyWritten: [String: (locked: Bool, removed: Int)] = [:]
     /// Effects held until a durable safety write commits, per room, with the writes still in flight.
@@ -74,7 +76,7 @@ final class RoomStorage {
             let state = SafetyState(locked: safety.locked, removed: safety.removed.sorted())
             if tighter {
                 // The room's snapshot rides in the same durable batch, so a room made moments ago comes back whole.
-                dirty[room.id] = hosted
+                markDirty(hosted)
                 save()
                 held[key, default: (hosted, [], 0)].pending += 1
                 store.putSafety(group: room.id, state, durable: true) { [weak self] error in
@@ -86,8 +88,14 @@ final class RoomStorage {
             }
         }
         if room.seq != savedSeq[room.id] ?? 0 {
-            dirty[room.id] = hosted
-            armTimer()
+            markDirty(hosted)
+            if service.cluster != nil && room.participantCount > savedSeats[room.id] ?? 0 {
+                // A new seat leaves at once: a room that moves now (its owner starved past its lease) keeps it.
+                if write(hosted, rebase: Self.rebase) { dirty[room.id] = nil } else { armTimer() }
+                service.cluster?.leases.flushWrites()  // in Redis before the welcome reaches the client
+            } else {
+                armTimer()
+            }
         }
         guard held[key] != nil else { return false }
         held[key]!.effects.append(contentsOf: room.effects)
@@ -115,6 +123,7 @@ final class RoomStorage {
         let id = hosted.room.id
         dirty[id] = nil
         savedSeq[id] = nil
+        savedSeats[id] = nil
         safetyWritten[id] = nil
         restoredSeq[id] = nil
         guard !isShutDown else { return }
@@ -133,8 +142,14 @@ final class RoomStorage {
         return false
     }
 
-    /// Loop time one save may take; the rooms left wait for the next turn, so saving never holds the loop long.
+    /// Loop time one save may take for rooms changed less than ``saveInterval`` ago; the rooms left wait for the
+    /// next turn. A room changed longer ago is saved whatever the budget: the bound holds when the loop is behind.
     static let saveBudgetNanoseconds: UInt64 = 2_000_000
+
+    private func markDirty(_ hosted: HostedRoom) {
+        let id = hosted.room.id
+        if dirty[id]?.hosted !== hosted { dirty[id] = (hosted, EventLoop.hrtime) }
+    }
 
     private func armTimer(afterMilliseconds wait: UInt64 = saveInterval) {
         guard !timerArmed, !isShutDown else { return }
@@ -145,26 +160,23 @@ final class RoomStorage {
         }
     }
 
-    /// Writes the snapshot of every changed room, then hands the batch to the writer.
+    /// Writes the snapshot of every changed room, oldest change first, then hands the batch to the writer. Rooms
+    /// past the bound all go; the fresher ones within the per-turn budget, the rest next turn.
     private func save(final: Bool = false) {
         let rebase = Self.rebase
+        let start = rebase.now.nanoseconds
+        let overdue = start &- Self.saveInterval * 1_000_000
         var refused = 0
         var overBudget = false
-        for (id, hosted) in dirty where hosted.isLive {
-            if !final && EventLoop.hrtime &- rebase.now.nanoseconds > Self.saveBudgetNanoseconds {
+        var order = dirty.filter { $0.value.hosted.isLive }.map { (id: $0.key, since: $0.value.since) }
+        order.sort { $0.since < $1.since }
+        for (id, since) in order {
+            if !final && since > overdue && EventLoop.hrtime &- start > Self.saveBudgetNanoseconds {
                 overBudget = true
                 break
             }
-            let room = hosted.room
-            let snapshot = RoomSnapshot(group: id, seq: room.seq, epoch: room.epoch,
-                                        bytes: room.snapshotBytes(rebase: rebase, final: final))
-            if store.putSnapshot(snapshot) {
-                savedSeq[id] = room.seq
-                snapshotsWritten += 1
-                dirty[id] = nil
-            } else {
-                refused += 1
-            }
+            guard let hosted = dirty[id]?.hosted else { continue }
+            if write(hosted, rebase: rebase, final: final) { dirty[id] = nil } else { refused += 1 }
         }
         if refused > 0 {
             logger.warning("store queue full: snapshots wait", metadata: ["rooms": "\(refused)"])
@@ -172,9 +184,21 @@ final class RoomStorage {
         } else if overBudget {
             armTimer(afterMilliseconds: 1)
         }
-        if !final { dirty = dirty.filter { $0.value.isLive } }
+        if !final { dirty = dirty.filter { $0.value.hosted.isLive } }
         store.flush()
         recordMetrics()
+    }
+
+    /// Queues the room's snapshot; false when the store refused it (its queue is full).
+    private func write(_ hosted: HostedRoom, rebase: InstantRebase, final: Bool = false) -> Bool {
+        let room = hosted.room
+        let snapshot = RoomSnapshot(group: room.id, seq: room.seq, epoch: room.epoch,
+                                    bytes: room.snapshotBytes(rebase: rebase, final: final))
+        guard store.putSnapshot(snapshot) else { return false }
+        savedSeq[room.id] = room.seq
+        savedSeats[room.id] = room.participantCount
+        snapshotsWritten += 1
+        return true
     }
 
     func recordMetrics() {
@@ -213,7 +237,7 @@ final class RoomStorage {
     /// caller closes the store, which commits everything queued.
     func shutDown(_ rooms: some Sequence<HostedRoom>) {
         guard !isShutDown else { return }
-        for hosted in rooms { dirty[hosted.room.id] = hosted }
+        for hosted in rooms { markDirty(hosted) }
         save(final: true)
         isShutDown = true
         // Held effects are for connections the server is closing anyway; the safety writes commit at close().
@@ -281,6 +305,7 @@ final class RoomStorage {
             if !result.wasFinal { restoredSeq[stored.group] = result.savedSeq }
             safetyWritten[stored.group] = (result.room.safety.locked, result.room.safety.removed.count)
             savedSeq[stored.group] = snapshot.seq
+            savedSeats[stored.group] = result.room.participantCount
             service.adopt(result.room)
             return true
         } catch {
@@ -290,11 +315,23 @@ final class RoomStorage {
         }
     }
 
+    /// A room whose lease ran out by this node's clock, not yet taken by another as far as it knows: its changes
+    /// since the last snapshot go out now, under the old fence, ahead of anything this node sends for the room later
+    /// (a claim). Redis refuses the write if another node has claimed the room; else the next owner (this node
+    /// again, or another) restores it, with every seat and change its clients saw.
+    func saveLast(_ hosted: HostedRoom) {
+        let id = hosted.room.id
+        guard hosted.isLive, dirty[id] != nil else { return }
+        if write(hosted, rebase: Self.rebase) { dirty[id] = nil }
+        store.flush()
+    }
+
     /// A room this node no longer owns (RoomCluster): forgotten without a write, its held effects dropped.
     func forget(_ hosted: HostedRoom) {
         let id = hosted.room.id
         dirty[id] = nil
         savedSeq[id] = nil
+        savedSeats[id] = nil
         safetyWritten[id] = nil
         restoredSeq[id] = nil
         held[ObjectIdentifier(hosted)] = nil

@@ -130,6 +130,47 @@ import Testing
         #expect(b.lost.isEmpty)
     }
 
+    @Test func leasesRenewTogetherAndALapsedOnesLastWriteLandsUnlessTheRoomWasTaken() throws {
+        let server = try RedisServer()
+        let lease = TestTime.milliseconds(300)
+        let a = try Node(server, id: "a", leaseMilliseconds: lease)
+        let b = try Node(server, id: "b", leaseMilliseconds: 20 * lease)
+        defer {
+            #expect(b.shutdown() == 0)
+            #expect(a.shutdown() == 0)
+        }
+        for g in ["g1", "g2", "g3", "g4"] { #expect(try a.claim(g) == .owned(fence: 1, taken: true)) }
+        // One script call renews them all; one whose lease another node took is lost, the others stay.
+        a.run(milliseconds: 3 * lease)
+        #expect(["g1", "g2", "g3", "g4"].allSatisfy { a.store.holdsLease(group: $0) })
+        _ = try a.wait { a.store.client.send("DEL", a.store.keys.lease("g2"), completion: $0) }
+        #expect(try b.claim("g2") == .owned(fence: 2, taken: true))
+        #expect(a.run { a.lost == ["g2"] })
+        #expect(["g1", "g3", "g4"].allSatisfy { a.store.holdsLease(group: $0) })
+
+        // A's loop stalls past the lease (not driven: a paused process); meanwhile B takes g3, not g1 or g4.
+        // When A runs again, its own clock loses g1, g3 and g4, and each room's last write goes out under its fence
+        // from `onLost`: g1's and g4's land (nobody claimed them), g3's is refused.
+        var lastWrites: [String: Bool] = [:]
+        a.store.onLost = { [unowned a] group in
+            a.lost.append(group)
+            lastWrites[group] = a.store.putSnapshot(RoomSnapshot(group: group, seq: 5, epoch: 1, bytes: [5]))
+        }
+        b.run(milliseconds: lease * 3 / 2)
+        #expect(try b.claim("g3") == .owned(fence: 2, taken: true))
+        #expect(a.run { a.lost.count == 4 })
+        #expect(Set(a.lost.suffix(3)) == ["g1", "g3", "g4"])
+        #expect(lastWrites == ["g1": true, "g3": true, "g4": true], "sent under the old fence")
+        #expect(a.run { a.store.fencedWritesRefused == 1 })
+        a.settle()
+        #expect(a.store.heldGroups.isEmpty)
+        for g in ["g1", "g4"] {
+            #expect(try b.load(g)?.snapshot == RoomSnapshot(group: g, seq: 5, epoch: 1, bytes: [5]), "\(g)")
+        }
+        #expect(try b.load("g3")?.snapshot == nil, "the new owner's room is untouched")
+        #expect(try b.claim("g1") == .owned(fence: 2, taken: true))
+    }
+
     @Test func aRedisCrashFailsHealthUntilItIsBackAndWritesResume() throws {
         let server = try RedisServer()
         let a = try Node(server, id: "a", leaseMilliseconds: 10_000)

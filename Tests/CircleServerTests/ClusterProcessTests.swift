@@ -255,6 +255,62 @@ import Testing
         #expect(status == 200, "Redis back: ready again")
     }
 
+    @Test func anOwnerStalledPastItsLeaseWritesItsLastChangesAndItsClientsResumeWithEverything() throws {
+        let cluster = try Cluster(nodes: 3)
+        let (a, b) = (cluster.nodes[1], cluster.nodes[2])
+        let f = Member(cluster, "f", role: .facilitator, port: a.port)
+        let m = Member(cluster, "m", port: a.port)
+        #expect(f.request("set_phase", #""phase":"sharing""#))
+        cluster.driver.run(milliseconds: 300)
+        // A new seat and a change, then the owner stops before its next save (saves go every 100 ms) for longer
+        // than its lease; nobody claims the room meanwhile. It finds its lease lapsed when it runs again.
+        let late = Member(cluster, "late", port: a.port)
+        #expect(late.welcome != nil)
+        #expect(m.request("raise_hand"))
+        let pid = a.process.processIdentifier
+        kill(pid, SIGSTOP)
+        usleep(UInt32(Self.leaseMs + 500) * 1000)
+        kill(pid, SIGCONT)
+        #expect(cluster.driver.run { m.client.tcpClosed && f.client.tcpClosed && late.client.tcpClosed })
+        #expect(m.client.serverClose?.code == 1012)
+        // They resume (on the same node, and through another) into a room with their seats and the raised hand.
+        for (x, port) in [(f, a.port), (m, b.port), (late, a.port)] {
+            x.resume(port: port)
+            let welcome = try #require(x.welcome, "\(x.sub): no welcome")
+            #expect(welcome["resumed"]?.boolValue == true, "\(x.sub): the seat is there")
+            #expect(names(welcome) == ["f", "m", "late"], "\(x.sub)")
+            let queue = welcome["snapshot"]?["queue"]?.arrayValue?.compactMap(\.stringValue)
+            #expect(queue == ["m"], "\(x.sub): the change before the stall is there")
+        }
+        #expect(m.request("lower_hand"))
+        kill(pid, SIGTERM)
+        #expect(a.waitForExit(seconds: 10) == 0)
+    }
+
+    @Test func aSeatTakenJustBeforeItsOwnerStallsIsInTheRoomAnotherNodeTakesOver() throws {
+        let cluster = try Cluster(nodes: 3)
+        let (a, b) = (cluster.nodes[1], cluster.nodes[2])
+        let f = Member(cluster, "f", role: .facilitator, port: a.port)
+        cluster.driver.run(milliseconds: 300)
+        // The seat is in Redis before its welcome leaves (not at the next save, 100 ms later): the owner stops
+        // right after the welcome, past its lease, and another node takes the room from what Redis holds.
+        let late = Member(cluster, "late", port: a.port)
+        #expect(late.welcome != nil)
+        let pid = a.process.processIdentifier
+        kill(pid, SIGSTOP)
+        cluster.driver.run(milliseconds: UInt64(Self.leaseMs) + 500)
+        let n = Member(cluster, "n", port: b.port)
+        #expect(names(n.welcome).isSuperset(of: ["f", "late"]), "the new owner restored the late seat")
+        kill(pid, SIGCONT)
+        #expect(cluster.driver.run { late.client.tcpClosed && f.client.tcpClosed })
+        for x in [late, f] {
+            x.resume(port: b.port)
+            #expect(x.welcome?["resumed"]?.boolValue == true, "\(x.sub): the seat is there")
+        }
+        kill(pid, SIGTERM)
+        #expect(a.waitForExit(seconds: 10) == 0)
+    }
+
     @Test func anOwnerPausedPastItsLeaseIsFencedOutAndNoClientSeesItsStaleEffects() throws {
         let cluster = try Cluster(nodes: 3)
         let (a, b) = (cluster.nodes[1], cluster.nodes[2])
