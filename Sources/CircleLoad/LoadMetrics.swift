@@ -28,6 +28,8 @@ public struct LoadMetrics: Sendable {
     public var connectFailures = 0
     /// Resumes that got a `welcome` with `resumed: true`.
     public var resumes = 0
+    /// Facilitator steps done again because a room came back from a crash without them (its last ~100 ms).
+    public var stepsRedone = 0
     /// Messages sent (all kinds).
     public var sent: UInt64 = 0
     /// Messages received (all kinds).

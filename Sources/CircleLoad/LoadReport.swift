@@ -78,6 +78,7 @@ public struct LoadReport: Sendable {
         w.key("connections"); w.int(m.joined)
         w.key("connect_failures"); w.int(m.connectFailures)
         w.key("resumes"); w.int(m.resumes)
+        w.key("steps_redone"); w.int(m.stepsRedone)
         w.key("join_p50_ms"); w.number(Self.ms(m.joinLatency.quantile(0.5)))
         w.key("join_p99_ms"); w.number(Self.ms(m.joinLatency.quantile(0.99)))
         w.key("sent_per_s"); w.number(sentPerSecond.rounded())
@@ -157,6 +158,9 @@ public struct LoadReport: Sendable {
         lines.append("  acks         \(m.acks), p99 \(Self.ms(m.ackLatency.quantile(0.99))) ms")
         let errors = m.errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         lines.append("  errors       \(m.errorCount)\(errors.isEmpty ? "" : " (\(errors))")")
+        if m.stepsRedone > 0 {
+            lines.append("  redone       \(m.stepsRedone) facilitator steps (rooms restored without their last changes)")
+        }
         if !m.races.isEmpty {
             let races = m.races.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             lines.append("  races        \(races) (refusals a live group meets too; not errors)")

@@ -64,6 +64,7 @@ extension LoadRunner {
             }
         } else if let snapshot = message["snapshot"]?.objectValue {
             load(snapshot, into: client)
+            if client.isFacilitator && client.joinedOnce { resync(client.room, phase: client.phase) }
         }
         if client.lastSeq != UInt64(seq) && message["replay"] != nil { metrics.error("seq_gap") }
         client.lastSeq = UInt64(seq)
@@ -87,6 +88,23 @@ extension LoadRunner {
         if configuration.scenario == .session && !afterOutage {
             for seat in client.connectedPeers.sorted() { offer(to: rooms[client.room][seat], by: client) }
         }
+    }
+
+    /// A room restored after a crash may lack its last changes (the store's crash bound: Docs/STORAGE.md). A
+    /// facilitator back in a phase earlier than its script has reached does the steps again from that phase's next
+    /// one, as a person would on seeing the room as it is; the steps taken again are counted.
+    private func resync(_ room: Int, phase: String) {
+        let next: Int
+        switch phase {
+        case "intro": next = Step.sharing.rawValue
+        case "sharing": next = max(Step.silence.rawValue, min(facilitatorSteps[room], Step.close.rawValue))
+        case "silence": next = Step.close.rawValue
+        case "close": next = max(Step.startCloseRound.rawValue, min(facilitatorSteps[room], Step.end.rawValue))
+        default: return
+        }
+        guard facilitatorSteps[room] > next else { return }
+        metrics.stepsRedone += facilitatorSteps[room] - next
+        facilitatorSteps[room] = next
     }
 
     private func load(_ snapshot: JSONObject, into client: LoadClient) {
