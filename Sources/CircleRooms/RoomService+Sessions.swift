@@ -208,6 +208,12 @@ extension RoomService {
     private func writeAttendance(_ hosted: HostedRoom) {
         guard let records, let rows = hosted.attendance?.takeChanged(), !rows.isEmpty else { return }
         for row in rows { records.putAttendance(row) }
-        records.flush()  // a join, a leave, a turn: rare enough for a batch of their own
+        // One batch per loop turn: a burst of joins read in one turn commits once, not once a join.
+        guard !recordsFlushArmed else { return }
+        recordsFlushArmed = true
+        server.loop.atEndOfTurn { [weak self] in
+            self?.recordsFlushArmed = false
+            self?.records?.flush()
+        }
     }
 }
