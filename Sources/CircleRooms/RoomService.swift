@@ -421,7 +421,8 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         let room = hosted.room
         defer { takeBackEffects(from: room) }
         if let cluster, !cluster.leases.holdsLease(group: room.id) {
-            // The lease may have lapsed (a paused process): nothing of this input goes out or gets written.
+            // The lease may have lapsed (a paused process): nothing of this input goes out; the room's state, this
+            // input included, gets one last fenced write (`RoomCluster.lost`), refused if another node took the room.
             room.effects.removeAll()
             cluster.lost(room.id)
             return
