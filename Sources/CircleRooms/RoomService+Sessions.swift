@@ -134,6 +134,7 @@ extension RoomService {
         webhooks?.send(WebhookEvent(.sessionOpened, group: hosted.room.id, session: number,
                                     atUnixMilliseconds: openedAt))
         writeAttendance(hosted)
+        records?.flush()  // the rows kept until the number came: no change of the room may follow soon
         if !hosted.isLive { finishSession(hosted, at: hosted.attendance?.closedAt ?? Self.wallMilliseconds) }
     }
 
@@ -208,8 +209,10 @@ extension RoomService {
     private func writeAttendance(_ hosted: HostedRoom) {
         guard let records, let rows = hosted.attendance?.takeChanged(), !rows.isEmpty else { return }
         for row in rows { records.putAttendance(row) }
-        // One batch per loop turn: a burst of joins read in one turn commits once, not once a join.
-        guard !recordsFlushArmed else { return }
+        // The rows changed with the room's seq, so its snapshot is due within 100 ms: they leave in that batch
+        // (the room state's crash bound), not in a transaction of their own per turn. Without room storage, at
+        // the end of this turn.
+        guard storage == nil, !recordsFlushArmed else { return }
         recordsFlushArmed = true
         server.loop.atEndOfTurn { [weak self] in
             self?.recordsFlushArmed = false
