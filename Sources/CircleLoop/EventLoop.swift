@@ -40,8 +40,6 @@ public final class EventLoop {
     /// 500 µs is half the 1 ms p99 budget; lower bounds cost fan-out throughput (Docs/PERFORMANCE.md).
     public var flushAfterNanoseconds: UInt64 = 500_000
     private var closed = false
-    /// Work gathered over a turn's callbacks, done once at its end (``atEndOfTurn(_:)``).
-    private var endOfTurn: [() -> Void] = []
     /// One read buffer shared by every connection on this loop: reads are consumed synchronously in the read
     /// callback, so an idle connection holds no read buffer at all.
     let readBuffer: UnsafeMutableRawPointer
@@ -64,8 +62,8 @@ public final class EventLoop {
         prepare.pointee.data = me
         checkHandle.pointee.data = me
         // Both phases flush: writes queued by timers flush before polling, writes queued by I/O callbacks right after.
-        uv_prepare_start(prepare) { h in EventLoop.from(h!.pointee.data).endTurn() }
-        uv_check_start(checkHandle) { h in EventLoop.from(h!.pointee.data).endTurn() }
+        uv_prepare_start(prepare) { h in EventLoop.from(h!.pointee.data).flushDirty() }
+        uv_check_start(checkHandle) { h in EventLoop.from(h!.pointee.data).flushDirty() }
         // These two handles must not keep the loop alive on their own.
         uv_unref(UnsafeMutablePointer<uv_handle_t>(OpaquePointer(prepare)))
         uv_unref(UnsafeMutablePointer<uv_handle_t>(OpaquePointer(checkHandle)))
@@ -124,21 +122,6 @@ public final class EventLoop {
         if flushAfterNanoseconds > 0 && !dirty.isEmpty && uv_hrtime() &- dirtySince >= flushAfterNanoseconds {
             flushDirty()
         }
-    }
-
-    /// Runs `action` once when this turn's callbacks are done (before its writes are flushed and the loop waits for
-    /// I/O): a batch gathered over many inputs of one turn leaves once.
-    public func atEndOfTurn(_ action: @escaping () -> Void) {
-        endOfTurn.append(action)
-    }
-
-    private func endTurn() {
-        while !endOfTurn.isEmpty {
-            let actions = endOfTurn
-            endOfTurn = []
-            for action in actions { action() }
-        }
-        flushDirty()
     }
 
     /// Writes out everything queued during this turn: one write (or writev) per connection.

@@ -210,13 +210,7 @@ extension RoomService {
         guard let records, let rows = hosted.attendance?.takeChanged(), !rows.isEmpty else { return }
         for row in rows { records.putAttendance(row) }
         // The rows changed with the room's seq, so its snapshot is due within 100 ms: they leave in that batch
-        // (the room state's crash bound), not in a transaction of their own per turn. Without room storage, at
-        // the end of this turn.
-        guard storage == nil, !recordsFlushArmed else { return }
-        recordsFlushArmed = true
-        server.loop.atEndOfTurn { [weak self] in
-            self?.recordsFlushArmed = false
-            self?.records?.flush()
-        }
+        // (the room state's crash bound), not in a transaction of their own. Without room storage, at once.
+        if storage == nil { records.flush() }
     }
 }

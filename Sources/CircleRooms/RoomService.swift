@@ -41,8 +41,6 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     private var frame: [UInt8] = []
     /// Where sessions are numbered and attendance is kept; nil keeps numbers in memory and no records.
     public var records: GroupStore?
-    /// Whether the records' writes of this loop turn are to be flushed at its end.
-    var recordsFlushArmed = false
     /// Where session and attendance webhooks go; nil sends none.
     public var webhooks: WebhookSender?
     /// Who waits for a group's session to open, and session numbers when there is no store.
