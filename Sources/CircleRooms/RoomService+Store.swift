@@ -168,15 +168,13 @@ final class RoomStorage {
         let overdue = start &- Self.saveInterval * 1_000_000
         var refused = 0
         var overBudget = false
-        var order = dirty.filter { $0.value.hosted.isLive }.map { (id: $0.key, since: $0.value.since) }
-        order.sort { $0.since < $1.since }
-        for (id, since) in order {
+        let order = dirty.values.filter { $0.hosted.isLive }.sorted { $0.since < $1.since }
+        for (hosted, since) in order {
             if !final && since > overdue && EventLoop.hrtime &- start > Self.saveBudgetNanoseconds {
                 overBudget = true
                 break
             }
-            guard let hosted = dirty[id]?.hosted else { continue }
-            if write(hosted, rebase: rebase, final: final) { dirty[id] = nil } else { refused += 1 }
+            if write(hosted, rebase: rebase, final: final) { dirty[hosted.room.id] = nil } else { refused += 1 }
         }
         if refused > 0 {
             logger.warning("store queue full: snapshots wait", metadata: ["rooms": "\(refused)"])
