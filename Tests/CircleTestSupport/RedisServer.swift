@@ -7,6 +7,8 @@ public final class RedisServer {
     public private(set) var port: Int32 = 0
     public let directory: String
     private var process: Process?
+    /// Given to every start (`init(arguments:)`).
+    private let baseArguments: [String]
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
@@ -14,8 +16,10 @@ public final class RedisServer {
 
     public static let executable = "/usr/bin/redis-server"
 
-    /// Starts redis-server on a free port (installed by Scripts/lib/deps.sh's `ensure_test_deps`).
-    public init() throws {
+    /// Starts redis-server on a free port (installed by Scripts/lib/deps.sh's `ensure_test_deps`), with `arguments`
+    /// added to this and every later start.
+    public init(arguments: [String] = []) throws {
+        baseArguments = arguments
         directory = NSTemporaryDirectory() + "circle-redis-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         guard FileManager.default.isExecutableFile(atPath: RedisServer.executable) else {
@@ -48,7 +52,8 @@ public final class RedisServer {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: RedisServer.executable)
         p.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--appendonly", "yes", "--dir", directory,
-                       "--save", "", "--daemonize", "no", "--logfile", directory + "/redis.log"] + arguments
+                       "--save", "", "--daemonize", "no", "--logfile", directory + "/redis.log"] + baseArguments
+            + arguments
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
