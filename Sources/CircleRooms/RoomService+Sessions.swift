@@ -92,6 +92,7 @@ extension RoomService {
     func openSession(_ hosted: HostedRoom) {
         let group = hosted.room.id
         if records != nil || webhooks != nil { hosted.attendance = SessionAttendance(group: group) }
+        startAttendanceSweep()
         let openedAt = Self.wallMilliseconds
         guard let records else {
             sessionOpened(hosted, number: groups.nextNumber(for: group), at: openedAt)
@@ -113,6 +114,7 @@ extension RoomService {
     /// far, read back from the store.
     func resumeSession(_ hosted: HostedRoom) {
         guard let records else { return }
+        startAttendanceSweep()
         let group = hosted.room.id
         let attendance = SessionAttendance(group: group)
         hosted.attendance = attendance
@@ -133,7 +135,7 @@ extension RoomService {
         logger.info("session opened", metadata: ["room": "\(hosted.room.id)", "session": "\(number)"])
         webhooks?.send(WebhookEvent(.sessionOpened, group: hosted.room.id, session: number,
                                     atUnixMilliseconds: openedAt))
-        writeAttendance(hosted)
+        writeAttendance(hosted, counts: true)
         records?.flush()  // the rows kept until the number came: no change of the room may follow soon
         if !hosted.isLive { finishSession(hosted, at: hosted.attendance?.closedAt ?? Self.wallMilliseconds) }
     }
@@ -181,7 +183,7 @@ extension RoomService {
 
     private func finishSession(_ hosted: HostedRoom, at closedAt: Int64) {
         guard let attendance = hosted.attendance, let number = attendance.session else { return }
-        writeAttendance(hosted)
+        writeAttendance(hosted, counts: true)
         records?.closeSession(group: hosted.room.id, number: number, closedAt: closedAt, completion: nil)
         records?.flush()
         logger.info("session closed", metadata: ["room": "\(hosted.room.id)", "session": "\(number)"])
@@ -206,11 +208,34 @@ extension RoomService {
         })
     }
 
-    private func writeAttendance(_ hosted: HostedRoom) {
-        guard let records, let rows = hosted.attendance?.takeChanged(), !rows.isEmpty else { return }
+    /// Queues the room's changed attendance rows: at once when someone came, left, dropped, came back or changed
+    /// role; a change of counts alone (turns, time spoken, passes, hands raised, private words) waits for `counts`
+    /// (``sweepAttendance()`` every ``attendanceSweepMilliseconds``, the session's close, a shutdown).
+    func writeAttendance(_ hosted: HostedRoom, counts: Bool = false) {
+        guard let records, let rows = hosted.attendance?.takeChanged(counts: counts), !rows.isEmpty else { return }
         for row in rows { records.putAttendance(row) }
         // The rows changed with the room's seq, so its snapshot is due within 100 ms: they leave in that batch
         // (the room state's crash bound), not in a transaction of their own. Without room storage, at once.
         if storage == nil { records.flush() }
+    }
+
+    /// How often the counts of open sessions reach the store: what a crash can lose of them.
+    static let attendanceSweepMilliseconds: UInt64 = 30_000
+
+    /// Every open session's changed counts leave (a repeating timer, started with the first session).
+    func sweepAttendance() {
+        for hosted in rooms.values { writeAttendance(hosted, counts: true) }
+        records?.flush()
+    }
+
+    /// Starts the sweep the first time a session opens with records kept.
+    func startAttendanceSweep() {
+        guard records != nil, attendanceSweep == nil else { return }
+        let timer = LoopTimer(loop: server.loop)
+        attendanceSweep = timer
+        timer.start(afterMilliseconds: Self.attendanceSweepMilliseconds,
+                    repeatMilliseconds: Self.attendanceSweepMilliseconds) { [unowned self] in
+            self.sweepAttendance()
+        }
     }
 }

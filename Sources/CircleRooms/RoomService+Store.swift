@@ -5,6 +5,18 @@ import Glibc
 import Logging
 import Metrics
 
+/// What the store last took of a room, kept on the room (``HostedRoom/stored``): no lookup by id per input.
+struct StoredMarks {
+    /// The seq of the room's last snapshot, and its seats (clustered: a room with a new seat is saved at once).
+    var seq: UInt64 = 0
+    var seats = 0
+    /// The safety state last written: locked, and how many were removed.
+    var locked = false
+    var removed = 0
+    /// When the room first changed since its last snapshot (`EventLoop.hrtime`); nil when saved.
+    var dirtySince: UInt64?
+}
+
 /// The rooms' side of the store: each changed room's snapshot at most every ``RoomStorage/saveInterval``, safety
 /// writes (lock, removal) durable before the room's effects go out, rooms restored at startup, every room saved at a
 /// graceful shutdown. See Docs/STORAGE.md, "Integration".
@@ -15,14 +27,8 @@ final class RoomStorage {
     unowned let service: RoomService
     let timer: LoopTimer
     private var timerArmed = false
-    /// Rooms changed since their last snapshot, by id, with when they first changed (`EventLoop.hrtime`).
-    private var dirty: [String: (hosted: HostedRoom, since: UInt64)] = [:]
-    /// The seq of each room's last snapshot.
-    private var savedSeq: [String: UInt64] = [:]
-    /// The seats in each room's last snapshot (clustered: a room with a new seat is saved at once).
-    private var savedSeats: [String: Int] = [:]
-    /// The safety state last written per room: locked, and how many were removed.
-    private var safetyWritten: [String: (locked: Bool, removed: Int)] = [:]
+    /// Rooms changed since their last snapshot (``StoredMarks/dirtySince``), each once.
+    private var dirty: [HostedRoom] = []
     /// Effects held until a durable safety write commits, per room, with the writes still in flight.
     private var held: [ObjectIdentifier: (hosted: HostedRoom, effects: [RoomEffect], pending: Int)] = [:]
     /// Rooms restored without the guarantee that nothing came after their snapshot: the snapshot's seq. A resume
@@ -69,9 +75,10 @@ final class RoomStorage {
         let room = hosted.room
         let key = ObjectIdentifier(hosted)
         let safety = room.safety
-        let written = safetyWritten[room.id] ?? (false, 0)
+        let written = hosted.stored
         if safety.locked != written.locked || safety.removed.count != written.removed {
-            safetyWritten[room.id] = (safety.locked, safety.removed.count)
+            hosted.stored.locked = safety.locked
+            hosted.stored.removed = safety.removed.count
             let tighter = (safety.locked && !written.locked) || safety.removed.count > written.removed
             let state = SafetyState(locked: safety.locked, removed: safety.removed.sorted())
             if tighter {
@@ -87,11 +94,11 @@ final class RoomStorage {
                 armTimer()
             }
         }
-        if room.seq != savedSeq[room.id] ?? 0 {
+        if room.seq != hosted.stored.seq {
             markDirty(hosted)
-            if service.cluster != nil && room.participantCount > savedSeats[room.id] ?? 0 {
+            if service.cluster != nil && room.participantCount > hosted.stored.seats {
                 // A new seat leaves at once: a room that moves now (its owner starved past its lease) keeps it.
-                if write(hosted, rebase: Self.rebase) { dirty[room.id] = nil } else { armTimer() }
+                if write(hosted, rebase: Self.rebase) { hosted.stored.dirtySince = nil } else { armTimer() }
                 service.cluster?.leases.flushWrites()  // in Redis before the welcome reaches the client
             } else {
                 armTimer()
@@ -121,10 +128,7 @@ final class RoomStorage {
     /// A room was dropped (its session ended, or its last seat is gone): its state leaves the store.
     func dropped(_ hosted: HostedRoom) {
         let id = hosted.room.id
-        dirty[id] = nil
-        savedSeq[id] = nil
-        savedSeats[id] = nil
-        safetyWritten[id] = nil
+        hosted.stored = StoredMarks()
         restoredSeq[id] = nil
         guard !isShutDown else { return }
         store.dropRoom(group: id)
@@ -147,8 +151,9 @@ final class RoomStorage {
     static let saveBudgetNanoseconds: UInt64 = 2_000_000
 
     private func markDirty(_ hosted: HostedRoom) {
-        let id = hosted.room.id
-        if dirty[id]?.hosted !== hosted { dirty[id] = (hosted, EventLoop.hrtime) }
+        guard hosted.stored.dirtySince == nil else { return }
+        hosted.stored.dirtySince = EventLoop.hrtime
+        dirty.append(hosted)
     }
 
     private func armTimer(afterMilliseconds wait: UInt64 = saveInterval) {
@@ -168,21 +173,23 @@ final class RoomStorage {
         let overdue = start &- Self.saveInterval * 1_000_000
         var refused = 0
         var overBudget = false
-        let order = dirty.values.filter { $0.hosted.isLive }.sorted { $0.since < $1.since }
-        for (hosted, since) in order {
+        dirty.removeAll { !$0.isLive || $0.stored.dirtySince == nil }
+        dirty.sort { ($0.stored.dirtySince ?? 0) < ($1.stored.dirtySince ?? 0) }
+        for hosted in dirty {
+            guard let since = hosted.stored.dirtySince else { continue }  // listed twice (forgotten, changed again)
             if !final && since > overdue && EventLoop.hrtime &- start > Self.saveBudgetNanoseconds {
                 overBudget = true
                 break
             }
-            if write(hosted, rebase: rebase, final: final) { dirty[hosted.room.id] = nil } else { refused += 1 }
+            if write(hosted, rebase: rebase, final: final) { hosted.stored.dirtySince = nil } else { refused += 1 }
         }
+        dirty.removeAll { $0.stored.dirtySince == nil }
         if refused > 0 {
             logger.warning("store queue full: snapshots wait", metadata: ["rooms": "\(refused)"])
             armTimer()
         } else if overBudget {
             armTimer(afterMilliseconds: 1)
         }
-        if !final { dirty = dirty.filter { $0.value.hosted.isLive } }
         store.flush()
         recordMetrics()
     }
@@ -193,8 +200,8 @@ final class RoomStorage {
         let snapshot = RoomSnapshot(group: room.id, seq: room.seq, epoch: room.epoch,
                                     bytes: room.snapshotBytes(rebase: rebase, final: final))
         guard store.putSnapshot(snapshot) else { return false }
-        savedSeq[room.id] = room.seq
-        savedSeats[room.id] = room.participantCount
+        hosted.stored.seq = room.seq
+        hosted.stored.seats = room.participantCount
         snapshotsWritten += 1
         return true
     }
@@ -285,8 +292,8 @@ final class RoomStorage {
                                           newEpoch: epoch)
             if let empty, empty.room.safety.locked || !empty.room.safety.removed.isEmpty {
                 restoredSeq[stored.group] = 0
-                safetyWritten[stored.group] = (empty.room.safety.locked, empty.room.safety.removed.count)
-                service.adopt(empty.room)
+                service.adopt(empty.room, stored: StoredMarks(locked: empty.room.safety.locked,
+                                                              removed: empty.room.safety.removed.count))
                 return true
             }
             store.dropRoom(group: stored.group)
@@ -301,10 +308,9 @@ final class RoomStorage {
                 return false
             }
             if !result.wasFinal { restoredSeq[stored.group] = result.savedSeq }
-            safetyWritten[stored.group] = (result.room.safety.locked, result.room.safety.removed.count)
-            savedSeq[stored.group] = snapshot.seq
-            savedSeats[stored.group] = result.room.participantCount
-            service.adopt(result.room)
+            service.adopt(result.room, stored: StoredMarks(
+                seq: snapshot.seq, seats: result.room.participantCount, locked: result.room.safety.locked,
+                removed: result.room.safety.removed.count))
             return true
         } catch {
             // One unreadable room must not keep the others down: it is logged and left on disk.
@@ -318,20 +324,15 @@ final class RoomStorage {
     /// (a claim). Redis refuses the write if another node has claimed the room; else the next owner (this node
     /// again, or another) restores it, with every seat and change its clients saw.
     func saveLast(_ hosted: HostedRoom) {
-        let id = hosted.room.id
-        guard hosted.isLive, dirty[id] != nil else { return }
-        if write(hosted, rebase: Self.rebase) { dirty[id] = nil }
+        guard hosted.isLive, hosted.stored.dirtySince != nil else { return }
+        if write(hosted, rebase: Self.rebase) { hosted.stored.dirtySince = nil }
         store.flush()
     }
 
     /// A room this node no longer owns (RoomCluster): forgotten without a write, its held effects dropped.
     func forget(_ hosted: HostedRoom) {
-        let id = hosted.room.id
-        dirty[id] = nil
-        savedSeq[id] = nil
-        savedSeats[id] = nil
-        safetyWritten[id] = nil
-        restoredSeq[id] = nil
+        hosted.stored = StoredMarks()
+        restoredSeq[hosted.room.id] = nil
         held[ObjectIdentifier(hosted)] = nil
     }
 }

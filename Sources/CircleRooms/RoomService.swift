@@ -25,6 +25,8 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     var storage: RoomStorage?
     /// Room ownership across nodes (RoomService+Cluster.swift); nil when this node is alone.
     var cluster: RoomCluster?
+    /// Writes open sessions' attendance counts (RoomService+Sessions.swift); started with the first session.
+    var attendanceSweep: LoopTimer?
     /// Open room connections by slot: a `ConnectionID` is `serial << 32 | slot`, so that a recipient (or the sender
     /// of a message, by its connection's tag) is found by indexing, not hashing.
     var slots: [RoomSlot] = []
@@ -295,7 +297,10 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
 
     public func serverWillShutDown() {
         // With a store every room's state is written first (clients get 1012 and resume against the next process);
-        // without one, rooms are kept in memory only and clients get 1001.
+        // without one, rooms are kept in memory only and clients get 1001. Open sessions' counts go with them.
+        sweepAttendance()
+        attendanceSweep?.close()
+        attendanceSweep = nil
         storage?.shutDown(rooms.values)
         cluster?.shutDown(rooms.keys)  // after the final snapshots: the leases go, the next node takes over
         for hosted in rooms.values {
@@ -401,9 +406,10 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
 
     /// A room restored from the store: hosted, its timer armed (a room with no seat, kept for its lock or removals,
     /// waits for its first join).
-    func adopt(_ room: Room) {
+    func adopt(_ room: Room, stored: StoredMarks) {
         let hosted = HostedRoom(room: room)
         hosted.observedSeq = room.seq
+        hosted.stored = stored
         rooms[room.id] = hosted
         resumeSession(hosted)
         metrics?.rooms.record(rooms.count)

@@ -57,6 +57,8 @@ final class HostedRoom {
     var attendance: SessionAttendance?
     /// The last of the room's events the service has looked at (for attendance and webhooks).
     var observedSeq: UInt64 = 0
+    /// What the store last took of this room (``RoomStorage``).
+    var stored = StoredMarks()
     init(room: Room) {
         self.room = room
     }

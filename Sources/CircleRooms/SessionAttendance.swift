@@ -16,6 +16,9 @@ final class SessionAttendance {
     private(set) var rows: [Row] = []
     private var speaker: (index: Int, since: UInt32)?
     private var queue: [ParticipantID] = []
+    /// A row changed in who is here (joined, left, dropped, came back, a new role), not only in its counts: the
+    /// changed rows leave with the room's next snapshot batch. Counts alone wait for the sweep (``takeChanged``).
+    private(set) var urgent = false
 
     struct Row {
         var id: ParticipantID
@@ -41,6 +44,7 @@ final class SessionAttendance {
         let t = offset(now)
         switch event {
         case .participantJoined(let view):
+            urgent = true
             if let i = index(of: view.id) {
                 rows[i].name = view.name
                 rows[i].role = view.role
@@ -52,19 +56,24 @@ final class SessionAttendance {
             }
         case .participantLeft(let id, _):
             guard let i = index(of: id) else { return }
+            urgent = true
             endTurn(of: i, at: t, passed: false)
             disconnect(i, at: t)
             rows[i].lastLeave = t
         case .connectionChanged(let id, .reconnecting):
             guard let i = index(of: id) else { return }
+            urgent = true
             disconnect(i, at: t)
             bump(i) { $0.drops &+= 1 }
         case .connectionChanged(let id, .connected):
             guard let i = index(of: id) else { return }
+            urgent = true
             connect(i, at: t)
             bump(i) { $0.resumes &+= 1 }
         case .roleChanged(let id, let role):
-            if let i = index(of: id) { bump(i) { $0.role = role } }
+            guard let i = index(of: id) else { return }
+            urgent = true
+            bump(i) { $0.role = role }
         case .queueChanged(let ids, _):
             for id in ids where !queue.contains(id) {
                 if let i = index(of: id) { bump(i) { $0.handsRaised &+= 1 } }
@@ -120,6 +129,7 @@ final class SessionAttendance {
     /// Ends every open interval at `now`: the session is over.
     func close(at now: Int64) {
         closedAt = closedAt ?? now
+        urgent = true
         let t = offset(now)
         if let s = speaker { endTurn(of: s.index, at: t, passed: false) }
         for i in rows.indices where rows[i].connectedSince != .max {
@@ -128,9 +138,12 @@ final class SessionAttendance {
         }
     }
 
-    /// The rows changed since the last call, as records; nil until the session's number is known.
-    func takeChanged() -> [AttendanceRecord]? {
+    /// The rows changed since the last take, as records, when one changed in who is here (``urgent``) or with
+    /// `counts` (the sweep, a close, a shutdown); else none yet. Nil until the session's number is known.
+    func takeChanged(counts: Bool = false) -> [AttendanceRecord]? {
         guard let session else { return nil }
+        guard urgent || counts else { return [] }
+        urgent = false
         var out: [AttendanceRecord] = []
         for i in rows.indices where rows[i].changed {
             rows[i].changed = false
