@@ -215,8 +215,9 @@ extension RoomService {
         guard let records, let rows = hosted.attendance?.takeChanged(counts: counts), !rows.isEmpty else { return }
         for row in rows { records.putAttendance(row) }
         // The rows changed with the room's seq, so its snapshot is due within 100 ms: they leave in that batch
-        // (the room state's crash bound), not in a transaction of their own. Without room storage, at once.
-        if storage == nil { records.flush() }
+        // (the room state's crash bound), not in a transaction of their own. When the rooms are kept elsewhere
+        // (Redis) or not at all, at once.
+        if storage.map({ $0.store !== records }) ?? true { records.flush() }
     }
 
     /// How often the counts of open sessions reach the store: what a crash can lose of them.

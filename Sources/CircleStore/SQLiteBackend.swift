@@ -60,10 +60,12 @@ final class SQLiteBackend: StoreBackend {
             throw .io(path: database.path, code: 0, message: "journal_mode is \(mode ?? "?"), not wal")
         }
         // Checkpoints every 4,000 pages (16 MiB of WAL): a page rewritten many times between two is copied once
-        // (10 % less CPU a snapshot write than at the default 1,000); the WAL is cut back to 16 MiB after one.
+        // (10 % less CPU a snapshot write than at the default 1,000); the WAL is cut back to 16 MiB after one. A
+        // 256 KiB page cache (2 MiB by default) holds the b-trees' inner pages; leaf pages come from the OS's cache
+        // at no CPU cost measured (Scripts/store-bench --snapshots), and 10,000 idle members cost 200 B less each.
         try database.execute("""
             PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF; PRAGMA busy_timeout=0;
-            PRAGMA journal_size_limit=16777216; PRAGMA wal_autocheckpoint=4000
+            PRAGMA journal_size_limit=16777216; PRAGMA wal_autocheckpoint=4000; PRAGMA cache_size=-256
             """)
         let version = Int(try database.scalar("PRAGMA user_version") ?? "0") ?? 0
         guard version <= schemaVersion else { throw .incompatibleSchema(found: version, expected: schemaVersion) }

@@ -93,11 +93,17 @@ package struct WriterTiming: Sendable {
     package var maxRetryDelayNanoseconds: Int
     /// How often an idle writer calls `checkHealth` (nil: never).
     package var healthCheckNanoseconds: Int?
+    /// How long a woken writer lets a batch with no durable write gather before it takes it: the turns of a burst
+    /// (a thousand rooms opening their sessions) become a few transactions instead of one each, and the writer
+    /// stops taking the loop's core every turn. Adds at most this much to the crash bound.
+    package var gatherNanoseconds: Int
 
-    package init(retryDelayNanoseconds: Int, maxRetryDelayNanoseconds: Int? = nil, healthCheckNanoseconds: Int? = nil) {
+    package init(retryDelayNanoseconds: Int, maxRetryDelayNanoseconds: Int? = nil, healthCheckNanoseconds: Int? = nil,
+                 gatherNanoseconds: Int = 2_000_000) {
         self.retryDelayNanoseconds = retryDelayNanoseconds
         self.maxRetryDelayNanoseconds = maxRetryDelayNanoseconds ?? retryDelayNanoseconds
         self.healthCheckNanoseconds = healthCheckNanoseconds
+        self.gatherNanoseconds = gatherNanoseconds
     }
 
     /// The wait after the `attempt`th failure in a row (from 1).

@@ -138,6 +138,12 @@ final class WriterThread: @unchecked Sendable {  // its mutable state is guarded
                 checkHealth()
                 continue
             }
+            if timing.gatherNanoseconds > 0 && retry.isEmpty && !stopping && !incoming.contains(where: \.durable) {
+                pthread_mutex_unlock(mutex)
+                var pause = timespec(tv_sec: 0, tv_nsec: timing.gatherNanoseconds)
+                nanosleep(&pause, nil)
+                pthread_mutex_lock(mutex)
+            }
             var taken: [QueuedOperation] = []
             swap(&taken, &incoming)  // O(1): the loop never waits behind a copy
             busy = true
