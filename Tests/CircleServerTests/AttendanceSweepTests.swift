@@ -12,21 +12,8 @@ import Testing
     @Test func countsWaitForTheSweepAndPresenceTakesThemAlong() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sweep-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        var store: SQLiteStore?
-        var wakeup: AsyncWakeup?
-        var service: RoomService?
-        let env = try TestServer({ _ in }) { server in
-            let w = AsyncWakeup(loop: server.loop) { store?.drainCompletions() }
-            wakeup = w
-            let signaller = w.signaller
-            store = try? SQLiteStore(directory: folder.path) { signaller.signal() }
-            let s = RoomService(server: server, configuration: RoomServiceConfiguration(secret: testSecret))
-            s.records = store
-            service = s
-            return s
-        }
-        let s = try #require(store)
-        let rooms = try #require(service)
+        let server = try RecordsServer(folder: folder.path)
+        let env = server.env, s = server.store, rooms = server.service
         func stored(_ sub: String) -> AttendanceRecord? {
             s.flush()
             #expect(s.waitIdle())
@@ -58,8 +45,6 @@ import Testing
         env.run(milliseconds: 150)
         #expect(stored("m1")?.handsRaised == 2, "a join takes the room's waiting counts along")
         #expect(stored("m2") != nil)
-        s.close()
-        wakeup?.close()
-        env.shutDown()
+        server.shutDown()
     }
 }

@@ -107,18 +107,8 @@ import Testing
     @Test func eachSessionIsNumberedAndItsAttendanceKeptInTheStore() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sessions-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        var store: SQLiteStore?
-        var wakeup: AsyncWakeup?
-        let env = try TestServer({ _ in }) { server in
-            let w = AsyncWakeup(loop: server.loop) { store?.drainCompletions() }
-            wakeup = w
-            let signaller = w.signaller
-            store = try? SQLiteStore(directory: folder.path) { signaller.signal() }
-            let service = RoomService(server: server, configuration: RoomServiceConfiguration(secret: testSecret))
-            service.records = store
-            return service
-        }
-        let s = try #require(store)
+        let server = try RecordsServer(folder: folder.path)
+        let env = server.env, s = server.store
         for week in 1...2 {
             let f = Participant(env, room: "circle-a", sub: "f1", name: "Robin", role: .facilitator)
             #expect(f.waitFor(type: "welcome") != nil)
@@ -154,8 +144,6 @@ import Testing
         #expect(sam.last?.turns == 0 && sam.last?.privateSent == 0)
         #expect(sam.allSatisfy { $0.lastLeave != nil && $0.connectedMs >= 0 })
         #expect(rows.filter { $0.sub == "f1" }.count == 2)
-        s.close()
-        wakeup?.close()
-        env.shutDown()
+        server.shutDown()
     }
 }

@@ -5,7 +5,9 @@ import CircleHTTP
 import CircleJSON
 import CircleRoom
 import CircleRooms
+import CircleLoop
 import CircleServer
+import CircleStore
 import Testing
 
 let testSecret = Array("a test secret of at least 32 bytes!".utf8)
@@ -105,5 +107,39 @@ final class Participant {
         waitFor(timeoutMilliseconds: timeoutMilliseconds, sourceLocation: sourceLocation) {
             $0["type"]?.stringValue == type && (type != "welcome" || $0["state"] == nil)
         }
+    }
+}
+
+/// A room server whose records (sessions, attendance) are kept in a SQLite store in `folder`, the store's
+/// completions drained on the loop. The caller closes `store` and `wakeup` before `env.shutDown()`.
+final class RecordsServer {
+    let env: TestServer
+    let store: SQLiteStore
+    let wakeup: AsyncWakeup
+    let service: RoomService
+
+    init(folder: String) throws {
+        var store: SQLiteStore?
+        var wakeup: AsyncWakeup?
+        var service: RoomService?
+        env = try TestServer({ _ in }) { server in
+            let w = AsyncWakeup(loop: server.loop) { store?.drainCompletions() }
+            wakeup = w
+            let signaller = w.signaller
+            store = try? SQLiteStore(directory: folder) { signaller.signal() }
+            let s = RoomService(server: server, configuration: RoomServiceConfiguration(secret: testSecret))
+            s.records = store
+            service = s
+            return s
+        }
+        self.store = try #require(store)
+        self.wakeup = try #require(wakeup)
+        self.service = try #require(service)
+    }
+
+    func shutDown() {
+        store.close()
+        wakeup.close()
+        env.shutDown()
     }
 }
