@@ -118,6 +118,7 @@ extension RoomService {
         let group = hosted.room.id
         let attendance = SessionAttendance(group: group)
         hosted.attendance = attendance
+        attendance.seat(hosted.room.snapshot().participants, at: Self.wallMilliseconds)
         records.sessions(group: group) { [weak self] result in
             guard let self, case .success(let sessions) = result, let open = sessions.last, open.closedAt == nil
             else { return }
@@ -212,7 +213,8 @@ extension RoomService {
     /// role; a change of counts alone (turns, time spoken, passes, hands raised, private words) waits for `counts`
     /// (``sweepAttendance()`` every ``attendanceSweepMilliseconds``, the session's close, a shutdown).
     func writeAttendance(_ hosted: HostedRoom, counts: Bool = false) {
-        guard let records, let rows = hosted.attendance?.takeChanged(counts: counts), !rows.isEmpty else { return }
+        guard let records, let rows = hosted.attendance?.takeChanged(counts: counts, at: Self.wallMilliseconds),
+              !rows.isEmpty else { return }
         for row in rows { records.putAttendance(row) }
         // The rows changed with the room's seq, so its snapshot is due within 100 ms: they leave in that batch
         // (the room state's crash bound), not in a transaction of their own. When the rooms are kept elsewhere
@@ -220,12 +222,18 @@ extension RoomService {
         if storage.map({ $0.store !== records }) ?? true { records.flush() }
     }
 
-    /// How often the counts of open sessions reach the store: what a crash can lose of them.
-    static let attendanceSweepMilliseconds: UInt64 = 30_000
+    /// How often each open session's counts and connected times reach the store: what a crash can lose of them.
+    static let attendanceSweepMilliseconds: Int64 = 30_000
 
-    /// Every open session's changed counts leave (a repeating timer, started with the first session).
-    func sweepAttendance() {
-        for hosted in rooms.values { writeAttendance(hosted, counts: true) }
+    /// Each open session whose rows were last all taken ``attendanceSweepMilliseconds`` ago (or every one, `all`)
+    /// writes its changed rows and its connected ones. A timer runs it every second, so that rooms opened at
+    /// different times are swept at different seconds.
+    func sweepAttendance(all: Bool = false) {
+        let due = Self.wallMilliseconds - Self.attendanceSweepMilliseconds
+        for hosted in rooms.values {
+            guard let attendance = hosted.attendance, all || attendance.sweptAt <= due else { continue }
+            writeAttendance(hosted, counts: true)
+        }
         records?.flush()
     }
 
@@ -234,8 +242,7 @@ extension RoomService {
         guard records != nil, attendanceSweep == nil else { return }
         let timer = LoopTimer(loop: server.loop)
         attendanceSweep = timer
-        timer.start(afterMilliseconds: Self.attendanceSweepMilliseconds,
-                    repeatMilliseconds: Self.attendanceSweepMilliseconds) { [unowned self] in
+        timer.start(afterMilliseconds: 1_000, repeatMilliseconds: 1_000) { [unowned self] in
             self.sweepAttendance()
         }
     }

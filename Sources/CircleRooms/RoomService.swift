@@ -298,7 +298,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     public func serverWillShutDown() {
         // With a store every room's state is written first (clients get 1012 and resume against the next process);
         // without one, rooms are kept in memory only and clients get 1001. Open sessions' counts go with them.
-        sweepAttendance()
+        sweepAttendance(all: true)
         attendanceSweep?.close()
         attendanceSweep = nil
         storage?.shutDown(rooms.values)

@@ -19,6 +19,8 @@ final class SessionAttendance {
     /// A row changed in who is here (joined, left, dropped, came back, a new role), not only in its counts: the
     /// changed rows leave with the room's next snapshot batch. Counts alone wait for the sweep (``takeChanged``).
     private(set) var urgent = false
+    /// When the rows were last all taken (wall-clock milliseconds): the sweep takes them again 30 s later.
+    private(set) var sweptAt: Int64 = 0
 
     struct Row {
         var id: ParticipantID
@@ -92,8 +94,17 @@ final class SessionAttendance {
         }
     }
 
-    /// Goes on with a session the store kept (after a restart): its number and the rows written so far, for the
-    /// people not seen since; everyone is counted as not connected until they come back.
+    /// The seats of a room restored after a restart, before the store has answered: each gets a row (not connected,
+    /// nothing counted), so that coming back counts from the first return; ``resume`` adds what was stored.
+    func seat(_ people: [ParticipantView], at now: Int64) {
+        let t = offset(now)
+        for view in people where index(of: view.id) == nil {
+            rows.append(Row(id: view.id, name: view.name, firstJoin: t, role: view.role))
+        }
+    }
+
+    /// Goes on with a session the store kept (after a restart): its number, and the rows written so far added to
+    /// what was counted since the restart (a stored row's connected time runs to when it was written).
     func resume(session number: Int, openedAt: Int64, rows stored: [AttendanceRecord]) {
         session = number
         let shift = (base ?? openedAt) - openedAt
@@ -106,7 +117,11 @@ final class SessionAttendance {
             }
         }
         if let s = speaker { speaker = (s.index, UInt32(clamping: Int64(s.since) + shift)) }
-        for r in stored where index(of: r.sub) == nil {
+        for r in stored {
+            if let i = index(of: r.sub) {
+                merge(r, into: i, openedAt: openedAt)
+                continue
+            }
             rows.append(Row(
                 id: r.sub, name: r.name, firstJoin: UInt32(clamping: r.firstJoin - openedAt),
                 lastLeave: r.lastLeave.map { UInt32(clamping: $0 - openedAt) } ?? .max,
@@ -115,6 +130,24 @@ final class SessionAttendance {
                 turns: UInt16(clamping: r.turns), passes: UInt16(clamping: r.passes),
                 handsRaised: UInt16(clamping: r.handsRaised), privateSent: UInt16(clamping: r.privateSent),
                 role: Role(rawValue: r.role) ?? .member, changed: false))
+        }
+    }
+
+    /// A stored row and the same person's row since the restart are one: counts and times add up.
+    private func merge(_ r: AttendanceRecord, into i: Int, openedAt: Int64) {
+        bump(i) { row in
+            row.firstJoin = min(row.firstJoin, UInt32(clamping: r.firstJoin - openedAt))
+            if row.lastLeave == .max, row.connectedSince == .max, let left = r.lastLeave {
+                row.lastLeave = UInt32(clamping: left - openedAt)
+            }
+            row.connectedMs &+= UInt32(clamping: r.connectedMs)
+            row.spokenMs &+= UInt32(clamping: r.spokenMs)
+            row.drops &+= UInt16(clamping: r.drops)
+            row.resumes &+= UInt16(clamping: r.resumes)
+            row.turns &+= UInt16(clamping: r.turns)
+            row.passes &+= UInt16(clamping: r.passes)
+            row.handsRaised &+= UInt16(clamping: r.handsRaised)
+            row.privateSent &+= UInt16(clamping: r.privateSent)
         }
     }
 
@@ -139,15 +172,18 @@ final class SessionAttendance {
     }
 
     /// The rows changed since the last take, as records, when one changed in who is here (``urgent``) or with
-    /// `counts` (the sweep, a close, a shutdown); else none yet. Nil until the session's number is known.
-    func takeChanged(counts: Bool = false) -> [AttendanceRecord]? {
+    /// `counts` (the sweep, a close, a shutdown: then every connected row too, its time connected running on);
+    /// else none yet. A record's connected time runs to `now`. Nil until the session's number is known.
+    func takeChanged(counts: Bool = false, at now: Int64) -> [AttendanceRecord]? {
         guard let session else { return nil }
         guard urgent || counts else { return [] }
         urgent = false
+        if counts { sweptAt = now }
+        let t = offset(now)
         var out: [AttendanceRecord] = []
-        for i in rows.indices where rows[i].changed {
+        for i in rows.indices where rows[i].changed || (counts && rows[i].connectedSince != .max) {
             rows[i].changed = false
-            out.append(record(rows[i], session: session, at: nil))
+            out.append(record(rows[i], session: session, at: t))
         }
         return out
     }

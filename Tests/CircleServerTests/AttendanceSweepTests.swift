@@ -33,6 +33,8 @@ import Testing
         env.run(milliseconds: 150)
         #expect(stored("m1")?.handsRaised == 0, "counts alone wait")
         rooms.sweepAttendance()
+        #expect(stored("m1")?.handsRaised == 0, "the room was swept when its session opened: due 30 s after")
+        rooms.sweepAttendance(all: true)
         #expect(stored("m1")?.handsRaised == 1)
         #expect(stored("m1")?.privateSent == 1)
 

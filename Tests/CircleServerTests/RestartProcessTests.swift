@@ -93,6 +93,7 @@ import Testing
         let setup = try Setup()
         var server = try setup.serve()
         let f = Member(server, sub: "f", role: .facilitator)
+        let joined = Date()
         let a = Member(server, sub: "a")
         let b = Member(server, sub: "b")
         let d = Member(server, sub: "d")
@@ -114,6 +115,8 @@ import Testing
         let seq = f.lastSeq
         #expect(members.allSatisfy { $0.lastSeq == seq })
 
+        server.run(milliseconds: 1_000)
+        let before = Int(Date().timeIntervalSince(joined) * 1000)
         kill(server.process.processIdentifier, SIGTERM)
         #expect(server.run { members.allSatisfy { $0.client.tcpClosed } })
         for m in members { #expect(m.client.serverClose?.code == 1012, "\(m.sub)") }
@@ -163,6 +166,9 @@ import Testing
         #expect(Set(rows.compactMap { $0["participant"]?.stringValue }) == ["f", "a", "b", "d", "x"])
         #expect(row("a")?["hands_raised"]?.intValue == 1 && row("b")?["hands_raised"]?.intValue == 1)
         #expect(row("x")?["last_leave"]?.stringValue != nil)
+        // Time connected before the deploy is kept, and the time after it added.
+        #expect(row("f")?["connected_ms"]?.intValue ?? 0 >= before - 50, "before the deploy: \(before) ms")
+        #expect(row("a")?["resumes"]?.intValue == 1)
         kill(server.process.processIdentifier, SIGTERM)
         #expect(server.waitForExit(seconds: 10) == 0)
     }
