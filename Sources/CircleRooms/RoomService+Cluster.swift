@@ -23,7 +23,7 @@ extension RoomService {
     /// startup; a room is hosted here only while this node holds its lease, and joins for a room another node owns
     /// are relayed to it. `store` is drained and closed by the caller.
     public func useCluster(store: any GroupStore, leases: any RoomLeases, claimPatienceMilliseconds: UInt64 = 3_000) {
-        storage = RoomStorage(store: store, service: self, timer: LoopTimer(loop: server.loop))
+        storage = RoomStorage(store: store, service: self, timer: LoopTimer(loop: server.loop), journals: false)
         let cluster = RoomCluster(service: self, leases: leases,
                                   patienceNanoseconds: (leases.leaseMilliseconds + claimPatienceMilliseconds)
                                       * 1_000_000)

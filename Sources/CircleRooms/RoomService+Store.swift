@@ -15,18 +15,34 @@ struct StoredMarks {
     var removed = 0
     /// When the room first changed since its last snapshot (`EventLoop.hrtime`); nil when saved.
     var dirtySince: UInt64?
+    /// Whether this process wrote the room's last snapshot: only then do its inputs go to the journal.
+    var canJournal = false
+    /// Journal records since that snapshot, and when the first was written (`EventLoop.hrtime`).
+    var journaled = 0
+    var journalSince: UInt64?
 }
 
 /// The rooms' side of the store: each changed room's snapshot at most every ``RoomStorage/saveInterval``, safety
 /// writes (lock, removal) durable before the room's effects go out, rooms restored at startup, every room saved at a
 /// graceful shutdown. See Docs/STORAGE.md, "Integration".
 final class RoomStorage {
-    /// Crash-loss bound: a changed room's snapshot leaves at most this long after the change.
+    /// Crash-loss bound: a changed room's snapshot or journal records leave at most this long after the change.
     static let saveInterval: UInt64 = 100
+    /// A room's journal since its snapshot is kept to this many records and this age: then a snapshot replaces it.
+    static let journalLimit = 64
+    static let journalAgeNanoseconds: UInt64 = 30_000_000_000
+    /// The clock pair every snapshot and journal record of this process is written with (``JournalRecord``).
+    let processRebase = RoomStorage.rebase
+    /// Rooms with journal records since their snapshot (``StoredMarks/journalSince``), each once.
+    private var journaling: [HostedRoom] = []
+    private let journalGauge = Gauge(label: "circle_store_journal_records_written")
+    private var journalWritten = 0
     let store: any GroupStore
     unowned let service: RoomService
+    let journals: Bool
     let timer: LoopTimer
     private var timerArmed = false
+    private var timerDue: UInt64 = 0
     /// Rooms changed since their last snapshot (``StoredMarks/dirtySince``), each once.
     private var dirty: [HostedRoom] = []
     /// Effects held until a durable safety write commits, per room, with the writes still in flight.
@@ -44,7 +60,10 @@ final class RoomStorage {
     private var snapshotsWritten = 0
     private var loggedFailure = false
 
-    init(store: any GroupStore, service: RoomService, timer: LoopTimer) {
+    /// `journals`: inputs go to the journal between snapshots (one process on a data directory). A cluster node
+    /// writes snapshots only: the node that takes a room over restores it from the shared store as it was.
+    init(store: any GroupStore, service: RoomService, timer: LoopTimer, journals: Bool) {
+        self.journals = journals
         self.store = store
         self.service = service
         self.timer = timer
@@ -68,10 +87,11 @@ final class RoomStorage {
         hosted.room.epoch = Self.newEpoch
     }
 
-    /// After every input's effects: remembers the room for the next save, and writes a change of its safety state.
+    /// After every input's effects: journals the input or remembers the room for the next snapshot, and writes a
+    /// change of its safety state. `input` is what the room just took at `now` (nil: something else changed it).
     /// Returns true when the room's effects are held (a durable safety write is in flight); they go out, in order,
     /// when it commits.
-    func holdsEffects(of hosted: HostedRoom) -> Bool {
+    func holdsEffects(of hosted: HostedRoom, after input: RoomInput?, at now: Instant) -> Bool {
         let room = hosted.room
         let key = ObjectIdentifier(hosted)
         let safety = room.safety
@@ -94,11 +114,13 @@ final class RoomStorage {
                 armTimer()
             }
         }
-        if room.seq != hosted.stored.seq {
+        if let input, journal(hosted, input, at: now) {
+            // In the journal, to be replayed after a crash.
+        } else if room.seq != hosted.stored.seq {
             markDirty(hosted)
             if service.cluster != nil && room.participantCount > hosted.stored.seats {
                 // A new seat leaves at once: a room that moves now (its owner starved past its lease) keeps it.
-                if write(hosted, rebase: Self.rebase) { hosted.stored.dirtySince = nil } else { armTimer() }
+                if write(hosted, rebase: processRebase) { hosted.stored.dirtySince = nil } else { armTimer() }
                 service.cluster?.leases.flushWrites()  // in Redis before the welcome reaches the client
             } else {
                 armTimer()
@@ -106,6 +128,39 @@ final class RoomStorage {
         }
         guard held[key] != nil else { return false }
         held[key]!.effects.append(contentsOf: room.effects)
+        return true
+    }
+
+    /// Writes `input` to the room's journal when the journal carries on from the room's stored state (this
+    /// process's snapshot, then records with no gap) and has room; true when it did.
+    /// (Every change of the room's seq passes here, so with no snapshot pending the stored seq is the seq before
+    /// `input`.)
+    private func journal(_ hosted: HostedRoom, _ input: RoomInput, at now: Instant) -> Bool {
+        let room = hosted.room
+        let marks = hosted.stored
+        let seqBefore = marks.seq
+        let changed = room.seq != seqBefore
+        guard marks.canJournal, marks.dirtySince == nil, marks.journaled < Self.journalLimit, journals,
+              JournalRecord.records(input, seqChanged: changed)
+        else {
+            // A join or a drop changes who holds which connection without an event: a snapshot keeps it instead.
+            if !changed && JournalRecord.records(input, seqChanged: false) { saveSoon(hosted) }
+            return false
+        }
+        let record = JournalRecord(epoch: room.epoch, seqBefore: seqBefore, seqAfter: room.seq, now: now,
+                                   rebase: processRebase, input: input)
+        guard store.appendEvent(group: room.id, seq: room.seq, bytes: record.bytes()) else {
+            saveSoon(hosted)  // refused (the queue is full): the store now waits for the room's next snapshot
+            return true
+        }
+        hosted.stored.seq = room.seq
+        hosted.stored.journaled += 1
+        if hosted.stored.journalSince == nil {
+            hosted.stored.journalSince = EventLoop.hrtime
+            journaling.append(hosted)
+        }
+        journalWritten += 1
+        armTimer()
         return true
     }
 
@@ -150,15 +205,23 @@ final class RoomStorage {
     /// next turn. A room changed longer ago is saved whatever the budget: the bound holds when the loop is behind.
     static let saveBudgetNanoseconds: UInt64 = 2_000_000
 
+    private func saveSoon(_ hosted: HostedRoom) {
+        markDirty(hosted)
+        armTimer()
+    }
+
     private func markDirty(_ hosted: HostedRoom) {
         guard hosted.stored.dirtySince == nil else { return }
         hosted.stored.dirtySince = EventLoop.hrtime
         dirty.append(hosted)
     }
 
+    /// Arms the save timer to fire within `wait` (sooner if it already does).
     private func armTimer(afterMilliseconds wait: UInt64 = saveInterval) {
-        guard !timerArmed, !isShutDown else { return }
+        let due = EventLoop.hrtime &+ wait * 1_000_000
+        guard !isShutDown, !timerArmed || due < timerDue else { return }
         timerArmed = true
+        timerDue = due
         timer.start(afterMilliseconds: wait) { [unowned self] in
             self.timerArmed = false
             self.save()
@@ -168,11 +231,18 @@ final class RoomStorage {
     /// Writes the snapshot of every changed room, oldest change first, then hands the batch to the writer. Rooms
     /// past the bound all go; the fresher ones within the per-turn budget, the rest next turn.
     private func save(final: Bool = false) {
-        let rebase = Self.rebase
-        let start = rebase.now.nanoseconds
+        let rebase = processRebase
+        let start = EventLoop.hrtime
         let overdue = start &- Self.saveInterval * 1_000_000
         var refused = 0
         var overBudget = false
+        if !journaling.isEmpty {
+            // A journal older than its bound gives way to a snapshot (replays stay short, the store can compact).
+            journaling.removeAll { !$0.isLive || $0.stored.journalSince == nil }
+            for hosted in journaling where start &- hosted.stored.journalSince! >= Self.journalAgeNanoseconds {
+                markDirty(hosted)
+            }
+        }
         dirty.removeAll { !$0.isLive || $0.stored.dirtySince == nil }
         dirty.sort { ($0.stored.dirtySince ?? 0) < ($1.stored.dirtySince ?? 0) }
         for hosted in dirty {
@@ -189,6 +259,9 @@ final class RoomStorage {
             armTimer()
         } else if overBudget {
             armTimer(afterMilliseconds: 1)
+        } else if let oldest = journaling.lazy.compactMap(\.stored.journalSince).min() {
+            let due = (oldest &+ Self.journalAgeNanoseconds) &- min(EventLoop.hrtime, oldest &+ Self.journalAgeNanoseconds)
+            armTimer(afterMilliseconds: max(Self.saveInterval, due / 1_000_000 + 1))
         }
         store.flush()
         recordMetrics()
@@ -202,6 +275,9 @@ final class RoomStorage {
         guard store.putSnapshot(snapshot) else { return false }
         hosted.stored.seq = room.seq
         hosted.stored.seats = room.participantCount
+        hosted.stored.canJournal = true
+        hosted.stored.journaled = 0
+        hosted.stored.journalSince = nil
         snapshotsWritten += 1
         return true
     }
@@ -213,6 +289,7 @@ final class RoomStorage {
         refusedGauge.record(Int64(clamping: stats.writesRefused))
         failedGauge.record(Int64(clamping: stats.failedBatches))
         snapshotsGauge.record(snapshotsWritten)
+        journalGauge.record(journalWritten)
         switch store.health {
         case .ok:
             healthGauge.record(1)
@@ -300,7 +377,8 @@ final class RoomStorage {
             return false
         }
         do {
-            let result = try Room.restore(snapshot.bytes, rebase: rebase, locked: stored.safety.locked,
+            let bytes = try replayJournal(stored.events, over: snapshot)
+            let result = try Room.restore(bytes, rebase: rebase, locked: stored.safety.locked,
                                           removed: stored.safety.removed, newEpoch: epoch)
             let keepsSafety = result.room.safety.locked || !result.room.safety.removed.isEmpty
             guard result.room.participantCount > 0 || keepsSafety else {
@@ -319,13 +397,41 @@ final class RoomStorage {
         }
     }
 
+    /// The snapshot carried forward by the room's journal: each record's input replayed through the engine at its
+    /// instant, on the clock of the process that wrote them. The replay stops at the first record that does not
+    /// follow on (another epoch or clock, a gap in the seqs, a record that does not read) or that the engine takes
+    /// differently (its seq after the input is not the recorded one): the room then comes back as it was there.
+    func replayJournal(_ events: [StoredEvent], over snapshot: RoomSnapshot) throws -> [UInt8] {
+        guard let first = events.first.flatMap({ JournalRecord($0.bytes) }), snapshot.bytes.count > 4,
+              snapshot.bytes[4] & 1 == 0  // a final snapshot is the room's last word
+        else { return snapshot.bytes }
+        var replayed = 0
+        let bytes = try Room.replaying(snapshot.bytes, rebase: first.rebase) { room in
+            for event in events {
+                guard let record = JournalRecord(event.bytes), record.epoch == snapshot.epoch,
+                      record.rebase.now == first.rebase.now,
+                      record.rebase.wallNanoseconds == first.rebase.wallNanoseconds,
+                      record.seqBefore == room.seq, event.seq == record.seqAfter
+                else { break }
+                guard room.replay(record.input, now: record.now, expecting: record.seqAfter) else { break }
+                replayed += 1
+            }
+        }
+        if replayed < events.count {
+            logger.warning("journal replay stopped early", metadata: [
+                "room": "\(snapshot.group)", "replayed": "\(replayed)", "records": "\(events.count)",
+            ])
+        }
+        return bytes
+    }
+
     /// A room whose lease ran out by this node's clock, not yet taken by another as far as it knows: its changes
     /// since the last snapshot go out now, under the old fence, ahead of anything this node sends for the room later
     /// (a claim). Redis refuses the write if another node has claimed the room; else the next owner (this node
     /// again, or another) restores it, with every seat and change its clients saw.
     func saveLast(_ hosted: HostedRoom) {
         guard hosted.isLive, hosted.stored.dirtySince != nil else { return }
-        if write(hosted, rebase: Self.rebase) { hosted.stored.dirtySince = nil }
+        if write(hosted, rebase: processRebase) { hosted.stored.dirtySince = nil }
         store.flush()
     }
 
@@ -342,7 +448,7 @@ extension RoomService {
     /// restores the rooms it holds (`wait` blocks until the store has answered, as the loop is not running yet),
     /// then saves each room as it changes.
     public func useStore(_ store: any GroupStore, wait: () -> Void) throws(StoreError) {
-        let storage = RoomStorage(store: store, service: self, timer: LoopTimer(loop: server.loop))
+        let storage = RoomStorage(store: store, service: self, timer: LoopTimer(loop: server.loop), journals: true)
         self.storage = storage
         let count = try storage.restore(wait: wait)
         server.logger.info("rooms restored", metadata: ["rooms": "\(count)"])

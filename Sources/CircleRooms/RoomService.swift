@@ -190,7 +190,8 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
             "role": "\(join.identity.role.rawValue)", "outcome": "\(outcome)",
         ])
         if opening { admitWaiting(to: hosted, now: t) }
-        carryOut(hosted)
+        // A room just opened takes its waiting members too, and is saved whole.
+        carryOut(hosted, after: opening ? nil : .join(id, join.identity), at: t)
     }
 
     enum Admission { case allowed, refused, flooding }
@@ -253,7 +254,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         case .success(let request):
             lendEffects(to: hosted.room)
             hosted.room.handle(connection: id, requestID: request.id, command: request.command, now: t)
-            carryOut(hosted)
+            carryOut(hosted, after: .command(id, request.command), at: t)
             if let metrics {
                 metrics.received(request.command.wireName)
                 metrics.eventLatency.recordNanoseconds(Int64(EventLoop.hrtime &- t.nanoseconds))
@@ -291,8 +292,9 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
             ])
         }
         lendEffects(to: hosted.room)
-        hosted.room.disconnected(connection: id, now: now)
-        carryOut(hosted)
+        let t = now
+        hosted.room.disconnected(connection: id, now: t)
+        carryOut(hosted, after: .disconnected(id), at: t)
     }
 
     public func serverWillShutDown() {
@@ -420,8 +422,9 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
     var roomConfiguration: RoomConfig { configuration.room }
 
     /// Carries out the room's effects in order (unless the store holds them until a safety write commits), then
-    /// re-arms its timer or drops it.
-    func carryOut(_ hosted: HostedRoom) {
+    /// re-arms its timer or drops it. `input` is what the room just took at `t`, for the store's journal (nil:
+    /// anything else).
+    func carryOut(_ hosted: HostedRoom, after input: RoomInput? = nil, at t: Instant = Instant(nanoseconds: 0)) {
         let room = hosted.room
         defer { takeBackEffects(from: room) }
         if let cluster, !cluster.leases.holdsLease(group: room.id) {
@@ -433,7 +436,7 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
         }
         if room.seq != hosted.observedSeq { observeEvents(of: hosted) }
         let ended: Bool
-        if let storage, storage.holdsEffects(of: hosted) {
+        if let storage, storage.holdsEffects(of: hosted, after: input, at: t) {
             ended = room.isEnded
         } else {
             ended = perform(room.effects, of: hosted)
@@ -475,8 +478,9 @@ public final class RoomService: HTTPApplication, WebSocketEndpoint {
             hosted.timer = timer
             timer.start(afterMilliseconds: wait) { [unowned self, unowned hosted] in
                 self.lendEffects(to: hosted.room)
-                hosted.room.tick(now: self.now)
-                self.carryOut(hosted)
+                let t = self.now
+                hosted.room.tick(now: t)
+                self.carryOut(hosted, after: .tick, at: t)
             }
         } else {
             hosted.timer?.stop()

@@ -3,7 +3,10 @@
 final class SQLiteBackend: StoreBackend {
     /// 2: `room_snapshots` and `room_events` are rowid tables: a body that overflows a WITHOUT ROWID row's local
     /// payload (~1 KB at 4 KB pages; snapshots are ~2 KB) or grows its b-tree's entries costs more CPU a write.
-    static let schemaVersion = 2
+    /// 3: `room_events` is the rooms' journal, appended in order with no index (each record one append to the last
+    /// page); a snapshot's `events_from` is the last record before it, and records below every room's are deleted
+    /// in bulk.
+    static let schemaVersion = 3
     let database: SQLiteDatabase
     /// The commit under way is a full sync: `synchronous` goes back to NORMAL after it.
     private var fullSync = false
@@ -12,9 +15,22 @@ final class SQLiteBackend: StoreBackend {
     private let upsertSnapshot: SQLiteStatement
     private let compactEvents: SQLiteStatement
     private let upsertAttendance: SQLiteStatement
-    /// The groups that may have rows in `room_events` (the rooms service appends none): a snapshot of any other
-    /// group skips the compaction's b-tree search.
-    private var groupsWithEvents: Set<String> = []
+    /// The journal's last record id.
+    private var lastEventID: Int64 = 0
+    /// Every group with a snapshot (a journal follows one: a record for any other group is not kept), and the id of
+    /// the first record after it, what compaction must keep (0: none).
+    private var journals: [String: Int64] = [:]
+    /// Records below this id are deleted; records appended since the last compaction.
+    private var compactedBelow: Int64 = 0
+    private var appendedSinceCompaction = 0
+    /// What the transaction under way changed of the above, to put back if it rolls back.
+    private var undoLastEventID: Int64 = 0
+    private var undoJournals: [(String, Int64?)] = []
+    /// Every group's records after its snapshot, read in one pass for a restore (`listRooms`), taken by `loadRoom`
+    /// until the next write.
+    private var restoring: [String: [StoredEvent]]?
+    /// Records appended between two compactions.
+    static let compactEvery = 1024
 
     /// Opens the database, sets WAL and the schema (migrating an older one) and an optional size cap. Throws the
     /// typed error for a corrupt, read-only or newer database (and closes it).
@@ -24,14 +40,14 @@ final class SQLiteBackend: StoreBackend {
         do throws(StoreError) {
             try Self.prepare(database)
             if let maxPageCount { _ = try database.scalar("PRAGMA max_page_count=\(maxPageCount)") }
-            insertEvent = try database.prepare(
-                "INSERT OR REPLACE INTO room_events(group_id, seq, body) VALUES(?,?,?)")
+            insertEvent = try database.prepare("INSERT INTO room_events(group_id, seq, body) VALUES(?,?,?)")
             // An upsert in place: the row keeps its rowid and its key's index entry; only the row is rewritten.
             upsertSnapshot = try database.prepare("""
-                INSERT INTO room_snapshots(group_id, seq, epoch, body) VALUES(?,?,?,?) ON CONFLICT(group_id)
-                DO UPDATE SET seq = excluded.seq, epoch = excluded.epoch, body = excluded.body
+                INSERT INTO room_snapshots(group_id, seq, epoch, body, events_from) VALUES(?,?,?,?,?)
+                ON CONFLICT(group_id) DO UPDATE SET seq = excluded.seq, epoch = excluded.epoch, body = excluded.body,
+                    events_from = excluded.events_from
                 """)
-            compactEvents = try database.prepare("DELETE FROM room_events WHERE group_id = ? AND seq <= ?")
+            compactEvents = try database.prepare("DELETE FROM room_events WHERE id < ?")
             // An upsert rewrites the row in place (a REPLACE deletes it and inserts it again).
             upsertAttendance = try database.prepare("""
                 INSERT INTO attendance(group_id, session, sub, name, role, first_join, last_leave, connected_ms,
@@ -43,9 +59,18 @@ final class SQLiteBackend: StoreBackend {
                     spoken_ms = excluded.spoken_ms, hands_raised = excluded.hands_raised,
                     private_sent = excluded.private_sent
                 """)
-            let groups = try database.prepare("SELECT DISTINCT group_id FROM room_events")
-            while try groups.step() { groupsWithEvents.insert(groups.text(0)) }
+            let last = try database.prepare("SELECT COALESCE(max(id), 0) FROM room_events")
+            if try last.step() { lastEventID = last.int64(0) }
+            last.reset()
+            let kept = try database.prepare("""
+                SELECT e.group_id, min(e.id) FROM room_events e JOIN room_snapshots s ON s.group_id = e.group_id
+                WHERE e.id > s.events_from GROUP BY e.group_id
+                """)
+            let groups = try database.prepare("SELECT group_id FROM room_snapshots")
+            while try groups.step() { journals[groups.text(0)] = 0 }
             groups.reset()
+            while try kept.step() { journals[kept.text(0)] = kept.int64(1) }
+            kept.reset()
         } catch {
             database.close()
             throw error
@@ -81,9 +106,9 @@ final class SQLiteBackend: StoreBackend {
     /// The tables with bodies: rowid tables whose key is a unique index (the bodies stay out of the key's b-tree).
     static let bodyTables = """
         CREATE TABLE IF NOT EXISTS room_snapshots(group_id TEXT NOT NULL PRIMARY KEY, seq INTEGER NOT NULL,
-            epoch INTEGER NOT NULL, body BLOB NOT NULL);
-        CREATE TABLE IF NOT EXISTS room_events(group_id TEXT NOT NULL, seq INTEGER NOT NULL, body BLOB NOT NULL,
-            PRIMARY KEY(group_id, seq));
+            epoch INTEGER NOT NULL, body BLOB NOT NULL, events_from INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE IF NOT EXISTS room_events(id INTEGER PRIMARY KEY AUTOINCREMENT, group_id TEXT NOT NULL,
+            seq INTEGER NOT NULL, body BLOB NOT NULL);
 
         """
 
@@ -103,20 +128,21 @@ final class SQLiteBackend: StoreBackend {
         CREATE INDEX IF NOT EXISTS attendance_by_sub ON attendance(group_id, sub);
         """
 
-    /// From the version found to the current one, run in the opening transaction.
-    static let migrations = [
-        // 1 → 2: room_snapshots and room_events were WITHOUT ROWID; their rows are copied into rowid tables.
-        1: """
-            ALTER TABLE room_snapshots RENAME TO room_snapshots_v1;
-            ALTER TABLE room_events RENAME TO room_events_v1;
-            """ + bodyTables + """
-            INSERT INTO room_snapshots(group_id, seq, epoch, body)
-                SELECT group_id, seq, epoch, body FROM room_snapshots_v1;
-            INSERT INTO room_events(group_id, seq, body) SELECT group_id, seq, body FROM room_events_v1;
-            DROP TABLE room_snapshots_v1;
-            DROP TABLE room_events_v1;
-            """,
-    ]
+    /// From the version found to the current one, run in the opening transaction. 1 → 3: room_snapshots and
+    /// room_events were WITHOUT ROWID; 2 → 3: room_events was keyed by group and seq. Their rows are copied into
+    /// the current tables (each group's events in seq order, after its snapshot).
+    static let migrations = [1: copyBodyTables, 2: copyBodyTables]
+    static let copyBodyTables = """
+        ALTER TABLE room_snapshots RENAME TO room_snapshots_old;
+        ALTER TABLE room_events RENAME TO room_events_old;
+        """ + bodyTables + """
+        INSERT INTO room_snapshots(group_id, seq, epoch, body)
+            SELECT group_id, seq, epoch, body FROM room_snapshots_old;
+        INSERT INTO room_events(group_id, seq, body) SELECT group_id, seq, body FROM room_events_old
+            ORDER BY group_id, seq;
+        DROP TABLE room_snapshots_old;
+        DROP TABLE room_events_old;
+        """
 
     // MARK: StoreBackend
 
@@ -132,9 +158,21 @@ final class SQLiteBackend: StoreBackend {
             try database.execute("PRAGMA synchronous=FULL")
         }
         try database.execute("BEGIN IMMEDIATE")
+        undoLastEventID = lastEventID
+        undoJournals.removeAll(keepingCapacity: true)
     }
 
     func commit() throws(StoreError) {
+        if appendedSinceCompaction >= Self.compactEvery {
+            // Every record below the first one some group still needs goes, in one pass over the oldest pages.
+            let below = journals.values.lazy.filter { $0 > 0 }.min() ?? lastEventID + 1
+            if below > compactedBelow {
+                compactEvents.bind(1, below)
+                try compactEvents.run()
+                compactedBelow = below
+            }
+            appendedSinceCompaction = 0
+        }
         try database.execute("COMMIT")
         normalSync()
     }
@@ -142,6 +180,15 @@ final class SQLiteBackend: StoreBackend {
     func rollback() {
         try? database.execute("ROLLBACK")
         normalSync()
+        lastEventID = undoLastEventID
+        for (group, first) in undoJournals.reversed() { journals[group] = first }
+        undoJournals.removeAll(keepingCapacity: true)
+    }
+
+    /// Sets the group's entry in ``journals`` (nil: no snapshot), to be put back if the transaction rolls back.
+    private func setJournal(_ group: String, _ first: Int64?, was: Int64?) {
+        undoJournals.append((group, was))
+        journals[group] = first
     }
 
     private func normalSync() {
@@ -152,19 +199,22 @@ final class SQLiteBackend: StoreBackend {
 
     /// Carries out one operation inside the caller's transaction.
     func apply(_ operation: StoreOperation) throws(StoreError) -> StoreReply {
+        if operation.isRoomWrite { restoring = nil }
         switch operation {
         case let .event(group, seq, bytes):
+            guard let first = journals[group] else { break }
             insertEvent.bind(1, group); insertEvent.bind(2, seq); insertEvent.bind(3, bytes)
             try insertEvent.run()
-            groupsWithEvents.insert(group)
+            lastEventID = database.lastInsertRowID
+            appendedSinceCompaction += 1
+            if first == 0 { setJournal(group, lastEventID, was: 0) }
         case let .snapshot(snapshot):
-            let s = upsertSnapshot, d = compactEvents
+            let s = upsertSnapshot
             s.bind(1, snapshot.group); s.bind(2, snapshot.seq); s.bind(3, snapshot.epoch); s.bind(4, snapshot.bytes)
+            s.bind(5, lastEventID)
             try s.run()
-            if groupsWithEvents.contains(snapshot.group) {
-                d.bind(1, snapshot.group); d.bind(2, snapshot.seq)
-                try d.run()
-            }
+            let first = journals[snapshot.group]
+            if first != 0 { setJournal(snapshot.group, 0, was: first) }
         case let .safety(group, safety):
             let s = try database.prepare("INSERT OR REPLACE INTO room_safety(group_id, locked) VALUES(?,?)")
             s.bind(1, group); s.bind(2, safety.locked ? 1 : 0)
@@ -178,8 +228,9 @@ final class SQLiteBackend: StoreBackend {
                 try r.run()
             }
         case let .dropRoom(group):
-            groupsWithEvents.remove(group)
-            for table in ["room_snapshots", "room_events", "room_safety", "room_removed"] {
+            // The group's records stay until compaction; with no snapshot (or a newer one) nothing reads them.
+            if let first = journals[group] { setJournal(group, nil, was: first) }
+            for table in ["room_snapshots", "room_safety", "room_removed"] {
                 let d = try database.prepare("DELETE FROM \(table) WHERE group_id = ?")
                 d.bind(1, group)
                 try d.run()
@@ -233,9 +284,9 @@ final class SQLiteBackend: StoreBackend {
         case let .loadRoom(group):
             return .room(try loadRoom(group))
         case .listRooms:
+            try readJournal()
             let s = try database.prepare("""
-                SELECT group_id FROM room_snapshots UNION SELECT group_id FROM room_events
-                UNION SELECT group_id FROM room_safety ORDER BY 1
+                SELECT group_id FROM room_snapshots UNION SELECT group_id FROM room_safety ORDER BY 1
                 """)
             defer { s.reset() }
             var groups: [String] = []
@@ -259,18 +310,26 @@ final class SQLiteBackend: StoreBackend {
     }
 
     private func loadRoom(_ group: String) throws(StoreError) -> RestoredRoom? {
-        let s = try database.prepare("SELECT seq, epoch, body FROM room_snapshots WHERE group_id = ?")
+        let s = try database.prepare("SELECT seq, epoch, body, events_from FROM room_snapshots WHERE group_id = ?")
         s.bind(1, group)
         var snapshot: RoomSnapshot?
+        var eventsFrom: Int64 = 0
         if try s.step() {
             snapshot = RoomSnapshot(group: group, seq: s.uint64(0), epoch: s.uint64(1), bytes: s.blob(2))
+            eventsFrom = s.int64(3)
         }
         s.reset()
-        let e = try database.prepare("SELECT seq, body FROM room_events WHERE group_id = ? AND seq > ? ORDER BY seq")
-        e.bind(1, group); e.bind(2, snapshot?.seq ?? 0)
+        // The records after the snapshot (none without one): from the restore's one pass, or read for this group.
         var events: [StoredEvent] = []
-        while try e.step() { events.append(StoredEvent(seq: e.uint64(0), bytes: e.blob(1))) }
-        e.reset()
+        if restoring != nil {
+            events = restoring?.removeValue(forKey: group) ?? []
+        } else if snapshot != nil {
+            let e = try database.prepare("SELECT seq, body FROM room_events WHERE group_id = ? AND id > ? ORDER BY id")
+            e.bind(1, group); e.bind(2, eventsFrom)
+            while try e.step() { events.append(StoredEvent(seq: e.uint64(0), bytes: e.blob(1))) }
+            e.reset()
+        }
+
         let l = try database.prepare("SELECT locked FROM room_safety WHERE group_id = ?")
         l.bind(1, group)
         let hasSafety = try l.step()
@@ -284,6 +343,18 @@ final class SQLiteBackend: StoreBackend {
         guard snapshot != nil || !events.isEmpty || hasSafety else { return nil }
         return RestoredRoom(group: group, snapshot: snapshot, events: events,
                             safety: SafetyState(locked: locked, removed: removed))
+    }
+
+    /// Reads every group's records after its snapshot in one pass over the journal, for the loads of a restore.
+    private func readJournal() throws(StoreError) {
+        let e = try database.prepare("""
+            SELECT e.group_id, e.seq, e.body FROM room_events e JOIN room_snapshots s ON s.group_id = e.group_id
+            WHERE e.id > s.events_from ORDER BY e.id
+            """)
+        defer { e.reset() }
+        var read: [String: [StoredEvent]] = [:]
+        while try e.step() { read[e.text(0), default: []].append(StoredEvent(seq: e.uint64(1), bytes: e.blob(2))) }
+        restoring = read
     }
 
     private func attendance(group: String, sub: String?) throws(StoreError) -> [AttendanceRecord] {

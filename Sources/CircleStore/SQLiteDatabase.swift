@@ -54,6 +54,7 @@ final class SQLiteDatabase {
     }
 
     var changes: Int { Int(sqlite3_changes(handle)) }
+    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
     func error(_ rc: Int32) -> StoreError {
         StoreError(sqlite: rc, path: path, message: handle.map { String(cString: sqlite3_errmsg($0)) })

@@ -31,6 +31,14 @@ package enum StoreOperation: Sendable {
         }
     }
 
+    /// Writes of a room's snapshot and journal.
+    var isRoomWrite: Bool {
+        switch self {
+        case .event, .snapshot, .dropRoom: true
+        default: false
+        }
+    }
+
     /// Reads answer at once with the error while the backend cannot be reached; writes wait for it.
     var isRead: Bool {
         switch self {

@@ -91,7 +91,7 @@ import Testing
         let newer = temp.path + "/newer"
         try SQLiteStore(directory: newer, wake: {}).close()
         #expect(try runProcess(["sqlite3", newer + "/circle.db", "PRAGMA user_version=99"]).status == 0)
-        #expect(throws: StoreError.incompatibleSchema(found: 99, expected: 2)) {
+        #expect(throws: StoreError.incompatibleSchema(found: 99, expected: 3)) {
             try SQLiteStore(directory: newer, wake: {})
         }
     }
@@ -112,6 +112,7 @@ import Testing
         let h = try StoreHarness(temp.data, configuration: configuration)
         let body = [UInt8](repeating: 0x5a, count: 4_000)
         var seq: UInt64 = 0
+        h.store.putSnapshot(RoomSnapshot(group: "g", seq: 0, epoch: 1, bytes: [0]))
         while h.store.health == .ok && seq < 1_000 {
             seq += 1
             h.store.appendEvent(group: "g", seq: seq, bytes: body)
@@ -148,6 +149,7 @@ import Testing
         configuration.retryDelayNanoseconds = 10_000_000
         let h = try StoreHarness(temp.data, configuration: configuration)
         var seq: UInt64 = 0
+        h.store.putSnapshot(RoomSnapshot(group: "g", seq: 0, epoch: 1, bytes: [0]))
         while h.store.health == .ok && seq < 200 {
             seq += 1
             h.store.appendEvent(group: "g", seq: seq, bytes: [UInt8](repeating: 1, count: 2_000))

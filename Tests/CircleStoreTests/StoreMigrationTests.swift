@@ -62,15 +62,17 @@ import Testing
         #expect(replaced.snapshot?.bytes == [UInt8](repeating: 7, count: 2_000) && replaced.events.isEmpty)
         h.store.close()
 
-        #expect(try Self.sqlite(database, "PRAGMA user_version") == "2")
+        #expect(try Self.sqlite(database, "PRAGMA user_version") == "3")
         let tables = try Self.sqlite(database, """
             SELECT group_concat(name || ': ' || sql, ' | ') FROM sqlite_master
             WHERE type = 'table' AND (name LIKE 'room_snapshots%' OR name LIKE 'room_events%')
             """)
         #expect(tables.contains("room_snapshots: ") && tables.contains("room_events: "), "\(tables)")
-        #expect(!tables.contains("WITHOUT ROWID") && !tables.contains("_v1"), "\(tables)")
+        #expect(!tables.contains("WITHOUT ROWID") && !tables.contains("_old"), "\(tables)")
         #expect(try Self.sqlite(database, "SELECT count(*) FROM room_snapshots") == "2")
-        #expect(try Self.sqlite(database, "SELECT count(*) FROM room_events") == "0")
+        #expect(try Self.sqlite(database, """
+            SELECT count(*) FROM room_events e JOIN room_snapshots s USING(group_id) WHERE e.id > s.events_from
+            """) == "0")
         #expect(try Self.sqlite(database, "PRAGMA integrity_check") == "ok")
 
         // Opened again: nothing more to migrate, the same rooms.
@@ -79,14 +81,38 @@ import Testing
         again.store.close()
     }
 
+    /// Version 2 (rowid tables; `room_events` keyed by group and seq) is migrated the same way.
+    @Test func aVersion2DirectoryKeepsItsJournal() throws {
+        let temp = TempDirectory()
+        try FileManager.default.createDirectory(atPath: temp.data, withIntermediateDirectories: true)
+        let database = temp.data + "/circle.db"
+        _ = try Self.sqlite(database, Self.version1
+            .replacingOccurrences(of: "epoch INTEGER NOT NULL, body BLOB NOT NULL) WITHOUT ROWID",
+                                  with: "epoch INTEGER NOT NULL, body BLOB NOT NULL)")
+            .replacingOccurrences(of: "PRIMARY KEY(group_id, seq)) WITHOUT ROWID", with: "PRIMARY KEY(group_id, seq))")
+            .replacingOccurrences(of: "group_id TEXT PRIMARY KEY, seq", with: "group_id TEXT NOT NULL PRIMARY KEY, seq")
+            .replacingOccurrences(of: "PRAGMA user_version=1", with: "PRAGMA user_version=2")
+            .replacingOccurrences(of: "('g', 8, X'08'), ('g', 9, X'09')", with: "('g', 9, X'09'), ('g', 8, X'08')"))
+        let h = try StoreHarness(temp.data)
+        let room = try #require(try h.await { h.store.loadRoom(group: "g", completion: $0) })
+        #expect(room.snapshot?.seq == 7 && room.events == [StoredEvent(seq: 8, bytes: [8]), StoredEvent(seq: 9, bytes: [9])])
+        h.store.appendEvent(group: "g", seq: 10, bytes: [10])
+        #expect(try h.await { h.store.loadRoom(group: "g", completion: $0) }?.events.map(\.seq) == [8, 9, 10])
+        h.store.close()
+        #expect(try Self.sqlite(database, "PRAGMA user_version") == "3")
+    }
+
     @Test func aNewDirectoryGetsTheRowidTable() throws {
         let temp = TempDirectory()
         try SQLiteStore(directory: temp.data, wake: {}).close()
         let database = temp.data + "/circle.db"
-        #expect(try Self.sqlite(database, "PRAGMA user_version") == "2")
+        #expect(try Self.sqlite(database, "PRAGMA user_version") == "3")
         let ddl = try Self.sqlite(database, "SELECT sql FROM sqlite_master WHERE name = 'room_snapshots'")
         #expect(ddl.contains("group_id TEXT NOT NULL PRIMARY KEY") && !ddl.contains("WITHOUT ROWID"))
         let events = try Self.sqlite(database, "SELECT sql FROM sqlite_master WHERE name = 'room_events'")
-        #expect(events.contains("PRIMARY KEY(group_id, seq)") && !events.contains("WITHOUT ROWID"))
+        // The journal: appended in order, no index to keep.
+        #expect(events.contains("id INTEGER PRIMARY KEY AUTOINCREMENT") && !events.contains("PRIMARY KEY(group_id"))
+        let indexes = try Self.sqlite(database, "SELECT count(*) FROM sqlite_master WHERE tbl_name = 'room_events' AND type = 'index'")
+        #expect(indexes == "0")
     }
 }

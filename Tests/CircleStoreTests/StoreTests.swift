@@ -11,34 +11,60 @@ import Testing
             let h = try StoreHarness(temp.data)
             h.store.putSnapshot(RoomSnapshot(group: "g1", seq: 10, epoch: 3, bytes: [1, 2, 3]))
             for seq in 11...13 { h.store.appendEvent(group: "g1", seq: UInt64(seq), bytes: [UInt8(seq)]) }
+            h.store.putSnapshot(RoomSnapshot(group: "g2", seq: 0, epoch: 1, bytes: [0]))
             h.store.appendEvent(group: "g2", seq: 1, bytes: [])
+            // A journal follows a snapshot: records of a group with none are not kept.
+            h.store.appendEvent(group: "g3", seq: 1, bytes: [])
             h.store.close()
         }
         let h = try StoreHarness(temp.data)
         let room = try #require(try h.await { h.store.loadRoom(group: "g1", completion: $0) })
         #expect(room.snapshot == RoomSnapshot(group: "g1", seq: 10, epoch: 3, bytes: [1, 2, 3]))
         #expect(room.events == [11, 12, 13].map { StoredEvent(seq: $0, bytes: [UInt8($0)]) })
-        let empty = try #require(try h.await { h.store.loadRoom(group: "g2", completion: $0) })
-        #expect(empty.snapshot == nil && empty.events == [StoredEvent(seq: 1, bytes: [])])
+        let second = try #require(try h.await { h.store.loadRoom(group: "g2", completion: $0) })
+        #expect(second.snapshot?.seq == 0 && second.events == [StoredEvent(seq: 1, bytes: [])])
+        #expect(try h.await { h.store.loadRoom(group: "g3", completion: $0) } == nil)
         #expect(try h.await { h.store.loadRoom(group: "none", completion: $0) } == nil)
         #expect(try h.await { h.store.listRooms(completion: $0) } == ["g1", "g2"])
         h.store.dropRoom(group: "g2")
         #expect(try h.await { h.store.listRooms(completion: $0) } == ["g1"])
+        // A group opened again after a drop starts from its new snapshot: the old incarnation's records are gone.
+        h.store.putSnapshot(RoomSnapshot(group: "g2", seq: 0, epoch: 2, bytes: [9]))
+        let again = try #require(try h.await { h.store.loadRoom(group: "g2", completion: $0) })
+        #expect(again.snapshot?.epoch == 2 && again.events.isEmpty)
     }
 
-    @Test func aSnapshotDropsTheEventsItCovers() throws {
+    @Test func aSnapshotDropsTheEventsBeforeIt() throws {
         let temp = TempDirectory()
         let h = try StoreHarness(temp.data)
+        h.store.putSnapshot(RoomSnapshot(group: "g", seq: 0, epoch: 1, bytes: [0]))
         for seq in 1...20 { h.store.appendEvent(group: "g", seq: UInt64(seq), bytes: [UInt8(seq)]) }
-        h.store.putSnapshot(RoomSnapshot(group: "g", seq: 15, epoch: 1, bytes: [0xff]))
+        h.store.putSnapshot(RoomSnapshot(group: "g", seq: 20, epoch: 1, bytes: [0xff]))
         h.store.appendEvent(group: "g", seq: 21, bytes: [21])
-        let room = try #require(try h.await { h.store.loadRoom(group: "g", completion: $0) })
-        #expect(room.snapshot?.seq == 15)
-        #expect(room.events.map(\.seq) == [16, 17, 18, 19, 20, 21])
+        h.store.appendEvent(group: "g", seq: 21, bytes: [22])  // an input that changed no seq is kept too
+        var room = try #require(try h.await { h.store.loadRoom(group: "g", completion: $0) })
+        #expect(room.snapshot?.seq == 20)
+        #expect(room.events == [StoredEvent(seq: 21, bytes: [21]), StoredEvent(seq: 21, bytes: [22])])
+        // Compaction runs every so many records, in one pass below the oldest record a group still needs: h's
+        // record keeps every later one until h's next snapshot.
+        h.store.putSnapshot(RoomSnapshot(group: "h", seq: 0, epoch: 1, bytes: [0]))
+        h.store.appendEvent(group: "h", seq: 1, bytes: [1])
+        h.store.putSnapshot(RoomSnapshot(group: "k", seq: 1, epoch: 1, bytes: [0]))
+        for seq in 2...1_100 { h.store.appendEvent(group: "k", seq: UInt64(seq), bytes: []) }
+        #expect(try h.await { h.store.loadRoom(group: "h", completion: $0) }?.events.count == 1)
+        func rows() throws -> [String] {
+            try runProcess(["sqlite3", temp.data + "/circle.db",
+                            "SELECT group_id || count(*) FROM room_events GROUP BY group_id ORDER BY 1"])
+                .stdout.split(separator: "\n").map(String.init)
+        }
+        #expect(try rows() == ["g2", "h1", "k1099"])  // g's 20 records before its second snapshot are gone
+        for group in ["g", "h", "k"] { h.store.putSnapshot(RoomSnapshot(group: group, seq: 9, epoch: 1, bytes: [])) }
+        h.store.putSnapshot(RoomSnapshot(group: "m", seq: 0, epoch: 1, bytes: [0]))
+        for seq in 1...1_100 { h.store.appendEvent(group: "m", seq: UInt64(seq), bytes: []) }
+        room = try #require(try h.await { h.store.loadRoom(group: "g", completion: $0) })
+        #expect(room.events.isEmpty)
         h.store.close()
-        // The covered events are gone from the file, not only hidden by the read.
-        let count = try runProcess(["sqlite3", temp.data + "/circle.db", "SELECT COUNT(*) FROM room_events"])
-        #expect(count.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "6")
+        #expect(try rows() == ["m1100"])
     }
 
     @Test func safetyStateIsKeptWithTheRoom() throws {

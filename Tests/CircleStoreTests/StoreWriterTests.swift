@@ -76,6 +76,7 @@ import Testing
         let temp = TempDirectory()
         do {
             let h = try StoreHarness(temp.data)
+            h.store.putSnapshot(RoomSnapshot(group: "g", seq: 0, epoch: 1, bytes: [0]))
             for seq in 1...500 { h.store.appendEvent(group: "g", seq: UInt64(seq), bytes: [UInt8(seq & 0xff)]) }
             h.store.close()  // no flush, no wait: close does both
         }
