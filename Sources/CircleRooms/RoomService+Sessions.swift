@@ -149,29 +149,45 @@ extension RoomService {
             return
         }
         let at = Self.wallMilliseconds
-        let events = hosted.room.events(after: hosted.observedSeq) ?? []
-        hosted.observedSeq = hosted.room.seq
-        for sequenced in events {
-            attendance.observe(sequenced.event, at: at)
-            guard let webhooks, let session = attendance.session else { continue }
-            switch sequenced.event {
-            case .participantJoined(let view):
-                webhooks.send(WebhookEvent(.participantJoined, group: hosted.room.id, session: session,
-                                           atUnixMilliseconds: at) { w in
-                    w.key("participant"); w.string(view.id)
-                    w.key("role"); w.string(view.role.rawValue)
-                })
-            case .participantLeft(let id, let reason):
-                webhooks.send(WebhookEvent(.participantLeft, group: hosted.room.id, session: session,
-                                           atUnixMilliseconds: at) { w in
-                    w.key("participant"); w.string(id)
-                    w.key("reason"); w.string(reason.wireName)
-                })
-            default:
-                break
+        // The events are read from the broadcasts among the room's effects, in order; the log is read only for those
+        // that went to no one (a room with nobody connected) and after them.
+        let room = hosted.room
+        var next = hosted.observedSeq &+ 1
+        hosted.observedSeq = room.seq
+        for effect in room.effects {
+            guard case .deliver(.event(let sequenced), _) = effect, sequenced.seq == next else { continue }
+            observe(sequenced, of: hosted, attendance: attendance, at: at)
+            next &+= 1
+        }
+        if next <= room.seq {
+            for sequenced in room.events(after: next &- 1) ?? [] {
+                observe(sequenced, of: hosted, attendance: attendance, at: at)
             }
         }
         writeAttendance(hosted)
+    }
+
+    /// One event for attendance and webhooks.
+    private func observe(_ sequenced: SequencedEvent, of hosted: HostedRoom, attendance: SessionAttendance,
+                         at: Int64) {
+        attendance.observe(sequenced.event, at: at)
+        guard let webhooks, let session = attendance.session else { return }
+        switch sequenced.event {
+        case .participantJoined(let view):
+            webhooks.send(WebhookEvent(.participantJoined, group: hosted.room.id, session: session,
+                                       atUnixMilliseconds: at) { w in
+                w.key("participant"); w.string(view.id)
+                w.key("role"); w.string(view.role.rawValue)
+            })
+        case .participantLeft(let id, let reason):
+            webhooks.send(WebhookEvent(.participantLeft, group: hosted.room.id, session: session,
+                                       atUnixMilliseconds: at) { w in
+                w.key("participant"); w.string(id)
+                w.key("reason"); w.string(reason.wireName)
+            })
+        default:
+            break
+        }
     }
 
     /// The session closes with its room (ended, or emptied): the last rows, its close, the `session_ended` webhook.

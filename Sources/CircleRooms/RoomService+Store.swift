@@ -43,6 +43,7 @@ final class RoomStorage {
     let timer: LoopTimer
     private var timerArmed = false
     private var timerDue: UInt64 = 0
+    private var timerWait: UInt64 = 0
     /// Rooms changed since their last snapshot (``StoredMarks/dirtySince``), each once.
     private var dirty: [HostedRoom] = []
     /// Effects held until a durable safety write commits, per room, with the writes still in flight.
@@ -216,12 +217,15 @@ final class RoomStorage {
         dirty.append(hosted)
     }
 
-    /// Arms the save timer to fire within `wait` (sooner if it already does).
+    /// Arms the save timer to fire within `wait` (unless it already does: armed with a wait no longer than this one,
+    /// it fires first, which needs no clock).
     private func armTimer(afterMilliseconds wait: UInt64 = saveInterval) {
+        guard !isShutDown, !timerArmed || wait < timerWait else { return }
         let due = EventLoop.hrtime &+ wait * 1_000_000
-        guard !isShutDown, !timerArmed || due < timerDue else { return }
+        guard !timerArmed || due < timerDue else { return }
         timerArmed = true
         timerDue = due
+        timerWait = wait
         timer.start(afterMilliseconds: wait) { [unowned self] in
             self.timerArmed = false
             self.save()
@@ -236,12 +240,9 @@ final class RoomStorage {
         let overdue = start &- Self.saveInterval * 1_000_000
         var refused = 0
         var overBudget = false
-        if !journaling.isEmpty {
-            // A journal older than its bound gives way to a snapshot (replays stay short, the store can compact).
-            journaling.removeAll { !$0.isLive || $0.stored.journalSince == nil }
-            for hosted in journaling where start &- hosted.stored.journalSince! >= Self.journalAgeNanoseconds {
-                markDirty(hosted)
-            }
+        // A journal older than its bound gives way to a snapshot (replays stay short, the store can compact).
+        for hosted in journaling where start &- (hosted.stored.journalSince ?? start) >= Self.journalAgeNanoseconds {
+            markDirty(hosted)
         }
         dirty.removeAll { !$0.isLive || $0.stored.dirtySince == nil }
         dirty.sort { ($0.stored.dirtySince ?? 0) < ($1.stored.dirtySince ?? 0) }
@@ -254,6 +255,8 @@ final class RoomStorage {
             if write(hosted, rebase: rebase, final: final) { hosted.stored.dirtySince = nil } else { refused += 1 }
         }
         dirty.removeAll { $0.stored.dirtySince == nil }
+        // Snapshotted rooms leave the list now, before a record can put them back: each room is in it once.
+        journaling.removeAll { !$0.isLive || $0.stored.journalSince == nil }
         if refused > 0 {
             logger.warning("store queue full: snapshots wait", metadata: ["rooms": "\(refused)"])
             armTimer()

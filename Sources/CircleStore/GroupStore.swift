@@ -4,10 +4,14 @@
 ///
 /// Writes for one group are applied in the order they were made; a read sees every write queued before it.
 public protocol RoomStateStore: AnyObject {
-    /// Appends one event after the room's latest snapshot. Returns false when the write was refused (queue full);
-    /// the group then refuses events until the next `putSnapshot` for it, so the store never holds a silent gap.
+    /// Appends one event (a journal record) after the room's latest snapshot; `loadRoom` gives them back in the
+    /// order appended. Returns false when the write was refused (queue full); the group then refuses events until
+    /// the next `putSnapshot` for it, so the store never holds a silent gap. SQLite keeps every record appended
+    /// after a snapshot (several may share a seq) and none for a group without one; Redis keeps one event per seq
+    /// (a cluster node appends none).
     @discardableResult func appendEvent(group: String, seq: UInt64, bytes: [UInt8]) -> Bool
-    /// Replaces the room's snapshot and drops its events with seq at or below `snapshot.seq` (compaction).
+    /// Replaces the room's snapshot; the events appended before it are dropped (compaction; Redis drops those
+    /// with seq at or below `snapshot.seq`).
     @discardableResult func putSnapshot(_ snapshot: RoomSnapshot) -> Bool
     /// Writes the group's lock and removed list. With `durable`, the write is flushed at once, committed with a full
     /// sync (it survives a crash and a power loss), and `completion` runs after that: the room goes on from there.

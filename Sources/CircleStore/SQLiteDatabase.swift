@@ -6,8 +6,12 @@ final class SQLiteDatabase {
     private var handle: OpaquePointer?
     private var statements: [String: SQLiteStatement] = [:]
 
+    /// Process-wide settings, before the first open.
+    private static let configured: Void = { _ = csqlite_disable_memstatus() }()
+
     init(path: String) throws(StoreError) {
         self.path = path
+        _ = Self.configured
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &handle, flags, nil)
         if rc != SQLITE_OK {

@@ -17,7 +17,7 @@ public struct RoomSnapshot: Sendable, Equatable {
     }
 }
 
-/// One event after the snapshot, as opaque bytes.
+/// One event after the snapshot (for the rooms, a journal record), as opaque bytes.
 public struct StoredEvent: Sendable, Equatable {
     public var seq: UInt64
     public var bytes: [UInt8]
@@ -45,7 +45,7 @@ public struct SafetyState: Sendable, Equatable {
 public struct RestoredRoom: Sendable, Equatable {
     public var group: String
     public var snapshot: RoomSnapshot?
-    /// Events with seq above the snapshot's, in seq order.
+    /// The events appended after the snapshot, in the order appended (Redis: by seq).
     public var events: [StoredEvent]
     public var safety: SafetyState
 

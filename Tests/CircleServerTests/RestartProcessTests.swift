@@ -191,9 +191,14 @@ import Testing
         var server = try setup.serve()
         let f = Member(server, sub: "f", role: .facilitator)
         let members = [f] + ["a", "b", "c"].map { Member(server, sub: $0) }
+        server.run(milliseconds: 300)  // the room's first snapshot is on disk: what follows goes to its journal
         #expect(f.request(server, "set_phase", #""phase":"sharing""#))
         for m in members.dropFirst() { #expect(m.request(server, "raise_hand")) }
         #expect(f.request(server, "give_floor", #""participant":"a""#))
+        // Each of these is a journal record after the room's snapshot, replayed through the engine at the restore.
+        #expect(f.request(server, "mute", #""participant":"b""#))
+        #expect(members[3].request(server, "media", #""camera":false"#))
+        #expect(f.request(server, "set_pacing", #""turn_length_ms":120000,"nudge_before_ms":15000,"auto_advance":true"#))
         server.run(milliseconds: 400)  // past the save interval: on disk
         // In the middle of the session: a burst of changes, then the process dies at once.
         #expect(f.request(server, "move_in_queue", #""participant":"c","position":0"#))
@@ -223,6 +228,11 @@ import Testing
         #expect(snap["phase"]?.stringValue == "sharing")
         #expect(snap["speaker"]?.stringValue == "a")
         #expect(strings(snap["queue"]).count == 2)
+        let seats = snap["participants"]?.arrayValue ?? []
+        #expect(seats.first { $0["participant"]?.stringValue == "b" }?["muted"]?.boolValue == true)
+        #expect(seats.first { $0["participant"]?.stringValue == "c" }?["camera"]?.boolValue == false)
+        #expect(snap["pacing"]?["turn_length_ms"]?.intValue == 120_000)
+        #expect(snap["pacing"]?["auto_advance"]?.boolValue == true)
         kill(server.process.processIdentifier, SIGTERM)
         #expect(server.waitForExit(seconds: 10) == 0)
     }

@@ -110,15 +110,15 @@ final class Participant {
     }
 }
 
-/// A room server whose records (sessions, attendance) are kept in a SQLite store in `folder`, the store's
-/// completions drained on the loop. The caller closes `store` and `wakeup` before `env.shutDown()`.
+/// A room server whose records (sessions, attendance) are kept in a SQLite store in `folder` (and its rooms too,
+/// with `rooms`), the store's completions drained on the loop. `shutDown()` closes the store and the server.
 final class RecordsServer {
     let env: TestServer
     let store: SQLiteStore
     let wakeup: AsyncWakeup
     let service: RoomService
 
-    init(folder: String) throws {
+    init(folder: String, rooms: Bool = false) throws {
         var store: SQLiteStore?
         var wakeup: AsyncWakeup?
         var service: RoomService?
@@ -129,6 +129,7 @@ final class RecordsServer {
             store = try? SQLiteStore(directory: folder) { signaller.signal() }
             let s = RoomService(server: server, configuration: RoomServiceConfiguration(secret: testSecret))
             s.records = store
+            if rooms, let store { try? s.useStore(store) { store.waitIdle() } }
             service = s
             return s
         }
