@@ -135,4 +135,29 @@ import Testing
         #expect(bytes == saved)
         #expect(JournalRecord(Array(saved)) == nil && JournalRecord([0x43, 0x52, 0x4A, 1, 9]) == nil)
     }
+
+    /// A damaged record (a cut, a flipped byte, garbage) reads as nil or as some record, never past its bytes.
+    @Test func damagedRecordsReadAsNothingOrARecord() {
+        var g = Generator(state: 99)
+        let records = [
+            JournalRecord(epoch: 7, seqBefore: 1, seqAfter: 2, now: rebase.now, rebase: rebase,
+                          input: .join(3, Identity(sub: "m1", name: "Sam ✨", role: .member))),
+            JournalRecord(epoch: 7, seqBefore: 2, seqAfter: 3, now: rebase.now, rebase: rebase,
+                          input: .command(3, .setPacing(Pacing(turnLength: .seconds(90), nudgeBefore: .seconds(10),
+                                                               autoAdvance: true)))),
+            JournalRecord(epoch: 7, seqBefore: 3, seqAfter: 4, now: rebase.now, rebase: rebase, input: .disconnected(3)),
+            JournalRecord(epoch: 7, seqBefore: 4, seqAfter: 5, now: rebase.now, rebase: rebase, input: .tick),
+        ].map { $0.bytes() }
+        var read = 0
+        for round in 0..<20_000 {
+            var bytes = records[round % records.count]
+            switch g.next(3) {
+            case 0: bytes = Array(bytes.prefix(g.next(bytes.count + 1)))
+            case 1: for _ in 0...g.next(4) { bytes[g.next(bytes.count)] = UInt8(truncatingIfNeeded: g.next(256)) }
+            default: bytes = (0..<g.next(120)).map { _ in UInt8(truncatingIfNeeded: g.next(256)) }
+            }
+            if let record = JournalRecord(bytes) { read += record.bytes().isEmpty ? 0 : 1 }
+        }
+        #expect(read > 0 && read < 20_000)
+    }
 }
