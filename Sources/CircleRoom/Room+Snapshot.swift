@@ -55,17 +55,9 @@ extension Room {
     /// Without `wasFinal`, the epoch becomes `newEpoch`: events after the snapshot may have been lost.
     public static func restore(_ bytes: [UInt8], rebase: InstantRebase, locked: Bool, removed: [ParticipantID],
                                newEpoch: UInt64) throws -> Restoration {
-        guard bytes.count > 5, Array(bytes[0..<4]) == snapshotHeader else {
-            throw SnapshotError("not a room snapshot (or another version)")
-        }
-        let wasFinal = bytes[4] & 1 != 0
-        var offset = 5
-        let state = try SnapshotBytes.read(RoomState.self, from: bytes, at: &offset, rebase: rebase)
-        let room = Room(id: state.id, config: state.config, now: rebase.now)
-        room.state = state
+        let (room, wasFinal) = try decode(bytes, rebase: rebase)
         if room.state.now < rebase.now { room.state.now = rebase.now }
-        room.recipients = state.participants.inJoinOrder.compactMap(\.connection)
-        let savedSeq = state.seq
+        let savedSeq = room.state.seq
         if !wasFinal { room.state.epoch = newEpoch }
         if locked && !room.state.locked {
             room.state.locked = true
@@ -89,5 +81,19 @@ extension Room {
         }
         room.effects.removeAll()
         return Restoration(room: room, savedSeq: savedSeq, wasFinal: wasFinal)
+    }
+
+    /// The room held in ``snapshotBytes(rebase:final:)`` as it was saved, its instants read through `rebase`, and
+    /// whether the snapshot was final.
+    static func decode(_ bytes: [UInt8], rebase: InstantRebase) throws -> (room: Room, wasFinal: Bool) {
+        guard bytes.count > 5, Array(bytes[0..<4]) == snapshotHeader else {
+            throw SnapshotError("not a room snapshot (or another version)")
+        }
+        var offset = 5
+        let state = try SnapshotBytes.read(RoomState.self, from: bytes, at: &offset, rebase: rebase)
+        let room = Room(id: state.id, config: state.config, now: state.now)
+        room.state = state
+        room.recipients = state.participants.inJoinOrder.compactMap(\.connection)
+        return (room, bytes[4] & 1 != 0)
     }
 }

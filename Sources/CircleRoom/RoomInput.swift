@@ -38,18 +38,13 @@ extension Room {
     /// The state of ``snapshotBytes(rebase:final:)`` carried forward by `replay`, which feeds the room the inputs
     /// that followed the snapshot in the process that wrote it: `rebase` must be the one that process wrote with,
     /// so that the snapshot's instants, its seats' grace ends and the inputs' instants share one clock. Returns the
-    /// room's bytes after the replay (a running snapshot, written with the same `rebase`); effects are discarded.
+    /// room's bytes after the replay (a running snapshot, written with the same `rebase`); effects are discarded. A
+    /// final snapshot comes back as it is, unreplayed.
     public static func replaying(_ bytes: [UInt8], rebase: InstantRebase, _ replay: (Room) -> Void) throws
         -> [UInt8]
     {
-        guard bytes.count > 5, Array(bytes[0..<4]) == snapshotHeader else {
-            throw SnapshotError("not a room snapshot (or another version)")
-        }
-        var offset = 5
-        let state = try SnapshotBytes.read(RoomState.self, from: bytes, at: &offset, rebase: rebase)
-        let room = Room(id: state.id, config: state.config, now: state.now)
-        room.state = state
-        room.recipients = state.participants.inJoinOrder.compactMap(\.connection)
+        let (room, wasFinal) = try decode(bytes, rebase: rebase)
+        guard !wasFinal else { return bytes }  // a graceful shutdown's snapshot: nothing came after it
         replay(room)
         room.effects.removeAll()
         return room.snapshotBytes(rebase: rebase)

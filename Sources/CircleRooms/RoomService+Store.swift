@@ -405,9 +405,7 @@ final class RoomStorage {
     /// follow on (another epoch or clock, a gap in the seqs, a record that does not read) or that the engine takes
     /// differently (its seq after the input is not the recorded one): the room then comes back as it was there.
     func replayJournal(_ events: [StoredEvent], over snapshot: RoomSnapshot) throws -> [UInt8] {
-        guard let first = events.first.flatMap({ JournalRecord($0.bytes) }), snapshot.bytes.count > 4,
-              snapshot.bytes[4] & 1 == 0  // a final snapshot is the room's last word
-        else { return snapshot.bytes }
+        guard let first = events.first.flatMap({ JournalRecord($0.bytes) }) else { return snapshot.bytes }
         var replayed = 0
         let bytes = try Room.replaying(snapshot.bytes, rebase: first.rebase) { room in
             for event in events {
