@@ -18,7 +18,7 @@ enum SnapshotNode {
 }
 
 /// Moves instants between a monotonic clock and the wall clock: `wall = wallNow + (instant - now)`.
-public struct InstantRebase: Sendable {
+public struct InstantRebase: Sendable, Equatable {
     /// The monotonic instant that corresponds to `wallNanoseconds`.
     public var now: Instant
     /// Nanoseconds since the Unix epoch at `now`.

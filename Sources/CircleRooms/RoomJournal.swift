@@ -119,10 +119,4 @@ struct JournalRecord: Equatable {
         self.rebase = rebase
         self.input = input
     }
-
-    static func == (a: JournalRecord, b: JournalRecord) -> Bool {
-        a.epoch == b.epoch && a.seqBefore == b.seqBefore && a.seqAfter == b.seqAfter && a.now == b.now
-            && a.rebase.now == b.rebase.now && a.rebase.wallNanoseconds == b.rebase.wallNanoseconds
-            && a.input == b.input
-    }
 }

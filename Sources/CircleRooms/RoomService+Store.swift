@@ -410,9 +410,7 @@ final class RoomStorage {
         let bytes = try Room.replaying(snapshot.bytes, rebase: first.rebase) { room in
             for event in events {
                 guard let record = JournalRecord(event.bytes), record.epoch == snapshot.epoch,
-                      record.rebase.now == first.rebase.now,
-                      record.rebase.wallNanoseconds == first.rebase.wallNanoseconds,
-                      record.seqBefore == room.seq, event.seq == record.seqAfter
+                      record.rebase == first.rebase, record.seqBefore == room.seq, event.seq == record.seqAfter
                 else { break }
                 guard room.replay(record.input, now: record.now, expecting: record.seqAfter) else { break }
                 replayed += 1
