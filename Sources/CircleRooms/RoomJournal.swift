@@ -4,7 +4,7 @@ import CircleRoom
 /// One record of a room's journal: an input the room took after its last snapshot, which a restore after a crash
 /// replays through the same engine (``Room/replaying(_:rebase:_:)``). Only inputs that changed the room's events
 /// (its seq), joins and drops are recorded; never a signal, a private word or a reaction (they carry what people
-/// say, and change no logged state). See Docs/STORAGE.md, "Journal".
+/// say, and change no logged state). See Docs/STORAGE.md, "Integration".
 ///
 /// Layout: `C R J` and a version byte (1), the kind (0 join, 1 command, 2 drop, 3 tick), then little-endian
 /// 64-bit fields: the room's epoch, its seq before and after the input, the input's instant and the writing

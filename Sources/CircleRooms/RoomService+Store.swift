@@ -7,7 +7,8 @@ import Metrics
 
 /// What the store last took of a room, kept on the room (``HostedRoom/stored``): no lookup by id per input.
 struct StoredMarks {
-    /// The seq of the room's last snapshot, and its seats (clustered: a room with a new seat is saved at once).
+    /// The seq the store has of the room (its last snapshot, or the journal record after it), and the seats of that
+    /// snapshot (clustered: a room with a new seat is saved at once).
     var seq: UInt64 = 0
     var seats = 0
     /// The safety state last written: locked, and how many were removed.
@@ -22,9 +23,9 @@ struct StoredMarks {
     var journalSince: UInt64?
 }
 
-/// The rooms' side of the store: each changed room's snapshot at most every ``RoomStorage/saveInterval``, safety
-/// writes (lock, removal) durable before the room's effects go out, rooms restored at startup, every room saved at a
-/// graceful shutdown. See Docs/STORAGE.md, "Integration".
+/// The rooms' side of the store: each change within ``RoomStorage/saveInterval``, as a journal record or the room's
+/// snapshot; safety writes (lock, removal) durable before the room's effects go out; rooms restored at startup (their
+/// journals replayed); every room's snapshot at a graceful shutdown. See Docs/STORAGE.md, "Integration".
 final class RoomStorage {
     /// Crash-loss bound: a changed room's snapshot or journal records leave at most this long after the change.
     static let saveInterval: UInt64 = 100
